@@ -1,0 +1,332 @@
+//! One function per subcommand, each a thin script over the core's API.
+
+use std::{collections::HashSet, io::BufRead, sync::Arc, time::Duration};
+
+use estafette_core::{
+    Account, AccountManager, SignIn,
+    room_list::{Membership, RoomFilter, RoomListQuery},
+    sync::SyncState,
+    timeline::{SendState, TimelineItem},
+};
+use serde_json::json;
+use zeroize::Zeroizing;
+
+use crate::output::{Failure, Output};
+
+pub struct Context<'a> {
+    pub manager: &'a AccountManager,
+    pub output: &'a Output,
+    pub account: Option<String>,
+    pub timeout: Duration,
+}
+
+impl Context<'_> {
+    /// Restores the saved accounts and picks the one to act as.
+    async fn account(&self) -> Result<Arc<Account>, Failure> {
+        let restored = self.manager.restore_all().await?;
+        let mut candidates: Vec<_> = restored
+            .into_iter()
+            .filter(|(info, _)| match &self.account {
+                Some(wanted) => &info.user_id == wanted || &info.id.0 == wanted,
+                None => true,
+            })
+            .collect();
+        match candidates.len() {
+            0 => Err(Failure::other(
+                "cli.no_account",
+                "no such signed-in account: run `estafette-cli login` first",
+            )),
+            1 => match candidates.remove(0) {
+                (_, Ok(account)) => Ok(account),
+                (_, Err(error)) => Err(error.into()),
+            },
+            _ => Err(Failure::other(
+                "cli.several_accounts",
+                "several accounts are signed in: choose one with --account @user:server",
+            )),
+        }
+    }
+
+    fn timed_out(&self, what: &str) -> Failure {
+        Failure::other(
+            "cli.timeout",
+            format!("timed out after {:?} waiting for {what}", self.timeout),
+        )
+        .with_exit_code(4)
+    }
+}
+
+/// Waits until sync has settled (caught up, or known to be offline).
+async fn settle(context: &Context<'_>, account: &Account) -> Result<SyncState, Failure> {
+    let mut states = account.sync_state();
+    let deadline = tokio::time::Instant::now() + context.timeout;
+    loop {
+        match tokio::time::timeout_at(deadline, states.next()).await {
+            Ok(Some(SyncState::SessionExpired)) => {
+                return Err(Failure::other(
+                    "auth.session_expired",
+                    "this session has expired: sign in again",
+                ));
+            }
+            Ok(Some(
+                state @ (SyncState::UpToDate | SyncState::Offline | SyncState::Error { .. }),
+            )) => {
+                return Ok(state);
+            }
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => return Err(context.timed_out("the server")),
+        }
+    }
+}
+
+pub async fn login(
+    context: &Context<'_>,
+    homeserver: Option<String>,
+    user: String,
+    password: Option<String>,
+    password_stdin: bool,
+) -> Result<(), Failure> {
+    let password = match (password, password_stdin) {
+        (Some(password), _) => Zeroizing::new(password),
+        (None, true) => {
+            let mut line = Zeroizing::new(String::new());
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .map_err(|error| Failure::other("cli.stdin", error))?;
+            Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_owned())
+        }
+        (None, false) => {
+            return Err(Failure::other(
+                "cli.password_required",
+                "give --password-stdin or --password",
+            )
+            .with_exit_code(2));
+        }
+    };
+    let account = context
+        .manager
+        .sign_in(SignIn {
+            homeserver,
+            username: user,
+            password,
+        })
+        .await?;
+    let info = account.info().clone();
+    context.output.record(&info, || {
+        format!("signed in as {} (device {})", info.user_id, info.device_id)
+    });
+    Ok(())
+}
+
+pub async fn accounts(context: &Context<'_>) -> Result<(), Failure> {
+    for info in context.manager.saved_accounts().await? {
+        context.output.record(&info, || {
+            format!(
+                "{}\t{}\t{}",
+                info.user_id, info.device_id, info.homeserver_url
+            )
+        });
+    }
+    Ok(())
+}
+
+pub async fn rooms(
+    context: &Context<'_>,
+    filter: RoomFilter,
+    search: Option<String>,
+    no_wait: bool,
+) -> Result<(), Failure> {
+    let account = context.account().await?;
+    if !no_wait {
+        settle(context, &account).await?;
+    }
+    let (mut updates, _controller) = account
+        .room_list(RoomListQuery { filter, search }, 10_000)
+        .await?;
+    let mut rooms = Vec::new();
+    // The first update is the whole current list.
+    match tokio::time::timeout(context.timeout, updates.next()).await {
+        Ok(Some(batch)) => {
+            for diff in batch {
+                diff.apply_to(&mut rooms);
+            }
+        }
+        Ok(None) | Err(_) => return Err(context.timed_out("the room list")),
+    }
+    for room in &rooms {
+        context.output.record(room, || {
+            let state = match room.membership {
+                Membership::Invited => " [invite]",
+                _ => "",
+            };
+            let preview = room
+                .latest_message
+                .as_ref()
+                .map(|latest| latest.text.as_str())
+                .unwrap_or("");
+            format!(
+                "{}{}\t{}\tunread {}\t{}",
+                room.name, state, room.id, room.unread_messages, preview
+            )
+        });
+    }
+    Ok(())
+}
+
+pub async fn join(context: &Context<'_>, room: &str) -> Result<(), Failure> {
+    let account = context.account().await?;
+    settle(context, &account).await?;
+    let invited = account
+        .room_summary(room)
+        .await
+        .is_some_and(|summary| summary.membership == Membership::Invited);
+    let room_id = if invited {
+        account.accept_invite(room).await?;
+        room.to_owned()
+    } else {
+        account.join(room).await?
+    };
+    context.output.record(&json!({ "joined": room_id }), || {
+        format!("joined {room_id}")
+    });
+    Ok(())
+}
+
+pub async fn send(context: &Context<'_>, room: &str, text: &str) -> Result<(), Failure> {
+    let account = context.account().await?;
+    settle(context, &account).await?;
+    let timeline = account.timeline(room).await?;
+    let mut updates = timeline.subscribe();
+    let echo_id = timeline.send_markdown(text).await?;
+    let mut items: Vec<TimelineItem> = Vec::new();
+    let deadline = tokio::time::Instant::now() + context.timeout;
+    loop {
+        let Ok(Some(batch)) = tokio::time::timeout_at(deadline, updates.next()).await else {
+            return Err(Failure::other(
+                "cli.queued",
+                "the message is queued and will be sent the next time Estafette runs",
+            )
+            .with_exit_code(3));
+        };
+        for diff in batch {
+            diff.apply_to(&mut items);
+        }
+        let Some(event) = items
+            .iter()
+            .find(|item| echo_id.as_ref() == Some(&item.id))
+            .and_then(|item| item.as_event())
+        else {
+            continue;
+        };
+        match &event.send_state {
+            None | Some(SendState::Sent) => {
+                let event_id = event.event_id.clone().unwrap_or_default();
+                context
+                    .output
+                    .record(&json!({ "sent": event_id, "room": room }), || {
+                        format!("sent {event_id}")
+                    });
+                return Ok(());
+            }
+            Some(SendState::Failed {
+                recoverable: false,
+                reason,
+            }) => {
+                return Err(Failure::other("timeline.send_failed", reason));
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+pub async fn tail(
+    context: &Context<'_>,
+    room: &str,
+    limit: usize,
+    follow: bool,
+    until: Option<String>,
+) -> Result<(), Failure> {
+    let account = context.account().await?;
+    settle(context, &account).await?;
+    let timeline = account.timeline(room).await?;
+    let mut updates = timeline.subscribe();
+    let mut items: Vec<TimelineItem> = Vec::new();
+    let mut printed = HashSet::new();
+    let mut first = true;
+    let deadline = tokio::time::Instant::now() + context.timeout;
+    loop {
+        let next = if follow && until.is_none() {
+            Ok(updates.next().await)
+        } else {
+            tokio::time::timeout_at(deadline, updates.next()).await
+        };
+        let Ok(Some(batch)) = next else {
+            return match until {
+                Some(text) => Err(context.timed_out(&format!("the message {text:?}"))),
+                None => Ok(()),
+            };
+        };
+        for diff in batch {
+            diff.apply_to(&mut items);
+        }
+        if first
+            && items
+                .iter()
+                .filter(|item| item.as_event().is_some())
+                .count()
+                < limit
+        {
+            // Older messages are not cached yet: fetch one page, shown by the next update.
+            let _ = timeline
+                .paginate_backwards(limit.min(u16::MAX as usize) as u16)
+                .await;
+        }
+        let events: Vec<_> = items
+            .iter()
+            .filter_map(|item| item.as_event().map(|event| (item, event)))
+            .collect();
+        let skip = if first {
+            events.len().saturating_sub(limit)
+        } else {
+            0
+        };
+        first = false;
+        for (item, event) in events.into_iter().skip(skip) {
+            if printed.insert(item.id.clone()) {
+                context.output.record(event, || {
+                    let name = event
+                        .sender
+                        .display_name
+                        .as_deref()
+                        .unwrap_or(&event.sender.user_id);
+                    format!("{name}: {}", event.content.summary())
+                });
+            }
+        }
+        if let Some(text) = &until {
+            let arrived = items
+                .iter()
+                .filter_map(TimelineItem::as_event)
+                .any(|event| &event.content.summary() == text);
+            if arrived {
+                return Ok(());
+            }
+        } else if !follow {
+            return Ok(());
+        }
+    }
+}
+
+pub async fn logout(context: &Context<'_>) -> Result<(), Failure> {
+    let account = context.account().await?;
+    let info = account.info().clone();
+    drop(account);
+    context.manager.sign_out(&info.id).await?;
+    context
+        .output
+        .record(&json!({ "signed_out": info.user_id }), || {
+            format!("signed out {}", info.user_id)
+        });
+    Ok(())
+}

@@ -1,0 +1,182 @@
+//! `estafette-cli`: Estafette's core on the command line, for scripts, administrators and
+//! tests. Same accounts, same keychain entries and same stores as the desktop app.
+//!
+//! Exit codes: 0 success, 1 error (message on stderr, JSON with `--json`), 2 bad usage,
+//! 3 message queued but not yet sent (it goes out at the next start), 4 timed out.
+
+#![recursion_limit = "256"]
+
+mod commands;
+mod output;
+
+use std::{path::PathBuf, process::ExitCode, time::Duration};
+
+use clap::{Parser, Subcommand};
+use estafette_core::{AccountManager, CoreConfig, room_list::RoomFilter};
+
+use crate::output::{Failure, Output};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "estafette-cli",
+    version,
+    about = "Estafette, the Matrix messenger, on the command line"
+)]
+struct Cli {
+    /// Directory of Estafette's local data (default: the platform data directory).
+    #[arg(long, global = true, env = "ESTAFETTE_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Keychain service name under which secrets are stored.
+    #[arg(
+        long,
+        global = true,
+        env = "ESTAFETTE_KEYCHAIN_SERVICE",
+        default_value = "estafette"
+    )]
+    keychain_service: String,
+    /// Which signed-in account to use (Matrix ID), when there are several.
+    #[arg(long, global = true)]
+    account: Option<String>,
+    /// One JSON object per line instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    /// How long to wait for the server (sync, sending, `tail --until`), in seconds.
+    #[arg(long, global = true, default_value_t = 30)]
+    timeout: u64,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Sign in with a password and remember the account.
+    Login {
+        /// Server name or URL; optional when --user is a full Matrix ID.
+        #[arg(long)]
+        homeserver: Option<String>,
+        /// `alice` or `@alice:example.org`.
+        #[arg(long)]
+        user: String,
+        /// The password (visible in the process list: prefer --password-stdin).
+        #[arg(long, conflicts_with = "password_stdin")]
+        password: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List the signed-in accounts.
+    Accounts,
+    /// List rooms, most recent first.
+    Rooms {
+        #[arg(long, value_enum, default_value = "all")]
+        filter: FilterArg,
+        /// Only rooms whose name contains this text.
+        #[arg(long)]
+        search: Option<String>,
+        /// Print what is cached at once, without waiting for the server.
+        #[arg(long)]
+        no_wait: bool,
+    },
+    /// Join a room by ID or alias, or accept an invite.
+    Join { room: String },
+    /// Send a message (Markdown) and wait until the server has it.
+    Send { room: String, text: String },
+    /// Print a room's latest messages.
+    Tail {
+        room: String,
+        /// How many messages.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Keep printing new messages.
+        #[arg(long)]
+        follow: bool,
+        /// Wait until a message with exactly this text arrives, then exit.
+        #[arg(long)]
+        until: Option<String>,
+    },
+    /// Sign out at the server and erase the account's local data and keychain entries.
+    Logout,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum FilterArg {
+    All,
+    People,
+    Rooms,
+    Invites,
+    Unread,
+}
+
+impl From<FilterArg> for RoomFilter {
+    fn from(filter: FilterArg) -> Self {
+        match filter {
+            FilterArg::All => Self::All,
+            FilterArg::People => Self::People,
+            FilterArg::Rooms => Self::Rooms,
+            FilterArg::Invites => Self::Invites,
+            FilterArg::Unread => Self::Unread,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "error".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let output = Output::new(cli.json);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => return output.fail(&Failure::other("runtime", error)),
+    };
+    match runtime.block_on(run(cli, &output)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => output.fail(&failure),
+    }
+}
+
+async fn run(cli: Cli, output: &Output) -> Result<(), Failure> {
+    estafette_core::secrets::use_platform_keychain()?;
+    let mut config = CoreConfig::platform_default()?;
+    if let Some(data_dir) = cli.data_dir {
+        config.data_dir = data_dir;
+    }
+    config.keychain_service = cli.keychain_service;
+    config.device_display_name = "Estafette CLI".to_owned();
+    let manager = AccountManager::new(config);
+    let context = commands::Context {
+        manager: &manager,
+        output,
+        account: cli.account,
+        timeout: Duration::from_secs(cli.timeout),
+    };
+    let result = match cli.command {
+        Command::Login {
+            homeserver,
+            user,
+            password,
+            password_stdin,
+        } => commands::login(&context, homeserver, user, password, password_stdin).await,
+        Command::Accounts => commands::accounts(&context).await,
+        Command::Rooms {
+            filter,
+            search,
+            no_wait,
+        } => commands::rooms(&context, filter.into(), search, no_wait).await,
+        Command::Join { room } => commands::join(&context, &room).await,
+        Command::Send { room, text } => commands::send(&context, &room, &text).await,
+        Command::Tail {
+            room,
+            limit,
+            follow,
+            until,
+        } => commands::tail(&context, &room, limit, follow, until).await,
+        Command::Logout => commands::logout(&context).await,
+    };
+    manager.shut_down().await;
+    result
+}

@@ -1,0 +1,270 @@
+//! One signed-in account: its matrix-sdk client, its sync, and the background work that keeps
+//! its secrets current. Everything an account can do (rooms, timelines) hangs off [`Account`].
+
+use std::{
+    fmt,
+    path::{Path, PathBuf},
+    sync::Arc,
+};
+
+use eyeball::SharedObservable;
+use matrix_sdk::{
+    Client, SessionChange, SqliteStoreConfig,
+    encryption::{BackupDownloadStrategy, EncryptionSettings},
+    sliding_sync::VersionBuilder,
+};
+use matrix_sdk_ui::sync_service::SyncService;
+use serde::{Deserialize, Serialize};
+use tokio::task::JoinHandle;
+use tracing::{info, warn};
+
+use crate::{
+    Error, Subscription,
+    secrets::{AccountKeychain, SessionTokens, StoreKey},
+    sync::{self, SyncState},
+};
+
+/// The local, random identifier of an account: names its data directory and keychain entries.
+/// Random rather than derived from the Matrix ID so that nothing on disk names the user.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AccountId(pub String);
+
+impl AccountId {
+    pub(crate) fn generate() -> Self {
+        Self(hex::encode(rand::random::<[u8; 8]>()))
+    }
+}
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What is known of an account without its secrets: kept in the accounts index file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountInfo {
+    pub id: AccountId,
+    pub user_id: String,
+    pub device_id: String,
+    pub homeserver_url: String,
+}
+
+/// The files of one account: `<data dir>/accounts/<id>/{store,cache}`.
+#[derive(Clone, Debug)]
+pub(crate) struct AccountPaths {
+    root: PathBuf,
+}
+
+impl AccountPaths {
+    pub(crate) fn new(data_dir: &Path, id: &AccountId) -> Self {
+        Self {
+            root: data_dir.join("accounts").join(&id.0),
+        }
+    }
+
+    pub(crate) fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// State and crypto stores: what cannot be rebuilt from the server.
+    fn store(&self) -> PathBuf {
+        self.root.join("store")
+    }
+
+    /// Event and media caches: safe to delete, refilled from the server.
+    fn cache(&self) -> PathBuf {
+        self.root.join("cache")
+    }
+}
+
+/// How to reach the homeserver when building a client.
+pub(crate) enum Homeserver<'a> {
+    /// Discover it (sign-in), and check that it offers Simplified Sliding Sync.
+    Discover(&'a str),
+    /// The URL saved at sign-in (restore): no request is made, so a restore works offline.
+    Known(&'a str),
+}
+
+/// The one place a client is built, for sign-in and for restore alike.
+pub(crate) async fn build_client(
+    homeserver: Homeserver<'_>,
+    paths: &AccountPaths,
+    store_key: &StoreKey,
+) -> Result<Client, matrix_sdk::ClientBuildError> {
+    let builder = match homeserver {
+        Homeserver::Discover(input) => Client::builder()
+            .server_name_or_homeserver_url(input)
+            .sliding_sync_version_builder(VersionBuilder::DiscoverNative),
+        Homeserver::Known(url) => Client::builder()
+            .homeserver_url(url)
+            .sliding_sync_version_builder(VersionBuilder::Native),
+    };
+    builder
+        // The key form: the passphrase form runs a slow KDF at every start.
+        .sqlite_store_with_config_and_cache_path(
+            SqliteStoreConfig::new(paths.store()).key(Some(store_key.bytes())),
+            Some(paths.cache()),
+        )
+        .handle_refresh_tokens()
+        .with_encryption_settings(EncryptionSettings {
+            // Other clients (Element, Tchap) only trust devices signed by the user's identity.
+            auto_enable_cross_signing: true,
+            backup_download_strategy: BackupDownloadStrategy::AfterDecryptionFailure,
+            // Recovery and backup are set up with the user, who must keep the recovery key.
+            auto_enable_backups: false,
+        })
+        .build()
+        .await
+}
+
+/// A signed-in account. Cheap to share: front ends hold it as `Arc<Account>`.
+pub struct Account {
+    info: AccountInfo,
+    client: Client,
+    sync_service: Arc<SyncService>,
+    sync_state: SharedObservable<SyncState>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl fmt::Debug for Account {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Account")
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Account {
+    /// Sets up sync for a client that is signed in (fresh or restored) and starts it.
+    pub(crate) async fn start(
+        info: AccountInfo,
+        client: Client,
+        keychain: AccountKeychain,
+    ) -> Result<Self, Error> {
+        let sync_service = Arc::new(
+            SyncService::builder(client.clone())
+                .with_offline_mode()
+                .build()
+                .await
+                .map_err(|error| Error::Sync(error.to_string()))?,
+        );
+        let sync_state = SharedObservable::new(SyncState::Connecting);
+        let tasks = vec![
+            tokio::spawn(sync::supervise(
+                client.clone(),
+                sync_service.clone(),
+                sync_state.clone(),
+            )),
+            tokio::spawn(save_refreshed_tokens(
+                client.clone(),
+                keychain.clone(),
+                sync_state.clone(),
+            )),
+        ];
+        // Messages left in the queue by a crash or by a previous offline session go out as
+        // soon as the server answers.
+        client.send_queue().set_enabled(true).await;
+        sync_service.start().await;
+        info!(account = %info.id, "account started");
+        Ok(Self {
+            info,
+            client,
+            sync_service,
+            sync_state,
+            tasks,
+        })
+    }
+
+    pub fn info(&self) -> &AccountInfo {
+        &self.info
+    }
+
+    pub fn id(&self) -> &AccountId {
+        &self.info.id
+    }
+
+    pub fn user_id(&self) -> &str {
+        &self.info.user_id
+    }
+
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub(crate) fn sync_service(&self) -> &Arc<SyncService> {
+        &self.sync_service
+    }
+
+    /// The current sync state, then each change.
+    pub fn sync_state(&self) -> Subscription<SyncState> {
+        let mut states = self.sync_state.subscribe();
+        Subscription::spawn(|sender| async move {
+            if !sender.send(states.get()) {
+                return;
+            }
+            while let Some(state) = states.next().await {
+                if !sender.send(state) {
+                    return;
+                }
+            }
+        })
+    }
+
+    pub fn current_sync_state(&self) -> SyncState {
+        self.sync_state.get()
+    }
+
+    /// Stops syncing and background work; the account's data stays (used on shutdown and
+    /// before sign-out).
+    pub async fn shut_down(&self) {
+        self.sync_service.stop().await;
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for Account {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// Keeps the keychain's tokens equal to the client's after each refresh, so that a restart
+/// never restores a spent refresh token; and notices a session revoked by the server.
+async fn save_refreshed_tokens(
+    client: Client,
+    keychain: AccountKeychain,
+    sync_state: SharedObservable<SyncState>,
+) {
+    let mut changes = client.subscribe_to_session_changes();
+    loop {
+        match changes.recv().await {
+            Ok(SessionChange::TokensRefreshed) => {
+                let Some(tokens) = client.session_tokens() else {
+                    continue;
+                };
+                let tokens = SessionTokens {
+                    access_token: tokens.access_token.clone(),
+                    refresh_token: tokens.refresh_token.clone(),
+                };
+                let keychain = keychain.clone();
+                match tokio::task::spawn_blocking(move || keychain.save_tokens(&tokens)).await {
+                    Ok(Ok(())) => info!("refreshed tokens saved"),
+                    Ok(Err(error)) => warn!(%error, "could not save refreshed tokens"),
+                    Err(error) => warn!(%error, "could not save refreshed tokens"),
+                }
+            }
+            Ok(SessionChange::UnknownToken(_)) => {
+                warn!("the server no longer accepts this session");
+                sync_state.set(SyncState::SessionExpired);
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}

@@ -1,0 +1,377 @@
+//! Finding a user's homeserver, learning what it supports, and password sign-in.
+//!
+//! Sign-in itself (creating the account's store and keychain entries) is orchestrated by
+//! [`crate::AccountManager::sign_in`]; this module owns the protocol side and the precise,
+//! typed reasons a sign-in can fail.
+
+use std::{error::Error as StdError, fmt, time::Duration};
+
+use matrix_sdk::{
+    Client, ClientBuildError, HttpError, RumaApiError,
+    ruma::{
+        OwnedUserId, UserId,
+        api::{
+            FeatureFlag,
+            client::session::get_login_types::v3::LoginType,
+            error::{ErrorKind, FromHttpResponseError, RetryAfter},
+        },
+    },
+    sanitize_server_name,
+};
+use serde::Serialize;
+use tracing::{debug, instrument};
+
+/// Why signing in (or probing a server) failed. Each variant has a stable [`AuthError::code`].
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("this is not a Matrix ID, server name or address: {0}")]
+    InvalidInput(String),
+    #[error("a homeserver is needed when the username has no server part")]
+    HomeserverRequired,
+    #[error("no server named {0} could be found")]
+    UnknownServer(String),
+    #[error("the server {0} cannot be reached")]
+    ServerUnreachable(String),
+    #[error("{0} is not a Matrix server")]
+    NotAMatrixServer(String),
+    #[error("the server does not offer Simplified Sliding Sync, which Estafette needs")]
+    NoSlidingSync,
+    #[error("the server does not allow signing in with a password")]
+    PasswordLoginUnsupported,
+    #[error("wrong username or password")]
+    WrongCredentials,
+    #[error("too many attempts; retry in {} s", .retry_after.map_or(0, |delay| delay.as_secs()))]
+    RateLimited { retry_after: Option<Duration> },
+    #[error("this account has been deactivated")]
+    AccountDeactivated,
+    #[error("the session has expired or was signed out elsewhere")]
+    SessionExpired,
+    #[error("the server refused the request: {0}")]
+    Server(String),
+    #[error("the local store could not be opened: {0}")]
+    Store(String),
+}
+
+impl AuthError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidInput(_) => "auth.invalid_input",
+            Self::HomeserverRequired => "auth.homeserver_required",
+            Self::UnknownServer(_) => "auth.unknown_server",
+            Self::ServerUnreachable(_) => "auth.server_unreachable",
+            Self::NotAMatrixServer(_) => "auth.not_a_matrix_server",
+            Self::NoSlidingSync => "auth.no_sliding_sync",
+            Self::PasswordLoginUnsupported => "auth.password_login_unsupported",
+            Self::WrongCredentials => "auth.wrong_credentials",
+            Self::RateLimited { .. } => "auth.rate_limited",
+            Self::AccountDeactivated => "auth.account_deactivated",
+            Self::SessionExpired => "auth.session_expired",
+            Self::Server(_) => "auth.server_error",
+            Self::Store(_) => "auth.store_failed",
+        }
+    }
+
+    /// Classifies a transport or server failure met while talking to `server`.
+    pub(crate) fn from_http(error: &HttpError, server: &str) -> Self {
+        match error {
+            HttpError::Reqwest(inner) => Self::from_transport(inner, server),
+            HttpError::Cached(inner) => Self::from_http(inner, server),
+            HttpError::Api(response) => match response.as_ref() {
+                FromHttpResponseError::Server(RumaApiError::MatrixError(api)) => {
+                    Self::from_client_api(api, server)
+                }
+                FromHttpResponseError::Server(RumaApiError::AuthResponse(_)) => {
+                    Self::Server("interactive authentication is required".to_owned())
+                }
+                FromHttpResponseError::Deserialization(_) => {
+                    Self::NotAMatrixServer(server.to_owned())
+                }
+                other => Self::Server(other.to_string()),
+            },
+            other => Self::Server(other.to_string()),
+        }
+    }
+
+    fn from_transport(error: &matrix_sdk::reqwest::Error, server: &str) -> Self {
+        // reqwest does not expose resolution failures as a kind; the message of its source
+        // chain is the only place that says the name does not exist.
+        let mut source: Option<&dyn StdError> = Some(error);
+        while let Some(current) = source {
+            let text = current.to_string().to_lowercase();
+            if text.contains("dns error") || text.contains("failed to lookup address") {
+                return Self::UnknownServer(server.to_owned());
+            }
+            source = current.source();
+        }
+        if error.is_connect() || error.is_timeout() || error.is_request() {
+            Self::ServerUnreachable(server.to_owned())
+        } else {
+            Self::NotAMatrixServer(server.to_owned())
+        }
+    }
+
+    fn from_client_api(error: &matrix_sdk::ruma::api::error::Error, server: &str) -> Self {
+        match error.error_kind() {
+            Some(ErrorKind::Forbidden) | Some(ErrorKind::InvalidUsername) => Self::WrongCredentials,
+            Some(ErrorKind::UserDeactivated) => Self::AccountDeactivated,
+            Some(ErrorKind::LimitExceeded(data)) => Self::RateLimited {
+                retry_after: match data.retry_after {
+                    Some(RetryAfter::Delay(delay)) => Some(delay),
+                    Some(RetryAfter::DateTime(when)) => {
+                        when.duration_since(std::time::SystemTime::now()).ok()
+                    }
+                    None => None,
+                },
+            },
+            Some(ErrorKind::UnknownToken(_)) => Self::SessionExpired,
+            None | Some(ErrorKind::Unrecognized) | Some(ErrorKind::NotFound)
+                if error.status_code.as_u16() == 404 =>
+            {
+                // A web server without the Matrix API answers 404 to every endpoint.
+                Self::NotAMatrixServer(server.to_owned())
+            }
+            _ => Self::Server(error.to_string()),
+        }
+    }
+
+    pub(crate) fn from_sdk(error: &matrix_sdk::Error, server: &str) -> Self {
+        match error {
+            matrix_sdk::Error::Http(http) => Self::from_http(http, server),
+            other => Self::Server(other.to_string()),
+        }
+    }
+
+    pub(crate) fn from_client_build(error: &ClientBuildError, server: &str) -> Self {
+        match error {
+            ClientBuildError::InvalidServerName | ClientBuildError::Url(_) => {
+                Self::InvalidInput(server.to_owned())
+            }
+            ClientBuildError::AutoDiscovery(response) => match response {
+                FromHttpResponseError::Server(RumaApiError::MatrixError(api)) => {
+                    Self::from_client_api(api, server)
+                }
+                _ => Self::NotAMatrixServer(server.to_owned()),
+            },
+            ClientBuildError::Http(http) => Self::from_http(http, server),
+            ClientBuildError::SlidingSyncVersion(_) => Self::NoSlidingSync,
+            ClientBuildError::SqliteStore(store) => Self::Store(store.to_string()),
+            other => Self::Server(other.to_string()),
+        }
+    }
+}
+
+/// Where to find the homeserver, as typed by a person: a Matrix ID's server part, a server
+/// name (`example.org`, `127.0.0.1:8008`) or an address (`https://matrix.example.org`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct ServerAddress {
+    /// What matrix-sdk's discovery gets: a server name, or a URL with its scheme.
+    discovery_input: String,
+    /// What people are shown in errors.
+    display: String,
+}
+
+impl fmt::Debug for ServerAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.display)
+    }
+}
+
+impl ServerAddress {
+    pub fn parse(input: &str) -> Result<Self, AuthError> {
+        let trimmed = input.trim().trim_end_matches('/');
+        if trimmed.is_empty() {
+            return Err(AuthError::InvalidInput(input.to_owned()));
+        }
+        if trimmed.starts_with("http://") || trimmed.starts_with("https://") {
+            let url =
+                url::Url::parse(trimmed).map_err(|_| AuthError::InvalidInput(input.to_owned()))?;
+            let display = url.host_str().unwrap_or(trimmed).to_owned();
+            return Ok(Self {
+                discovery_input: trimmed.to_owned(),
+                display,
+            });
+        }
+        let name =
+            sanitize_server_name(trimmed).map_err(|_| AuthError::InvalidInput(input.to_owned()))?;
+        // Plain HTTP only for this machine's own servers (tests, the demo); everything else
+        // must speak HTTPS.
+        let discovery_input = if is_loopback_host(name.host()) {
+            format!("http://{name}")
+        } else {
+            name.to_string()
+        };
+        Ok(Self {
+            discovery_input,
+            display: name.to_string(),
+        })
+    }
+
+    /// The server part of a full Matrix ID.
+    pub fn from_user_id(user_id: &UserId) -> Result<Self, AuthError> {
+        Self::parse(user_id.server_name().as_str())
+    }
+
+    pub(crate) fn discovery_input(&self) -> &str {
+        &self.discovery_input
+    }
+
+    pub fn display(&self) -> &str {
+        &self.display
+    }
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|address| address.is_loopback())
+}
+
+/// What a person typed in the username field: `alice` or `@alice:example.org`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Username {
+    Localpart(String),
+    Full(OwnedUserId),
+}
+
+impl Username {
+    pub fn parse(input: &str) -> Result<Self, AuthError> {
+        let trimmed = input.trim();
+        if trimmed.starts_with('@') {
+            UserId::parse(trimmed)
+                .map(Self::Full)
+                .map_err(|_| AuthError::InvalidInput(input.to_owned()))
+        } else if trimmed.is_empty() || trimmed.contains(':') {
+            Err(AuthError::InvalidInput(input.to_owned()))
+        } else {
+            Ok(Self::Localpart(trimmed.to_owned()))
+        }
+    }
+
+    pub(crate) fn login_id(&self) -> &str {
+        match self {
+            Self::Localpart(localpart) => localpart,
+            Self::Full(user_id) => user_id.as_str(),
+        }
+    }
+}
+
+/// The homeserver to use for a sign-in: the one given, else the one of the Matrix ID.
+pub fn server_for(
+    homeserver: Option<&str>,
+    username: &Username,
+) -> Result<ServerAddress, AuthError> {
+    match (
+        homeserver.map(str::trim).filter(|text| !text.is_empty()),
+        username,
+    ) {
+        (Some(server), _) => ServerAddress::parse(server),
+        (None, Username::Full(user_id)) => ServerAddress::from_user_id(user_id),
+        (None, Username::Localpart(_)) => Err(AuthError::HomeserverRequired),
+    }
+}
+
+/// What a homeserver offers, so that a sign-in form asks only for what is needed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ServerInfo {
+    /// The client-server API base URL found by discovery.
+    pub homeserver_url: String,
+    pub supports_password: bool,
+    /// Legacy SSO (`m.login.sso`), e.g. a state identity provider.
+    pub supports_sso: bool,
+    /// Next-generation auth (OAuth 2.0 / OIDC, MSC3861).
+    pub supports_oauth: bool,
+    /// Simplified Sliding Sync (MSC4186), which Estafette's sync needs.
+    pub supports_sliding_sync: bool,
+}
+
+/// Discovers the homeserver behind `server` and asks what it supports.
+#[instrument(skip_all, fields(server = server.display()))]
+pub async fn probe(server: &ServerAddress) -> Result<ServerInfo, AuthError> {
+    let client = Client::builder()
+        .server_name_or_homeserver_url(server.discovery_input())
+        .build()
+        .await
+        .map_err(|error| AuthError::from_client_build(&error, server.display()))?;
+    server_info(&client, server).await
+}
+
+pub(crate) async fn server_info(
+    client: &Client,
+    server: &ServerAddress,
+) -> Result<ServerInfo, AuthError> {
+    let login_types = client
+        .matrix_auth()
+        .get_login_types()
+        .await
+        .map_err(|error| AuthError::from_http(&error, server.display()))?;
+    let (mut supports_password, mut supports_sso) = (false, false);
+    for flow in &login_types.flows {
+        match flow {
+            LoginType::Password(_) => supports_password = true,
+            LoginType::Sso(_) => supports_sso = true,
+            _ => {}
+        }
+    }
+    let supports_sliding_sync = client
+        .supported_versions()
+        .await
+        .map(|versions| versions.features.contains(&FeatureFlag::Msc4186))
+        .unwrap_or(false);
+    let supports_oauth = client.oauth().server_metadata().await.is_ok();
+    debug!(
+        supports_password,
+        supports_sso, supports_oauth, supports_sliding_sync, "probed"
+    );
+    Ok(ServerInfo {
+        homeserver_url: client.homeserver().to_string(),
+        supports_password,
+        supports_sso,
+        supports_oauth,
+        supports_sliding_sync,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_servers_are_reached_over_plain_http_and_others_over_https() {
+        let local = ServerAddress::parse("127.0.0.1:8448").expect("valid");
+        assert_eq!(local.discovery_input(), "http://127.0.0.1:8448");
+        let remote = ServerAddress::parse(" tchap.gouv.fr/ ").expect("valid");
+        assert_eq!(remote.discovery_input(), "tchap.gouv.fr");
+        let url = ServerAddress::parse("https://matrix.example.org/").expect("valid");
+        assert_eq!(url.discovery_input(), "https://matrix.example.org");
+        assert!(matches!(
+            ServerAddress::parse("not a server"),
+            Err(AuthError::InvalidInput(_))
+        ));
+    }
+
+    #[test]
+    fn usernames_are_localparts_or_full_ids() {
+        assert_eq!(
+            Username::parse(" alice ").expect("ok"),
+            Username::Localpart("alice".into())
+        );
+        let full = Username::parse("@alice:example.org").expect("ok");
+        assert_eq!(full.login_id(), "@alice:example.org");
+        assert!(Username::parse("@alice").is_err());
+        assert!(Username::parse("").is_err());
+    }
+
+    #[test]
+    fn the_server_comes_from_the_id_when_none_is_given() {
+        let full = Username::parse("@alice:127.0.0.1:9000").expect("ok");
+        let server = server_for(None, &full).expect("server from id");
+        assert_eq!(server.discovery_input(), "http://127.0.0.1:9000");
+        let bare = Username::parse("alice").expect("ok");
+        assert!(matches!(
+            server_for(Some("  "), &bare),
+            Err(AuthError::HomeserverRequired)
+        ));
+    }
+}

@@ -1,0 +1,26 @@
+//! Estafette's headless Matrix client.
+//!
+//! Everything Matrix lives here: accounts and their secrets, sign-in, sync, the room list,
+//! timelines, room membership. Front ends (the desktop app, the CLI, tests, benchmarks) only
+//! call this API and display its view-model types; none of them touches matrix-sdk directly.
+//!
+//! Live data is handed out as [`Subscription`]s: the current value first, then changes
+//! (lists as batches of [`ListDiff`]). Dropping a subscription stops its task.
+
+mod account;
+mod accounts;
+pub mod auth;
+mod diff;
+mod error;
+pub mod room_list;
+pub mod rooms;
+pub mod secrets;
+mod subscription;
+pub mod sync;
+pub mod timeline;
+
+pub use account::{Account, AccountId, AccountInfo};
+pub use accounts::{AccountManager, CoreConfig, SignIn};
+pub use diff::ListDiff;
+pub use error::{Error, ErrorCode};
+pub use subscription::Subscription;

@@ -1,0 +1,281 @@
+//! The live, sorted list of an account's rooms (matrix-sdk-ui's `RoomListService`), with its
+//! filters, mapped to [`RoomSummary`] and delivered as diffs.
+
+use matrix_sdk::{Room, RoomState};
+use matrix_sdk_ui::{
+    room_list_service::{
+        RoomListItem,
+        filters::{
+            BoxedFilterFn, RoomCategory, new_filter_all, new_filter_category,
+            new_filter_deduplicate_versions, new_filter_invite, new_filter_non_left,
+            new_filter_normalized_match_room_name, new_filter_not, new_filter_space,
+            new_filter_unread,
+        },
+    },
+    timeline::{LatestEventValue, RoomExt, TimelineDetails},
+};
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+use crate::{Account, Error, ListDiff, Subscription, timeline::map_content};
+
+/// One entry of the room list.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RoomSummary {
+    pub id: String,
+    pub name: String,
+    /// `mxc://` URI, fetched through the core.
+    pub avatar_url: Option<String>,
+    pub is_direct: bool,
+    pub is_encrypted: bool,
+    pub membership: Membership,
+    /// Messages not yet read (computed locally from read receipts).
+    pub unread_messages: u64,
+    /// Of which, ones that notify under the user's push rules.
+    pub unread_notifications: u64,
+    /// Of which, mentions and keywords (highlights).
+    pub unread_mentions: u64,
+    pub is_marked_unread: bool,
+    pub latest_message: Option<LatestMessage>,
+    /// Who invited the user, for invites.
+    pub inviter: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Membership {
+    Joined,
+    Invited,
+    Knocked,
+    Left,
+    Banned,
+}
+
+/// The preview line of a room.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LatestMessage {
+    pub sender_id: String,
+    pub sender_name: Option<String>,
+    pub is_own: bool,
+    pub timestamp_ms: u64,
+    /// One-line English summary; front ends may build their own from `content`.
+    pub text: String,
+    pub content: crate::timeline::EventContent,
+    /// Still being sent (or failed to send) from this device.
+    pub is_local: bool,
+}
+
+/// Which rooms a list shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoomFilter {
+    #[default]
+    All,
+    /// Direct conversations with one person.
+    People,
+    /// Group rooms.
+    Rooms,
+    Invites,
+    Unread,
+}
+
+/// A filter plus an optional search on room names.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomListQuery {
+    pub filter: RoomFilter,
+    pub search: Option<String>,
+}
+
+impl RoomListQuery {
+    fn to_filter(&self) -> BoxedFilterFn {
+        let mut filters: Vec<BoxedFilterFn> = vec![
+            Box::new(new_filter_non_left()),
+            Box::new(new_filter_deduplicate_versions()),
+            Box::new(new_filter_not(Box::new(new_filter_space()))),
+        ];
+        match self.filter {
+            RoomFilter::All => {}
+            RoomFilter::People => {
+                filters.push(Box::new(new_filter_category(RoomCategory::People)));
+                filters.push(Box::new(new_filter_not(Box::new(new_filter_invite()))));
+            }
+            RoomFilter::Rooms => {
+                filters.push(Box::new(new_filter_category(RoomCategory::Group)));
+                filters.push(Box::new(new_filter_not(Box::new(new_filter_invite()))));
+            }
+            RoomFilter::Invites => filters.push(Box::new(new_filter_invite())),
+            RoomFilter::Unread => filters.push(Box::new(new_filter_unread())),
+        }
+        if let Some(search) = self
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|text| !text.is_empty())
+        {
+            filters.push(Box::new(new_filter_normalized_match_room_name(search)));
+        }
+        Box::new(new_filter_all(filters))
+    }
+}
+
+enum Command {
+    SetQuery(RoomListQuery),
+    LoadMore,
+}
+
+/// Steers a live room list: changing the query sends a `Reset` of the new list through its
+/// subscription, then diffs again.
+#[derive(Clone, Debug)]
+pub struct RoomListController {
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Command")
+    }
+}
+
+impl RoomListController {
+    pub fn set_query(&self, query: RoomListQuery) {
+        // The only failure is a dropped subscription, whose list nobody shows any more.
+        let _ = self.commands.send(Command::SetQuery(query));
+    }
+
+    /// Extends the list by one page (for long lists scrolled to their end).
+    pub fn load_more(&self) {
+        let _ = self.commands.send(Command::LoadMore);
+    }
+}
+
+/// What one update of a room list subscription carries.
+pub type RoomListUpdate = Vec<ListDiff<RoomSummary>>;
+
+impl Account {
+    /// The account's rooms, most recent activity first, `page_size` at a time.
+    pub async fn room_list(
+        &self,
+        query: RoomListQuery,
+        page_size: usize,
+    ) -> Result<(Subscription<RoomListUpdate>, RoomListController), Error> {
+        let service = self.sync_service().room_list_service();
+        let room_list = service
+            .all_rooms()
+            .await
+            .map_err(|error| Error::Sync(error.to_string()))?;
+        let (commands, mut command_receiver) = mpsc::unbounded_channel();
+        let updates = Subscription::spawn(|sender| async move {
+            let (stream, controller) = room_list.entries_with_dynamic_adapters(page_size);
+            futures_util::pin_mut!(stream);
+            controller.set_filter(query.to_filter());
+            // The list lives as long as its subscription; a dropped controller only means
+            // the query no longer changes.
+            let mut steerable = true;
+            loop {
+                tokio::select! {
+                    diffs = futures_util::StreamExt::next(&mut stream) => {
+                        let Some(diffs) = diffs else { return };
+                        let mut batch = Vec::with_capacity(diffs.len());
+                        for diff in diffs {
+                            batch.push(ListDiff::from_vector_diff(diff, summarise_item).await);
+                        }
+                        if !sender.send(batch) {
+                            return;
+                        }
+                    }
+                    command = command_receiver.recv(), if steerable => match command {
+                        Some(Command::SetQuery(query)) => {
+                            controller.set_filter(query.to_filter());
+                        }
+                        Some(Command::LoadMore) => controller.add_one_page(),
+                        None => steerable = false,
+                    },
+                }
+            }
+        });
+        Ok((updates, RoomListController { commands }))
+    }
+
+    /// A summary of one room, now.
+    pub async fn room_summary(&self, room_id: &str) -> Option<RoomSummary> {
+        let room_id = <&matrix_sdk::ruma::RoomId>::try_from(room_id).ok()?;
+        let room = self.client().get_room(room_id)?;
+        Some(summarise(&room).await)
+    }
+}
+
+async fn summarise_item(item: RoomListItem) -> RoomSummary {
+    summarise(&item.into_inner()).await
+}
+
+pub(crate) async fn summarise(room: &Room) -> RoomSummary {
+    let membership = match room.state() {
+        RoomState::Joined => Membership::Joined,
+        RoomState::Invited => Membership::Invited,
+        RoomState::Knocked => Membership::Knocked,
+        RoomState::Left => Membership::Left,
+        RoomState::Banned => Membership::Banned,
+    };
+    let inviter = if membership == Membership::Invited {
+        room.invite_details().await.ok().map(|invite| {
+            invite
+                .inviter
+                .and_then(|member| member.display_name().map(ToOwned::to_owned))
+                .unwrap_or_else(|| invite.inviter_id.to_string())
+        })
+    } else {
+        None
+    };
+    let name = match room.display_name().await {
+        Ok(name) => name.to_string(),
+        Err(_) => room.room_id().to_string(),
+    };
+    RoomSummary {
+        id: room.room_id().to_string(),
+        name,
+        avatar_url: room.avatar_url().map(|url| url.to_string()),
+        is_direct: room.is_direct().await.unwrap_or(false),
+        is_encrypted: room.encryption_state().is_encrypted(),
+        membership,
+        unread_messages: room.num_unread_messages(),
+        unread_notifications: room.num_unread_notifications(),
+        unread_mentions: room.num_unread_mentions(),
+        is_marked_unread: room.is_marked_unread(),
+        latest_message: latest_message(room).await,
+        inviter,
+    }
+}
+
+async fn latest_message(room: &Room) -> Option<LatestMessage> {
+    let (sender_id, profile, is_own, timestamp, content, is_local) =
+        match RoomExt::latest_event(room).await {
+            LatestEventValue::Remote {
+                timestamp,
+                sender,
+                is_own,
+                profile,
+                content,
+            } => (sender, profile, is_own, timestamp, content, false),
+            LatestEventValue::Local {
+                timestamp,
+                sender,
+                profile,
+                content,
+                ..
+            } => (sender, profile, true, timestamp, content, true),
+            LatestEventValue::None | LatestEventValue::RemoteInvite { .. } => return None,
+        };
+    let content = map_content(&content);
+    Some(LatestMessage {
+        sender_id: sender_id.to_string(),
+        sender_name: match profile {
+            TimelineDetails::Ready(profile) => profile.display_name,
+            _ => None,
+        },
+        is_own,
+        timestamp_ms: timestamp.0.into(),
+        text: content.summary(),
+        content,
+        is_local,
+    })
+}

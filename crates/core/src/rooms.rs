@@ -1,0 +1,174 @@
+//! Room membership: creating DMs and rooms (encrypted by default), inviting, answering
+//! invites, joining and leaving.
+
+use matrix_sdk::{
+    Room,
+    ruma::{
+        OwnedUserId, RoomId, RoomOrAliasId, UserId,
+        api::client::room::{Visibility, create_room::v3::Request as CreateRoomRequest},
+        events::{InitialStateEvent, room::encryption::RoomEncryptionEventContent},
+    },
+};
+use serde::{Deserialize, Serialize};
+use tracing::instrument;
+
+use crate::{Account, auth::AuthError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RoomError {
+    #[error("not a valid user ID: {0}")]
+    InvalidUserId(String),
+    #[error("not a valid room ID or address: {0}")]
+    InvalidRoomId(String),
+    #[error("no room {0} is known to this account")]
+    RoomNotFound(String),
+    #[error("not allowed: {0}")]
+    Forbidden(String),
+    #[error("the server cannot be reached")]
+    Offline,
+    #[error("the server refused: {0}")]
+    Server(String),
+}
+
+impl RoomError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidUserId(_) => "room.invalid_user_id",
+            Self::InvalidRoomId(_) => "room.invalid_room_id",
+            Self::RoomNotFound(_) => "room.not_found",
+            Self::Forbidden(_) => "room.forbidden",
+            Self::Offline => "room.offline",
+            Self::Server(_) => "room.server_error",
+        }
+    }
+
+    fn from_sdk(error: matrix_sdk::Error) -> Self {
+        match AuthError::from_sdk(&error, "") {
+            AuthError::ServerUnreachable(_) | AuthError::UnknownServer(_) => Self::Offline,
+            AuthError::WrongCredentials => Self::Forbidden(error.to_string()),
+            _ => Self::Server(error.to_string()),
+        }
+    }
+}
+
+/// How to create a group room.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewRoom {
+    pub name: String,
+    pub topic: Option<String>,
+    /// End-to-end encryption; on unless the creator turns it off.
+    pub encrypted: bool,
+    /// User IDs invited at creation.
+    pub invite: Vec<String>,
+}
+
+impl Default for NewRoom {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            topic: None,
+            encrypted: true,
+            invite: Vec::new(),
+        }
+    }
+}
+
+fn parse_user_id(user_id: &str) -> Result<OwnedUserId, RoomError> {
+    UserId::parse(user_id.trim()).map_err(|_| RoomError::InvalidUserId(user_id.to_owned()))
+}
+
+impl Account {
+    fn room(&self, room_id: &str) -> Result<Room, RoomError> {
+        let parsed = <&RoomId>::try_from(room_id)
+            .map_err(|_| RoomError::InvalidRoomId(room_id.to_owned()))?;
+        self.client()
+            .get_room(parsed)
+            .ok_or_else(|| RoomError::RoomNotFound(room_id.to_owned()))
+    }
+
+    /// The direct conversation with `user_id`: the existing one if there is one (as Element
+    /// does), else a new encrypted one with them invited. Returns the room ID.
+    #[instrument(skip(self), fields(account = %self.id()))]
+    pub async fn create_dm(&self, user_id: &str) -> Result<String, RoomError> {
+        let user_id = parse_user_id(user_id)?;
+        if let Some(room) = self.client().get_dm_room(&user_id) {
+            return Ok(room.room_id().to_string());
+        }
+        let room = self
+            .client()
+            .create_dm(&user_id)
+            .await
+            .map_err(RoomError::from_sdk)?;
+        Ok(room.room_id().to_string())
+    }
+
+    /// Creates a private group room. Returns the room ID.
+    #[instrument(skip_all, fields(account = %self.id()))]
+    pub async fn create_room(&self, options: NewRoom) -> Result<String, RoomError> {
+        let invite = options
+            .invite
+            .iter()
+            .map(|user_id| parse_user_id(user_id))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut request = CreateRoomRequest::new();
+        request.name = Some(options.name).filter(|name| !name.trim().is_empty());
+        request.topic = options.topic.filter(|topic| !topic.trim().is_empty());
+        request.visibility = Visibility::Private;
+        request.invite = invite;
+        if options.encrypted {
+            request.initial_state = vec![
+                InitialStateEvent::with_empty_state_key(
+                    RoomEncryptionEventContent::with_recommended_defaults(),
+                )
+                .to_raw_any(),
+            ];
+        }
+        let room = self
+            .client()
+            .create_room(request)
+            .await
+            .map_err(RoomError::from_sdk)?;
+        Ok(room.room_id().to_string())
+    }
+
+    pub async fn invite(&self, room_id: &str, user_id: &str) -> Result<(), RoomError> {
+        let user_id = parse_user_id(user_id)?;
+        self.room(room_id)?
+            .invite_user_by_id(&user_id)
+            .await
+            .map_err(RoomError::from_sdk)
+    }
+
+    pub async fn accept_invite(&self, room_id: &str) -> Result<(), RoomError> {
+        self.room(room_id)?
+            .join()
+            .await
+            .map_err(RoomError::from_sdk)
+    }
+
+    pub async fn decline_invite(&self, room_id: &str) -> Result<(), RoomError> {
+        self.room(room_id)?
+            .leave()
+            .await
+            .map_err(RoomError::from_sdk)
+    }
+
+    /// Joins by room ID or alias (`#general:example.org`). Returns the room ID.
+    pub async fn join(&self, room_id_or_alias: &str) -> Result<String, RoomError> {
+        let target = <&RoomOrAliasId>::try_from(room_id_or_alias.trim())
+            .map_err(|_| RoomError::InvalidRoomId(room_id_or_alias.to_owned()))?;
+        let room = self
+            .client()
+            .join_room_by_id_or_alias(target, &[])
+            .await
+            .map_err(RoomError::from_sdk)?;
+        Ok(room.room_id().to_string())
+    }
+
+    pub async fn leave(&self, room_id: &str) -> Result<(), RoomError> {
+        self.room(room_id)?
+            .leave()
+            .await
+            .map_err(RoomError::from_sdk)
+    }
+}

@@ -1,0 +1,217 @@
+//! A room's conversation: its live list of items, back-pagination, sending through the SDK's
+//! persistent send queue, and retrying or cancelling what could not be sent.
+
+mod items;
+
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use matrix_sdk::ruma::{
+    OwnedRoomId, RoomId, api::client::receipt::create_receipt::v3::ReceiptType,
+    events::room::message::RoomMessageEventContent,
+};
+use matrix_sdk_ui::timeline::{RoomExt, Timeline};
+use tracing::instrument;
+
+pub(crate) use self::items::map_content;
+pub use self::items::{
+    EventContent, MediaKind, MediaSummary, MembershipKind, Person, SendState, StateChange,
+    TimelineEvent, TimelineItem, TimelineItemKind, UtdReason,
+};
+use crate::{Account, ListDiff, Subscription};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TimelineError {
+    #[error("no room {0} is known to this account")]
+    RoomNotFound(String),
+    #[error("the conversation could not be opened: {0}")]
+    Open(String),
+    #[error("older messages could not be loaded: {0}")]
+    Pagination(String),
+    #[error("the message could not be queued: {0}")]
+    Send(String),
+    #[error("no unsent message has the transaction ID {0}")]
+    UnsentMessageNotFound(String),
+    #[error("the read receipt could not be sent: {0}")]
+    Receipt(String),
+}
+
+impl TimelineError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::RoomNotFound(_) => "timeline.room_not_found",
+            Self::Open(_) => "timeline.open_failed",
+            Self::Pagination(_) => "timeline.pagination_failed",
+            Self::Send(_) => "timeline.send_failed",
+            Self::UnsentMessageNotFound(_) => "timeline.unsent_message_not_found",
+            Self::Receipt(_) => "timeline.receipt_failed",
+        }
+    }
+}
+
+/// The open conversation of one room. Keep it while the room is shown; drop it on close.
+#[derive(Clone, Debug)]
+pub struct RoomTimeline {
+    room_id: OwnedRoomId,
+    timeline: Arc<Timeline>,
+}
+
+/// What one update of a timeline subscription carries.
+pub type TimelineUpdate = Vec<ListDiff<TimelineItem>>;
+
+impl Account {
+    /// Opens the timeline of a room this account knows (joined, or invited with a preview).
+    #[instrument(skip(self), fields(account = %self.id()))]
+    pub async fn timeline(&self, room_id: &str) -> Result<RoomTimeline, TimelineError> {
+        let room_id = <&RoomId>::try_from(room_id)
+            .map_err(|_| TimelineError::RoomNotFound(room_id.to_owned()))?;
+        let room = self
+            .client()
+            .get_room(room_id)
+            .ok_or_else(|| TimelineError::RoomNotFound(room_id.to_string()))?;
+        let timeline = room
+            .timeline()
+            .await
+            .map_err(|error| TimelineError::Open(error.to_string()))?;
+        Ok(RoomTimeline {
+            room_id: room_id.to_owned(),
+            timeline: Arc::new(timeline),
+        })
+    }
+}
+
+impl RoomTimeline {
+    pub fn room_id(&self) -> &str {
+        self.room_id.as_str()
+    }
+
+    /// The items as they are now, in one `Reset`, then each batch of changes.
+    pub fn subscribe(&self) -> Subscription<TimelineUpdate> {
+        let timeline = self.timeline.clone();
+        Subscription::spawn(|sender| async move {
+            // Taking the items and the stream in one call guarantees that no change falls
+            // between the snapshot and the first diff.
+            let (items, mut stream) = timeline.subscribe().await;
+            let reset = ListDiff::Reset {
+                values: items
+                    .iter()
+                    .map(|item| TimelineItem::from_sdk(item))
+                    .collect(),
+            };
+            if !sender.send(vec![reset]) {
+                return;
+            }
+            while let Some(diffs) = stream.next().await {
+                let mut batch = Vec::with_capacity(diffs.len());
+                for diff in diffs {
+                    batch.push(
+                        ListDiff::from_vector_diff(diff, |item| async move {
+                            TimelineItem::from_sdk(&item)
+                        })
+                        .await,
+                    );
+                }
+                if !sender.send(batch) {
+                    return;
+                }
+            }
+        })
+    }
+
+    /// The current items, without subscribing (CLI, tests).
+    pub async fn items(&self) -> Vec<TimelineItem> {
+        self.timeline
+            .items()
+            .await
+            .iter()
+            .map(|item| TimelineItem::from_sdk(item))
+            .collect()
+    }
+
+    /// Loads up to `count` older events. Returns `true` once the start of the room is reached.
+    pub async fn paginate_backwards(&self, count: u16) -> Result<bool, TimelineError> {
+        self.timeline
+            .paginate_backwards(count)
+            .await
+            .map_err(|error| TimelineError::Pagination(error.to_string()))
+    }
+
+    /// Queues a message written in Markdown; it appears at once as a local echo and is sent
+    /// (and encrypted) by the SDK's persistent queue, surviving restarts and offline periods.
+    ///
+    /// Returns the [`TimelineItem::id`] of the local echo (it keeps that ID once sent), or
+    /// `None` if the echo did not show within a few seconds (the message is queued anyway).
+    #[instrument(skip_all, fields(room_id = %self.room_id))]
+    pub async fn send_markdown(&self, markdown: &str) -> Result<Option<String>, TimelineError> {
+        let content = RoomMessageEventContent::text_markdown(markdown);
+        let handle = self
+            .timeline
+            .send(content.into())
+            .await
+            .map_err(|error| TimelineError::Send(error.to_string()))?;
+        // The send handle does not expose its transaction ID; its creation time is what the
+        // local echo carries, and it is unique per millisecond and message.
+        for _ in 0..500 {
+            let items = self.timeline.items().await;
+            let echo = items.iter().find(|item| {
+                item.as_event().is_some_and(|event| {
+                    event.local_created_at() == Some(handle.created_at)
+                        && event.content().as_message().is_some_and(|message| {
+                            message.body()
+                                == RoomMessageEventContent::text_markdown(markdown).body()
+                        })
+                })
+            });
+            if let Some(echo) = echo {
+                return Ok(Some(echo.unique_id().0.clone()));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        Ok(None)
+    }
+
+    async fn send_handle(
+        &self,
+        transaction_id: &str,
+    ) -> Result<matrix_sdk::send_queue::SendHandle, TimelineError> {
+        self.timeline
+            .items()
+            .await
+            .iter()
+            .filter_map(|item| item.as_event())
+            .find(|event| {
+                event
+                    .transaction_id()
+                    .is_some_and(|txn| txn.as_str() == transaction_id)
+            })
+            .and_then(|event| event.local_echo_send_handle())
+            .ok_or_else(|| TimelineError::UnsentMessageNotFound(transaction_id.to_owned()))
+    }
+
+    /// Sends again a message whose sending failed.
+    pub async fn retry_send(&self, transaction_id: &str) -> Result<(), TimelineError> {
+        self.send_handle(transaction_id)
+            .await?
+            .unwedge()
+            .await
+            .map_err(|error| TimelineError::Send(error.to_string()))
+    }
+
+    /// Removes a message that has not been sent yet. Returns `false` if it was sent meanwhile.
+    pub async fn cancel_send(&self, transaction_id: &str) -> Result<bool, TimelineError> {
+        self.send_handle(transaction_id)
+            .await?
+            .abort()
+            .await
+            .map_err(|error| TimelineError::Send(error.to_string()))
+    }
+
+    /// Marks everything up to the latest event as read (read receipt and read marker).
+    pub async fn mark_as_read(&self) -> Result<(), TimelineError> {
+        self.timeline
+            .mark_as_read(ReceiptType::Read)
+            .await
+            .map(|_| ())
+            .map_err(|error| TimelineError::Receipt(error.to_string()))
+    }
+}

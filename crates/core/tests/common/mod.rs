@@ -1,0 +1,190 @@
+//! What every core integration test needs: a real Synapse, real users signed in through the
+//! core with their own data directory and keychain namespace, and ways to wait for the
+//! asynchronous world to reach a state.
+#![allow(dead_code)] // each test binary uses its own part of these helpers
+
+use std::{future::Future, sync::Arc, time::Duration};
+
+use estafette_core::{
+    Account, AccountManager, CoreConfig, ListDiff, SignIn, Subscription,
+    room_list::RoomSummary,
+    secrets::use_platform_keychain,
+    timeline::{RoomTimeline, TimelineItem},
+};
+pub use estafette_testkit::Homeserver;
+use tempfile::TempDir;
+use zeroize::Zeroizing;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+pub fn init() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_test_writer()
+        .try_init();
+    use_platform_keychain().expect(
+        "these tests use the real Secret Service: run them with `cargo xtask test`, \
+         which starts gnome-keyring inside a D-Bus session",
+    );
+}
+
+pub async fn start_server() -> Homeserver {
+    init();
+    Homeserver::start().await.expect("Synapse starts")
+}
+
+/// A person with their own Estafette installation: data directory and keychain namespace.
+pub struct Device {
+    pub manager: AccountManager,
+    pub data_dir: TempDir,
+}
+
+impl Device {
+    pub fn new() -> Self {
+        let data_dir = tempfile::tempdir().expect("temporary directory");
+        let config = CoreConfig {
+            data_dir: data_dir.path().to_owned(),
+            keychain_service: format!("estafette-test-{}", rand_suffix()),
+            device_display_name: "Estafette test".to_owned(),
+        };
+        Self {
+            manager: AccountManager::new(config),
+            data_dir,
+        }
+    }
+
+    /// The same installation opened again, as a restarted process would.
+    pub fn reopen(&self) -> AccountManager {
+        AccountManager::new(self.manager.config().clone())
+    }
+
+    pub async fn sign_in(&self, hs: &Homeserver, localpart: &str) -> Arc<Account> {
+        self.manager
+            .sign_in(SignIn {
+                homeserver: Some(hs.base_url()),
+                username: localpart.to_owned(),
+                password: Zeroizing::new(PASSWORD.to_owned()),
+            })
+            .await
+            .unwrap_or_else(|error| panic!("{localpart} signs in: {error}"))
+    }
+}
+
+fn rand_suffix() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{}-{nanos}", std::process::id())
+}
+
+/// Registers `localpart` on the server and signs it in on a new device.
+pub async fn new_user(hs: &Homeserver, localpart: &str) -> (Device, Arc<Account>) {
+    hs.register_user(localpart, PASSWORD, false)
+        .await
+        .expect("user registered");
+    let device = Device::new();
+    let account = device.sign_in(hs, localpart).await;
+    (device, account)
+}
+
+/// Polls `probe` until it returns `Some`, or fails the test after [`PATIENCE`].
+pub async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        if tokio::time::Instant::now() > deadline {
+            panic!("timed out waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A front end's copy of a live list, kept by applying the diffs it receives.
+pub struct LiveList<T> {
+    pub subscription: Subscription<Vec<ListDiff<T>>>,
+    pub items: Vec<T>,
+    pub batches: Vec<Vec<ListDiff<T>>>,
+}
+
+impl<T: Clone + Send + 'static> LiveList<T> {
+    pub fn new(subscription: Subscription<Vec<ListDiff<T>>>) -> Self {
+        Self {
+            subscription,
+            items: Vec::new(),
+            batches: Vec::new(),
+        }
+    }
+
+    /// Applies updates until `condition` holds on the list.
+    pub async fn until(&mut self, what: &str, condition: impl Fn(&[T]) -> bool) {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while !condition(&self.items) {
+            let batch = tokio::time::timeout_at(deadline, self.subscription.next())
+                .await
+                .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+                .unwrap_or_else(|| panic!("the subscription ended before {what}"));
+            self.batches.push(batch.clone());
+            for diff in batch {
+                assert!(
+                    diff.apply_to(&mut self.items),
+                    "a diff did not fit the list"
+                );
+            }
+        }
+    }
+}
+
+pub fn bodies(items: &[TimelineItem]) -> Vec<String> {
+    items
+        .iter()
+        .filter_map(TimelineItem::as_event)
+        .map(|event| event.content.summary())
+        .collect()
+}
+
+pub async fn open_timeline(
+    account: &Account,
+    room_id: &str,
+) -> (RoomTimeline, LiveList<TimelineItem>) {
+    let timeline = eventually("the room to be known", || async {
+        account.timeline(room_id).await.ok()
+    })
+    .await;
+    let live = LiveList::new(timeline.subscribe());
+    (timeline, live)
+}
+
+/// `inviter` opens an encrypted DM with `invitee`, who accepts it. Returns the room ID.
+pub async fn encrypted_dm(inviter: &Account, invitee: &Account) -> String {
+    let room_id = inviter
+        .create_dm(invitee.user_id())
+        .await
+        .expect("DM created");
+    eventually("the invite to arrive", || async {
+        invitee
+            .room_summary(&room_id)
+            .await
+            .filter(|room| room.membership == estafette_core::room_list::Membership::Invited)
+    })
+    .await;
+    invitee
+        .accept_invite(&room_id)
+        .await
+        .expect("invite accepted");
+    room_id
+}
+
+pub fn room_names(rooms: &[RoomSummary]) -> Vec<String> {
+    rooms.iter().map(|room| room.name.clone()).collect()
+}

@@ -1,0 +1,596 @@
+#![recursion_limit = "256"]
+//! The core's user stories, each against its own real Synapse and the real Secret Service.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use estafette_core::{
+    Error, ErrorCode, ListDiff, SignIn,
+    auth::AuthError,
+    room_list::{RoomFilter, RoomListQuery},
+    rooms::NewRoom,
+    secrets::AccountKeychain,
+    sync::SyncState,
+    timeline::{SendState, TimelineItem},
+};
+use zeroize::Zeroizing;
+
+fn count(items: &[TimelineItem], body: &str) -> usize {
+    bodies(items)
+        .iter()
+        .filter(|text| text.as_str() == body)
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alice_is_found_from_her_matrix_id_through_well_known() {
+    let hs = start_server().await;
+    hs.register_user("alice", PASSWORD, false)
+        .await
+        .expect("registered");
+    let device = Device::new();
+
+    let info = device
+        .manager
+        .probe_server(None, &hs.user_id("alice"))
+        .await
+        .expect("probed");
+    assert_eq!(info.homeserver_url.trim_end_matches('/'), hs.base_url());
+    assert!(info.supports_password);
+    assert!(info.supports_sliding_sync);
+
+    let account = device
+        .manager
+        .sign_in(SignIn {
+            homeserver: None,
+            username: hs.user_id("alice"),
+            password: Zeroizing::new(PASSWORD.to_owned()),
+        })
+        .await
+        .expect("signed in with only a Matrix ID");
+    assert_eq!(account.user_id(), hs.user_id("alice"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_credentials_and_unreachable_servers_get_their_own_errors() {
+    let hs = start_server().await;
+    hs.register_user("alice", PASSWORD, false)
+        .await
+        .expect("registered");
+    let device = Device::new();
+    let attempt = |homeserver: String, password: &str| SignIn {
+        homeserver: Some(homeserver),
+        username: "alice".to_owned(),
+        password: Zeroizing::new(password.to_owned()),
+    };
+
+    let error = device
+        .manager
+        .sign_in(attempt(hs.base_url(), "wrong"))
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(error, Error::Auth(AuthError::WrongCredentials)),
+        "{error:?}"
+    );
+    assert_eq!(error.code(), "auth.wrong_credentials");
+
+    // Port 9 (discard) has nothing listening on loopback.
+    let error = device
+        .manager
+        .sign_in(attempt("http://127.0.0.1:9".to_owned(), PASSWORD))
+        .await
+        .expect_err("unreachable");
+    assert_eq!(error.code(), "auth.server_unreachable", "{error:?}");
+
+    // A failed sign-in leaves nothing behind.
+    assert!(
+        device
+            .manager
+            .saved_accounts()
+            .await
+            .expect("index")
+            .is_empty()
+    );
+    let accounts_dir = device.data_dir.path().join("accounts");
+    let leftovers = std::fs::read_dir(&accounts_dir)
+        .map(|entries| entries.count())
+        .unwrap_or(0);
+    assert_eq!(
+        leftovers, 0,
+        "no account directory is left after failed sign-ins"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alice_and_bob_read_each_others_encrypted_messages() {
+    let hs = start_server().await;
+    let (_alice_device, alice) = new_user(&hs, "alice").await;
+    let (_bob_device, bob) = new_user(&hs, "bob").await;
+    let room_id = encrypted_dm(&alice, &bob).await;
+    assert!(
+        alice
+            .room_summary(&room_id)
+            .await
+            .expect("known")
+            .is_encrypted
+    );
+
+    let (alice_timeline, mut alice_view) = open_timeline(&alice, &room_id).await;
+    let (bob_timeline, mut bob_view) = open_timeline(&bob, &room_id).await;
+
+    alice_timeline
+        .send_markdown("Bonjour **Bob**")
+        .await
+        .expect("queued");
+    bob_view
+        .until("Bob to read Alice's message", |items| {
+            count(items, "Bonjour **Bob**") == 1
+        })
+        .await;
+    let received = bob_view
+        .items
+        .iter()
+        .filter_map(TimelineItem::as_event)
+        .find(|event| event.content.summary() == "Bonjour **Bob**")
+        .expect("present");
+    assert_eq!(received.sender.user_id, alice.user_id());
+    let estafette_core::timeline::EventContent::Text { html, .. } = &received.content else {
+        panic!("a text message, decrypted: {:?}", received.content);
+    };
+    assert_eq!(html.as_deref(), Some("Bonjour <strong>Bob</strong>"));
+
+    bob_timeline
+        .send_markdown("Salut Alice")
+        .await
+        .expect("queued");
+    alice_view
+        .until("Alice to read Bob's reply", |items| {
+            count(items, "Salut Alice") == 1
+        })
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_client_shows_its_rooms_offline_then_catches_up() {
+    let mut hs = start_server().await;
+    let (alice_device, alice) = new_user(&hs, "alice").await;
+    let (_bob_device, bob) = new_user(&hs, "bob").await;
+    let room_id = encrypted_dm(&bob, &alice).await;
+    let (alice_timeline, mut alice_view) = open_timeline(&alice, &room_id).await;
+    let (bob_timeline, mut bob_view) = open_timeline(&bob, &room_id).await;
+    alice_timeline
+        .send_markdown("before the restart")
+        .await
+        .expect("queued");
+    bob_view
+        .until("Bob to get the first message", |items| {
+            count(items, "before the restart") == 1
+        })
+        .await;
+    alice_view
+        .until("Alice's message to be sent", |items| {
+            items
+                .iter()
+                .filter_map(TimelineItem::as_event)
+                .any(|event| {
+                    event.content.summary() == "before the restart"
+                        && event
+                            .send_state
+                            .as_ref()
+                            .is_none_or(|state| *state == SendState::Sent)
+                })
+        })
+        .await;
+
+    // Alice's app quits; Bob writes meanwhile; then the server goes down.
+    alice_device.manager.shut_down().await;
+    drop((alice_view, alice_timeline, alice));
+    bob_timeline
+        .send_markdown("while you were away")
+        .await
+        .expect("queued");
+    bob_view
+        .until("Bob's message to be sent", |items| {
+            items
+                .iter()
+                .filter_map(TimelineItem::as_event)
+                .any(|event| {
+                    event.content.summary() == "while you were away"
+                        && event.send_state == Some(SendState::Sent)
+                })
+        })
+        .await;
+    hs.stop().await.expect("server stopped");
+
+    let manager = alice_device.reopen();
+    let restored = manager.restore_all().await.expect("index read");
+    assert_eq!(restored.len(), 1);
+    let alice = restored
+        .into_iter()
+        .next()
+        .and_then(|(_, account)| account.ok())
+        .expect("restored");
+
+    let mut rooms = LiveList::new(
+        alice
+            .room_list(RoomListQuery::default(), 100)
+            .await
+            .expect("list")
+            .0,
+    );
+    rooms
+        .until("the cached room to be listed offline", |rooms| {
+            rooms.iter().any(|room| room.id == room_id)
+        })
+        .await;
+    let (_timeline, mut view) = open_timeline(&alice, &room_id).await;
+    view.until("the cached message offline", |items| {
+        count(items, "before the restart") == 1
+    })
+    .await;
+    let mut states = alice.sync_state();
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let state = tokio::time::timeout_at(deadline, states.next())
+            .await
+            .expect("offline in time");
+        if state == Some(SyncState::Offline) {
+            break;
+        }
+    }
+
+    hs.restart().await.expect("server back");
+    view.until("the message sent meanwhile", |items| {
+        count(items, "while you were away") == 1
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_typed_while_the_server_is_down_arrives_exactly_once() {
+    let mut hs = start_server().await;
+    let (_alice_device, alice) = new_user(&hs, "alice").await;
+    let (_bob_device, bob) = new_user(&hs, "bob").await;
+    let room_id = encrypted_dm(&alice, &bob).await;
+    let (alice_timeline, mut alice_view) = open_timeline(&alice, &room_id).await;
+    let (_bob_timeline, mut bob_view) = open_timeline(&bob, &room_id).await;
+    // Keys are exchanged once while the server is up, so the offline message only waits on
+    // the network.
+    alice_timeline.send_markdown("hello").await.expect("queued");
+    bob_view
+        .until("the first message", |items| count(items, "hello") == 1)
+        .await;
+
+    hs.stop().await.expect("server stopped");
+    alice_timeline
+        .send_markdown("typed offline")
+        .await
+        .expect("queued while offline");
+    alice_view
+        .until("a local echo", |items| {
+            items
+                .iter()
+                .filter_map(TimelineItem::as_event)
+                .any(|event| {
+                    event.content.summary() == "typed offline"
+                        && matches!(
+                            event.send_state,
+                            Some(SendState::Sending)
+                                | Some(SendState::Failed {
+                                    recoverable: true,
+                                    ..
+                                })
+                        )
+                })
+        })
+        .await;
+
+    hs.restart().await.expect("server back");
+    alice_view
+        .until("the message to be sent", |items| {
+            items
+                .iter()
+                .filter_map(TimelineItem::as_event)
+                .any(|event| {
+                    event.content.summary() == "typed offline"
+                        && event.send_state == Some(SendState::Sent)
+                })
+        })
+        .await;
+    bob_view
+        .until("Bob to receive it", |items| {
+            count(items, "typed offline") >= 1
+        })
+        .await;
+    // Give a duplicate every chance to show up before checking there is none.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    while let Some(batch) = bob_view.subscription.try_next() {
+        for diff in batch {
+            assert!(diff.apply_to(&mut bob_view.items));
+        }
+    }
+    assert_eq!(count(&bob_view.items, "typed offline"), 1);
+    assert_eq!(count(&alice_view.items, "typed offline"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_out_leaves_no_data_directory_and_no_keychain_entry() {
+    let hs = start_server().await;
+    let (device, alice) = new_user(&hs, "alice").await;
+    let id = alice.id().clone();
+    let account_dir = device.data_dir.path().join("accounts").join(&id.0);
+    let keychain = AccountKeychain::new(&device.manager.config().keychain_service, &id.0);
+    assert!(account_dir.is_dir());
+    assert!(keychain.has_any_entry().expect("keychain readable"));
+    drop(alice);
+
+    device.manager.sign_out(&id).await.expect("signed out");
+
+    assert!(
+        !account_dir.exists(),
+        "the account's data directory is gone"
+    );
+    assert!(
+        !keychain.has_any_entry().expect("keychain readable"),
+        "no keychain entry is left"
+    );
+    assert!(
+        device
+            .manager
+            .saved_accounts()
+            .await
+            .expect("index")
+            .is_empty()
+    );
+    assert!(
+        device
+            .reopen()
+            .restore_all()
+            .await
+            .expect("index")
+            .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_message_moves_its_room_to_the_top_through_a_diff() {
+    let hs = start_server().await;
+    let (_alice_device, alice) = new_user(&hs, "alice").await;
+    let (_bob_device, bob) = new_user(&hs, "bob").await;
+    let mut room_ids = Vec::new();
+    for name in ["Budget", "Crisis cell", "Drafting"] {
+        let options = NewRoom {
+            name: name.to_owned(),
+            invite: vec![alice.user_id().to_owned()],
+            ..NewRoom::default()
+        };
+        let room_id = bob.create_room(options).await.expect("room created");
+        eventually("the invite", || async {
+            alice.room_summary(&room_id).await
+        })
+        .await;
+        alice.accept_invite(&room_id).await.expect("joined");
+        let (timeline, mut view) = open_timeline(&alice, &room_id).await;
+        timeline
+            .send_markdown(&format!("first words in {name}"))
+            .await
+            .expect("queued");
+        view.until("the message to be sent", |items| {
+            items
+                .iter()
+                .filter_map(TimelineItem::as_event)
+                .any(|event| event.send_state == Some(SendState::Sent))
+        })
+        .await;
+        room_ids.push(room_id);
+    }
+
+    let mut rooms = LiveList::new(
+        alice
+            .room_list(RoomListQuery::default(), 100)
+            .await
+            .expect("list")
+            .0,
+    );
+    let newest_first: Vec<String> = room_ids.iter().rev().cloned().collect();
+    rooms
+        .until("the three rooms, newest first", |rooms| {
+            rooms.iter().map(|room| room.id.clone()).collect::<Vec<_>>() == newest_first
+        })
+        .await;
+    let batches_before = rooms.batches.len();
+
+    let (bob_timeline, _) = open_timeline(&bob, &room_ids[0]).await;
+    bob_timeline
+        .send_markdown("Budget news")
+        .await
+        .expect("queued");
+    rooms
+        .until("Budget to be on top", |rooms| {
+            rooms.first().is_some_and(|room| room.id == room_ids[0])
+        })
+        .await;
+
+    let changes = &rooms.batches[batches_before..];
+    assert!(
+        changes
+            .iter()
+            .flatten()
+            .all(|diff| !matches!(diff, ListDiff::Reset { .. } | ListDiff::Clear)),
+        "the move came as diffs, not as a new list"
+    );
+    let top = &rooms.items[0];
+    assert_eq!(top.name, "Budget");
+    let latest = top.latest_message.as_ref().expect("a preview");
+    assert_eq!(latest.text, "Budget news");
+    assert_eq!(latest.sender_id, bob.user_id());
+    assert!(top.unread_messages >= 1);
+
+    // Filters: the people filter shows no group room, a name search finds one room.
+    rooms.subscription = alice
+        .room_list(
+            RoomListQuery {
+                filter: RoomFilter::People,
+                search: None,
+            },
+            100,
+        )
+        .await
+        .expect("list")
+        .0;
+    rooms.items.clear();
+    rooms.until("an empty people list", |_| true).await;
+    let mut search = LiveList::new(
+        alice
+            .room_list(
+                RoomListQuery {
+                    filter: RoomFilter::All,
+                    search: Some("crisis".into()),
+                },
+                100,
+            )
+            .await
+            .expect("list")
+            .0,
+    );
+    search
+        .until("the search result", |rooms| {
+            room_names(rooms) == ["Crisis cell"]
+        })
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_hundred_messages_back_paginate_in_order_without_gap_or_duplicate() {
+    let hs = start_server().await;
+    let (_alice_device, alice) = new_user(&hs, "alice").await;
+    let (_bob_device, bob) = new_user(&hs, "bob").await;
+    let room_id = encrypted_dm(&bob, &alice).await;
+    let (bob_timeline, mut bob_view) = open_timeline(&bob, &room_id).await;
+    let expected: Vec<String> = (1..=300)
+        .map(|number| format!("message {number:03}"))
+        .collect();
+    for body in &expected {
+        bob_timeline.send_markdown(body).await.expect("queued");
+    }
+    bob_view
+        .until("all 300 to be sent", |items| {
+            items
+                .iter()
+                .filter_map(TimelineItem::as_event)
+                .filter(|event| {
+                    event.content.summary().starts_with("message ")
+                        && event.send_state == Some(SendState::Sent)
+                })
+                .count()
+                == 300
+        })
+        .await;
+
+    let (alice_timeline, mut alice_view) = open_timeline(&alice, &room_id).await;
+    let mut reached_start = false;
+    for _ in 0..100 {
+        if alice_timeline
+            .paginate_backwards(50)
+            .await
+            .expect("paginated")
+        {
+            reached_start = true;
+            break;
+        }
+    }
+    assert!(reached_start, "the start of the room is reached");
+    alice_view
+        .until("the whole history", |items| {
+            matches!(
+                items.first().map(|item| &item.kind),
+                Some(estafette_core::timeline::TimelineItemKind::TimelineStart)
+            ) && bodies(items)
+                .iter()
+                .filter(|body| body.starts_with("message "))
+                .count()
+                >= 300
+        })
+        .await;
+    let received: Vec<String> = bodies(&alice_view.items)
+        .into_iter()
+        .filter(|body| body.starts_with("message "))
+        .collect();
+    assert_eq!(received, expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_accounts_in_one_process_each_see_only_their_own_rooms() {
+    let hs = start_server().await;
+    for user in ["alice", "carol"] {
+        hs.register_user(user, PASSWORD, false)
+            .await
+            .expect("registered");
+    }
+    let device = Device::new();
+    let alice = device.sign_in(&hs, "alice").await;
+    let carol = device.sign_in(&hs, "carol").await;
+    let (_bob_device, bob) = new_user(&hs, "bob").await;
+    let for_alice = bob
+        .create_room(NewRoom {
+            name: "Alice's file".into(),
+            invite: vec![alice.user_id().into()],
+            ..NewRoom::default()
+        })
+        .await
+        .expect("created");
+    let for_carol = bob
+        .create_room(NewRoom {
+            name: "Carol's file".into(),
+            invite: vec![carol.user_id().into()],
+            ..NewRoom::default()
+        })
+        .await
+        .expect("created");
+
+    let mut alice_rooms = LiveList::new(
+        alice
+            .room_list(RoomListQuery::default(), 100)
+            .await
+            .expect("list")
+            .0,
+    );
+    let mut carol_rooms = LiveList::new(
+        carol
+            .room_list(RoomListQuery::default(), 100)
+            .await
+            .expect("list")
+            .0,
+    );
+    alice_rooms
+        .until("Alice's invite", |rooms| {
+            rooms.iter().any(|room| room.id == for_alice)
+        })
+        .await;
+    carol_rooms
+        .until("Carol's invite", |rooms| {
+            rooms.iter().any(|room| room.id == for_carol)
+        })
+        .await;
+    let invite = alice_rooms
+        .items
+        .iter()
+        .find(|room| room.id == for_alice)
+        .expect("listed");
+    assert_eq!(
+        invite.membership,
+        estafette_core::room_list::Membership::Invited
+    );
+    assert!(invite.inviter.is_some());
+    assert!(alice_rooms.items.iter().all(|room| room.id != for_carol));
+    assert!(carol_rooms.items.iter().all(|room| room.id != for_alice));
+    assert!(alice.room_summary(&for_carol).await.is_none());
+    assert_eq!(device.manager.accounts().await.len(), 2);
+    assert_eq!(
+        device.manager.saved_accounts().await.expect("index").len(),
+        2
+    );
+}
