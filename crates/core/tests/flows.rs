@@ -15,6 +15,7 @@ use estafette_core::{
     sync::SyncState,
     timeline::{SendState, TimelineItem},
 };
+use estafette_testkit::seed::{SeedPlan, seed_plain_rooms};
 use zeroize::Zeroizing;
 
 fn count(items: &[TimelineItem], body: &str) -> usize {
@@ -466,30 +467,30 @@ async fn a_new_message_moves_its_room_to_the_top_through_a_diff() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_hundred_messages_back_paginate_in_order_without_gap_or_duplicate() {
     let hs = start_server().await;
-    let (_alice_device, alice) = new_user(&hs, "alice").await;
-    let (_bob_device, bob) = new_user(&hs, "bob").await;
-    let room_id = encrypted_dm(&bob, &alice).await;
-    let (bob_timeline, mut bob_view) = open_timeline(&bob, &room_id).await;
+    let bob = hs
+        .register_user("bob", PASSWORD, false)
+        .await
+        .expect("registered");
+    let alice_elsewhere = hs
+        .register_user("alice", PASSWORD, false)
+        .await
+        .expect("registered");
+    // Written straight through the API (fast); Alice then reads it on a new device.
+    let plan = SeedPlan {
+        rooms: 1,
+        messages_per_room: 300,
+        room_name_prefix: "History".into(),
+    };
+    let room_id = seed_plain_rooms(&hs, &bob, &[alice_elsewhere], &plan)
+        .await
+        .expect("seeded")
+        .remove(0);
     let expected: Vec<String> = (1..=300)
-        .map(|number| format!("message {number:03}"))
+        .map(|number| format!("History 1, message {number}"))
         .collect();
-    for body in &expected {
-        bob_timeline.send_markdown(body).await.expect("queued");
-    }
-    bob_view
-        .until("all 300 to be sent", |items| {
-            items
-                .iter()
-                .filter_map(TimelineItem::as_event)
-                .filter(|event| {
-                    event.content.summary().starts_with("message ")
-                        && event.send_state == Some(SendState::Sent)
-                })
-                .count()
-                == 300
-        })
-        .await;
 
+    let device = Device::new();
+    let alice = device.sign_in(&hs, "alice").await;
     let (alice_timeline, mut alice_view) = open_timeline(&alice, &room_id).await;
     let mut reached_start = false;
     for _ in 0..100 {
@@ -510,14 +511,14 @@ async fn three_hundred_messages_back_paginate_in_order_without_gap_or_duplicate(
                 Some(estafette_core::timeline::TimelineItemKind::TimelineStart)
             ) && bodies(items)
                 .iter()
-                .filter(|body| body.starts_with("message "))
+                .filter(|body| body.starts_with("History 1, message"))
                 .count()
                 >= 300
         })
         .await;
     let received: Vec<String> = bodies(&alice_view.items)
         .into_iter()
-        .filter(|body| body.starts_with("message "))
+        .filter(|body| body.starts_with("History 1, message"))
         .collect();
     assert_eq!(received, expected);
 }

@@ -1,0 +1,294 @@
+//! The command-line client as a real second process, against a real Synapse and the real
+//! Secret Service, talking with a core client.
+#![recursion_limit = "256"]
+
+use std::{
+    io::Write,
+    path::Path,
+    process::{Command, Output, Stdio},
+    sync::Arc,
+    time::Duration,
+};
+
+use estafette_core::{
+    Account, AccountManager, CoreConfig, SignIn, room_list::Membership,
+    secrets::use_platform_keychain, timeline::TimelineItem,
+};
+use estafette_testkit::Homeserver;
+use serde_json::Value;
+use tempfile::TempDir;
+use zeroize::Zeroizing;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+/// An installation of the CLI: its data directory and keychain namespace.
+struct CliHome {
+    data_dir: TempDir,
+    keychain_service: String,
+}
+
+impl CliHome {
+    fn new(name: &str) -> Self {
+        Self {
+            data_dir: tempfile::tempdir().expect("temporary directory"),
+            keychain_service: format!("estafette-cli-test-{name}-{}", std::process::id()),
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_estafette-cli"));
+        command
+            .arg("--data-dir")
+            .arg(self.data_dir.path())
+            .args([
+                "--keychain-service",
+                &self.keychain_service,
+                "--json",
+                "--timeout",
+                "60",
+            ])
+            .args(args);
+        command
+    }
+
+    /// Runs the CLI to completion off the async runtime.
+    async fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut command = self.command(args);
+        let stdin = stdin.map(ToOwned::to_owned);
+        tokio::task::spawn_blocking(move || {
+            command
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            let mut child = command.spawn().expect("the CLI starts");
+            if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
+                pipe.write_all(text.as_bytes()).expect("stdin written");
+            }
+            child.wait_with_output().expect("the CLI ends")
+        })
+        .await
+        .expect("joined")
+    }
+
+    async fn run_ok(&self, args: &[&str], stdin: Option<&str>) -> Vec<Value> {
+        let output = self.run(args, stdin).await;
+        assert!(
+            output.status.success(),
+            "estafette-cli {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        json_lines(&output.stdout)
+    }
+
+    async fn login(&self, hs: &Homeserver, user: &str) {
+        let lines = self
+            .run_ok(
+                &[
+                    "login",
+                    "--homeserver",
+                    &hs.base_url(),
+                    "--user",
+                    user,
+                    "--password-stdin",
+                ],
+                Some(&format!("{PASSWORD}\n")),
+            )
+            .await;
+        assert_eq!(lines[0]["user_id"], hs.user_id(user));
+    }
+}
+
+fn json_lines(bytes: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("each line is JSON"))
+        .collect()
+}
+
+async fn core_user(hs: &Homeserver, user: &str, data_dir: &Path) -> (AccountManager, Arc<Account>) {
+    let manager = AccountManager::new(CoreConfig {
+        data_dir: data_dir.to_owned(),
+        keychain_service: format!("estafette-cli-test-core-{user}-{}", std::process::id()),
+        device_display_name: "core test".to_owned(),
+    });
+    let account = manager
+        .sign_in(SignIn {
+            homeserver: Some(hs.base_url()),
+            username: user.to_owned(),
+            password: Zeroizing::new(PASSWORD.to_owned()),
+        })
+        .await
+        .expect("core client signs in");
+    (manager, account)
+}
+
+async fn start() -> Homeserver {
+    use_platform_keychain().expect("run with `cargo xtask test` for a Secret Service");
+    let hs = Homeserver::start().await.expect("Synapse starts");
+    for user in ["alice", "bob"] {
+        hs.register_user(user, PASSWORD, false)
+            .await
+            .expect("registered");
+    }
+    hs
+}
+
+async fn eventually<T, Fut: Future<Output = Option<T>>>(
+    what: &str,
+    mut probe: impl FnMut() -> Fut,
+) -> T {
+    for _ in 0..600 {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+async fn wait_for_message(account: &Account, room_id: &str, body: &str) {
+    let timeline = eventually("the room", || async {
+        account.timeline(room_id).await.ok()
+    })
+    .await;
+    let mut updates = timeline.subscribe();
+    let mut items: Vec<TimelineItem> = Vec::new();
+    while !items
+        .iter()
+        .filter_map(TimelineItem::as_event)
+        .any(|event| event.content.summary() == body)
+    {
+        let batch = tokio::time::timeout(Duration::from_secs(60), updates.next())
+            .await
+            .unwrap_or_else(|_| panic!("timed out waiting for {body:?}"))
+            .expect("subscription open");
+        for diff in batch {
+            diff.apply_to(&mut items);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_signs_in_and_sends_a_message_a_core_client_decrypts() {
+    let hs = start().await;
+    let bob_dir = tempfile::tempdir().expect("temporary directory");
+    let (_bob_manager, bob) = core_user(&hs, "bob", bob_dir.path()).await;
+    let alice = CliHome::new("send");
+    alice.login(&hs, "alice").await;
+    let accounts = alice.run_ok(&["accounts"], None).await;
+    assert_eq!(accounts.len(), 1);
+
+    let room_id = bob
+        .create_dm(&hs.user_id("alice"))
+        .await
+        .expect("DM created");
+    let listed = alice.run_ok(&["rooms", "--filter", "invites"], None).await;
+    assert!(
+        listed.iter().any(|room| room["id"] == room_id.as_str()),
+        "{listed:?}"
+    );
+    alice.run_ok(&["join", &room_id], None).await;
+
+    let sent = alice
+        .run_ok(&["send", &room_id, "Hello from the *command line*"], None)
+        .await;
+    assert!(
+        sent[0]["sent"]
+            .as_str()
+            .is_some_and(|event_id| event_id.starts_with('$'))
+    );
+    wait_for_message(&bob, &room_id, "Hello from the *command line*").await;
+    assert!(
+        bob.room_summary(&room_id)
+            .await
+            .expect("known")
+            .is_encrypted
+    );
+
+    // And the other way round: the CLI reads what the core client sends.
+    let bob_timeline = bob.timeline(&room_id).await.expect("open");
+    bob_timeline
+        .send_markdown("Received, thanks")
+        .await
+        .expect("queued");
+    let lines = alice
+        .run_ok(&["tail", &room_id, "--until", "Received, thanks"], None)
+        .await;
+    assert!(
+        lines
+            .iter()
+            .any(|event| event["content"]["body"] == "Received, thanks"),
+        "{lines:?}"
+    );
+
+    alice.run_ok(&["logout"], None).await;
+    assert!(alice.run_ok(&["accounts"], None).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_process_lists_cached_rooms_offline_then_catches_up() {
+    let mut hs = start().await;
+    let bob_dir = tempfile::tempdir().expect("temporary directory");
+    let (_bob_manager, bob) = core_user(&hs, "bob", bob_dir.path()).await;
+    let alice = CliHome::new("restore");
+    alice.login(&hs, "alice").await;
+    let room_id = bob
+        .create_dm(&hs.user_id("alice"))
+        .await
+        .expect("DM created");
+    eventually("Alice's invite", || async {
+        let listed = alice.run_ok(&["rooms", "--filter", "invites"], None).await;
+        listed
+            .iter()
+            .any(|room| room["id"] == room_id.as_str())
+            .then_some(())
+    })
+    .await;
+    alice.run_ok(&["join", &room_id], None).await;
+    eventually("Bob to see Alice joined", || async {
+        bob.room_summary(&room_id)
+            .await
+            .filter(|room| room.membership == Membership::Joined)
+    })
+    .await;
+    let bob_timeline = bob.timeline(&room_id).await.expect("open");
+    bob_timeline
+        .send_markdown("sent while Alice's app is closed")
+        .await
+        .expect("queued");
+    // Bob's message reaches the server before it stops.
+    let event = eventually("Bob's message to be sent", || async {
+        bob_timeline
+            .items()
+            .await
+            .into_iter()
+            .filter_map(|item| item.as_event().cloned())
+            .find(|event| {
+                event.content.summary() == "sent while Alice's app is closed"
+                    && event.event_id.is_some()
+            })
+    })
+    .await;
+    assert!(event.event_id.is_some());
+    hs.stop().await.expect("server stopped");
+
+    let offline = alice.run_ok(&["rooms"], None).await;
+    assert!(
+        offline.iter().any(|room| room["id"] == room_id.as_str()),
+        "cached room offline: {offline:?}"
+    );
+
+    hs.restart().await.expect("server back");
+    let lines = alice
+        .run_ok(
+            &[
+                "tail",
+                &room_id,
+                "--until",
+                "sent while Alice's app is closed",
+            ],
+            None,
+        )
+        .await;
+    assert!(!lines.is_empty());
+}
