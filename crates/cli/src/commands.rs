@@ -113,6 +113,8 @@ pub async fn login(
         })
         .await?;
     let info = account.info().clone();
+    // The first sync also publishes the device's keys: let it finish before exiting.
+    settle(context, &account).await?;
     context.output.record(&info, || {
         format!("signed in as {} (device {})", info.user_id, info.device_id)
     });

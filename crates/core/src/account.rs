@@ -5,6 +5,7 @@ use std::{
     fmt,
     path::{Path, PathBuf},
     sync::Arc,
+    time::Duration,
 };
 
 use eyeball::SharedObservable;
@@ -219,7 +220,15 @@ impl Account {
     /// Stops syncing and background work; the account's data stays (used on shutdown and
     /// before sign-out).
     pub async fn shut_down(&self) {
-        self.sync_service.stop().await;
+        // Stopping waits for in-flight sync requests to wind down, which can take a
+        // long-poll's length right after sign-in; an exiting process must not wait for it.
+        // Stores are transactional, so an interrupted sync loses nothing.
+        if tokio::time::timeout(Duration::from_secs(3), self.sync_service.stop())
+            .await
+            .is_err()
+        {
+            warn!(account = %self.info.id, "sync did not stop within 3 s; leaving it");
+        }
         for task in &self.tasks {
             task.abort();
         }

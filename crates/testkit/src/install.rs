@@ -1,10 +1,13 @@
-//! Installing Synapse into a cached virtualenv, safely when several test processes start at
-//! once: one installs under a lock directory, the others wait for its completion marker.
+//! Installing the pinned Synapse into a virtualenv cached outside the repository, keyed by
+//! version. Safe when several test processes start at once: the installer holds an OS file
+//! lock (released by the kernel even if it is killed), and a marker written last tells the
+//! others the installation is complete.
 
 use std::{
+    fs::{File, TryLockError},
+    io::Write,
     path::{Path, PathBuf},
-    process::Command,
-    time::{Duration, Instant},
+    process::{Command, Stdio},
 };
 
 use crate::TestkitError;
@@ -12,108 +15,217 @@ use crate::TestkitError;
 /// The Synapse release every test, benchmark and demo runs against.
 pub const SYNAPSE_VERSION: &str = "1.163.2";
 
-/// Where caches shared across clones live: `$ESTAFETTE_CACHE_DIR`, else `~/.cache/estafette`.
-pub fn cache_dir() -> PathBuf {
-    match std::env::var_os("ESTAFETTE_CACHE_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => dirs::cache_dir()
-            .unwrap_or_else(std::env::temp_dir)
-            .join("estafette"),
+const MARKER: &str = ".estafette-complete";
+
+/// Where the kit caches what outlives a clone: `$ESTAFETTE_CACHE_DIR`, else
+/// `<user cache dir>/estafette` (`~/.cache/estafette` on Linux).
+pub fn cache_root() -> Result<PathBuf, TestkitError> {
+    match std::env::var_os("ESTAFETTE_CACHE_DIR").filter(|dir| !dir.is_empty()) {
+        Some(dir) => Ok(PathBuf::from(dir)),
+        None => Ok(dirs::cache_dir()
+            .ok_or(TestkitError::NoCacheDir)?
+            .join("estafette")),
     }
 }
 
-/// Installs Synapse if needed (blocking; 10–25 s the first time) and returns the virtualenv's
-/// Python interpreter.
+/// The virtualenv of [`SYNAPSE_VERSION`], installed or not.
+pub fn synapse_venv_dir() -> Result<PathBuf, TestkitError> {
+    Ok(cache_root()?.join(format!("synapse-{SYNAPSE_VERSION}")))
+}
+
+/// Installs Synapse unless already there, and returns the virtualenv's directory. Blocking:
+/// about 10–25 s the first time on a machine, a file check afterwards.
 pub fn ensure_synapse_installed() -> Result<PathBuf, TestkitError> {
-    let venv = cache_dir().join(format!("synapse-{SYNAPSE_VERSION}"));
-    let python = venv.join("bin").join("python");
-    let marker = venv.join(".estafette-complete");
-    let lock = venv.with_extension("lock");
-    let deadline = Instant::now() + Duration::from_secs(600);
-    loop {
-        if marker.exists() {
-            return Ok(python);
+    let venv = synapse_venv_dir()?;
+    if venv.join(MARKER).is_file() {
+        return Ok(venv);
+    }
+    let root = cache_root()?;
+    std::fs::create_dir_all(&root)
+        .map_err(TestkitError::io(format!("creating {}", root.display())))?;
+    let lock_path = root.join(format!("synapse-{SYNAPSE_VERSION}.install-lock"));
+    let lock = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(TestkitError::io(format!("opening {}", lock_path.display())))?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => {
+            eprintln!("estafette-testkit: waiting for another process installing Synapse…");
+            lock.lock()
+                .map_err(TestkitError::io(format!("locking {}", lock_path.display())))?;
         }
-        std::fs::create_dir_all(cache_dir())?;
-        match std::fs::create_dir(&lock) {
-            Ok(()) => {
-                std::fs::write(lock.join("pid"), std::process::id().to_string())?;
-                let result = install(&venv);
-                if result.is_ok() {
-                    std::fs::write(&marker, SYNAPSE_VERSION)?;
-                }
-                let _ = std::fs::remove_dir_all(&lock);
-                return result.map(|()| python);
-            }
-            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
-                if lock_is_stale(&lock) {
-                    let _ = std::fs::remove_dir_all(&lock);
-                    continue;
-                }
-                if Instant::now() > deadline {
-                    return Err(TestkitError::Install(format!(
-                        "another process has held {} for 10 minutes",
-                        lock.display()
-                    )));
-                }
-                std::thread::sleep(Duration::from_millis(250));
-            }
-            Err(error) => return Err(error.into()),
+        Err(TryLockError::Error(source)) => {
+            return Err(TestkitError::Io {
+                context: format!("locking {}", lock_path.display()),
+                source,
+            });
         }
     }
-}
-
-/// A lock left by a process that no longer runs (killed mid-install).
-fn lock_is_stale(lock: &Path) -> bool {
-    match std::fs::read_to_string(lock.join("pid")) {
-        Ok(pid) => !Path::new("/proc").join(pid.trim()).exists(),
-        // Just created, pid not written yet: not stale.
-        Err(_) => false,
+    // Whoever held the lock before us may have finished the job.
+    if venv.join(MARKER).is_file() {
+        return Ok(venv);
     }
+    eprintln!(
+        "estafette-testkit: installing Synapse {SYNAPSE_VERSION} into {} (once per machine)…",
+        venv.display()
+    );
+    let log = root.join(format!("synapse-{SYNAPSE_VERSION}-install.log"));
+    install(&venv, &log)?;
+    std::fs::write(venv.join(MARKER), SYNAPSE_VERSION).map_err(TestkitError::io(format!(
+        "marking {} complete",
+        venv.display()
+    )))?;
+    // The lock is released when `lock` is dropped (or this process dies).
+    Ok(venv)
 }
 
-fn install(venv: &Path) -> Result<(), TestkitError> {
+fn install(venv: &Path, log_path: &Path) -> Result<(), TestkitError> {
     if venv.exists() {
-        std::fs::remove_dir_all(venv)?;
+        // Left by an installer that was killed half-way: never trust a partial venv.
+        std::fs::remove_dir_all(venv).map_err(TestkitError::io(format!(
+            "removing partial {}",
+            venv.display()
+        )))?;
     }
-    run(Command::new("python3").args(["-m", "venv"]).arg(venv))?;
+    let mut log = Log::create(log_path)?;
+    let base_python = std::env::var_os("ESTAFETTE_PYTHON").unwrap_or_else(|| "python3".into());
+    log.run(
+        "python3 -m venv",
+        Command::new(base_python).args(["-m", "venv"]).arg(venv),
+    )?;
     let python = venv.join("bin").join("python");
     let package = format!("matrix-synapse=={SYNAPSE_VERSION}");
-    // uv is 2–4× faster than pip here. --compile-bytecode matters: these machines set
+    // uv is 2–4× faster than pip. --compile-bytecode matters: these machines set
     // PYTHONDONTWRITEBYTECODE, and without .pyc files every Synapse start costs ~1.7 s more.
-    let with_uv = run(Command::new(&python).args(["-m", "pip", "install", "--quiet", "uv"]))
+    let with_uv = log
+        .run(
+            "pip install uv",
+            Command::new(&python).args(["-m", "pip", "install", "--quiet", "uv"]),
+        )
         .and_then(|()| {
-            run(Command::new(&python)
-                .args([
-                    "-m",
-                    "uv",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--compile-bytecode",
-                    "--python",
-                ])
-                .arg(&python)
-                .arg(&package))
+            log.run(
+                "uv pip install matrix-synapse",
+                Command::new(&python)
+                    .args([
+                        "-m",
+                        "uv",
+                        "pip",
+                        "install",
+                        "--compile-bytecode",
+                        "--python",
+                    ])
+                    .arg(&python)
+                    .arg(&package),
+            )
         });
     if with_uv.is_err() {
-        run(Command::new(&python)
-            .args(["-m", "pip", "install", "--quiet", "--compile"])
-            .arg(&package))?;
+        log.note("uv failed; falling back to pip");
+        log.run(
+            "pip install matrix-synapse",
+            Command::new(&python)
+                .args(["-m", "pip", "install", "--compile"])
+                .arg(&package),
+        )?;
     }
-    Ok(())
+    log.run(
+        "import synapse",
+        Command::new(&python).args([
+            "-c",
+            &format!("import synapse; assert synapse.__version__ == {SYNAPSE_VERSION:?}"),
+        ]),
+    )
 }
 
-fn run(command: &mut Command) -> Result<(), TestkitError> {
-    let output = command
-        .output()
-        .map_err(|error| TestkitError::Install(format!("{command:?}: {error}")))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(TestkitError::Install(format!(
-            "{command:?} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        )))
+/// The installer's combined output, kept next to the venv for post-mortems.
+struct Log {
+    path: PathBuf,
+    file: File,
+}
+
+impl Log {
+    fn create(path: &Path) -> Result<Self, TestkitError> {
+        let file =
+            File::create(path).map_err(TestkitError::io(format!("creating {}", path.display())))?;
+        Ok(Self {
+            path: path.to_owned(),
+            file,
+        })
+    }
+
+    fn note(&mut self, line: &str) {
+        // The log is a diagnostic aid; failing to write it must not fail the install.
+        let _ = writeln!(self.file, "## {line}");
+    }
+
+    fn run(&mut self, step: &str, command: &mut Command) -> Result<(), TestkitError> {
+        self.note(&format!("{step}: {command:?}"));
+        let failure = |detail: String| TestkitError::Install {
+            step: step.to_owned(),
+            log: self.path.clone(),
+            tail: detail,
+        };
+        let stdout = self
+            .file
+            .try_clone()
+            .map_err(|error| failure(error.to_string()))?;
+        let stderr = self
+            .file
+            .try_clone()
+            .map_err(|error| failure(error.to_string()))?;
+        let status = command
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr)
+            .status()
+            .map_err(|error| failure(format!("could not start: {error}")))?;
+        if status.success() {
+            Ok(())
+        } else {
+            let text = std::fs::read_to_string(&self.path).unwrap_or_default();
+            Err(failure(format!("{status}\n{}", tail(&text, 30))))
+        }
+    }
+}
+
+/// The last `lines` lines of `text`.
+pub(crate) fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tail_keeps_the_last_lines() {
+        assert_eq!(tail("a\nb\nc\n", 2), "b\nc");
+        assert_eq!(tail("a", 5), "a");
+        assert_eq!(tail("", 5), "");
+    }
+
+    #[test]
+    fn the_venv_is_keyed_by_version_under_the_cache_root() {
+        let venv = synapse_venv_dir().expect("a cache directory");
+        assert!(venv.starts_with(cache_root().expect("a cache directory")));
+        assert!(venv.ends_with(format!("synapse-{SYNAPSE_VERSION}")));
+    }
+
+    #[test]
+    fn a_failing_step_reports_its_name_and_output() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let mut log = Log::create(&dir.path().join("install.log")).expect("log");
+        let error = log
+            .run(
+                "the step",
+                Command::new("sh").args(["-c", "echo broken-wheel >&2; exit 3"]),
+            )
+            .expect_err("the command fails");
+        let message = error.to_string();
+        assert!(message.contains("`the step`"), "{message}");
+        assert!(message.contains("broken-wheel"), "{message}");
     }
 }

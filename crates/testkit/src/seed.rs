@@ -1,18 +1,65 @@
 //! Seeding plain (unencrypted) rooms straight through the client-server API: fast, for
-//! volume. Encrypted history needs real clients and is seeded with the core (see the
-//! benchmark and the demo server).
+//! volume in the demo and benchmarks. Encrypted history needs real clients and is seeded with
+//! the core instead.
 
+use rand::distr::{Alphanumeric, SampleString};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::{Homeserver, RegisteredUser, TestkitError};
+use crate::{Homeserver, RegisteredUser, TestkitError, http};
 
-/// How many rooms and messages to create.
+/// How many rooms and messages [`seed_plain_rooms`] creates.
 #[derive(Clone, Debug)]
 pub struct SeedPlan {
     pub rooms: usize,
     pub messages_per_room: usize,
+    /// Rooms are named `"{prefix} 1"`, `"{prefix} 2"`, …
     pub room_name_prefix: String,
+}
+
+impl Default for SeedPlan {
+    fn default() -> Self {
+        Self {
+            rooms: 2,
+            messages_per_room: 10,
+            room_name_prefix: "Room".to_owned(),
+        }
+    }
+}
+
+/// Creates `plan.rooms` private rooms as `owner`, invites and joins every member, then sends
+/// `plan.messages_per_room` text messages per room, senders taking turns (owner first).
+/// Message `n` of room `"{prefix} r"` reads `"{prefix} r, message n"`. Returns the room IDs.
+pub async fn seed_plain_rooms(
+    hs: &Homeserver,
+    owner: &RegisteredUser,
+    members: &[RegisteredUser],
+    plan: &SeedPlan,
+) -> Result<Vec<String>, TestkitError> {
+    let invite: Vec<&str> = members
+        .iter()
+        .map(|member| member.user_id.as_str())
+        .collect();
+    let senders: Vec<&RegisteredUser> = std::iter::once(owner).chain(members).collect();
+    let mut room_ids = Vec::with_capacity(plan.rooms);
+    for number in 1..=plan.rooms {
+        let name = format!("{} {number}", plan.room_name_prefix);
+        let room_id = hs.create_room(owner, &name, &invite).await?;
+        for member in members {
+            hs.join_room(member, &room_id).await?;
+        }
+        for (index, sender) in senders
+            .iter()
+            .cycle()
+            .take(plan.messages_per_room)
+            .enumerate()
+        {
+            let body = format!("{name}, message {}", index + 1);
+            hs.send_text(sender, &room_id, &body).await?;
+        }
+        room_ids.push(room_id);
+    }
+    Ok(room_ids)
 }
 
 #[derive(Deserialize)]
@@ -20,94 +67,74 @@ struct RoomId {
     room_id: String,
 }
 
+#[derive(Deserialize)]
+struct EventId {
+    event_id: String,
+}
+
 impl Homeserver {
-    async fn post_as(
+    /// Creates a private room named `name` as `owner`, inviting `invite` (user IDs).
+    pub async fn create_room(
         &self,
-        user: &RegisteredUser,
-        path: &str,
-        body: serde_json::Value,
-    ) -> Result<reqwest::Response, TestkitError> {
-        let response = self
-            .http
-            .post(format!("{}/_matrix/client/v3/{path}", self.base_url()))
-            .bearer_auth(&user.access_token)
-            .json(&body)
-            .send()
-            .await?;
-        check(response, path).await
+        owner: &RegisteredUser,
+        name: &str,
+        invite: &[&str],
+    ) -> Result<String, TestkitError> {
+        let url = self.endpoint(&["_matrix", "client", "v3", "createRoom"])?;
+        let body = json!({ "name": name, "preset": "private_chat", "invite": invite });
+        let request = self
+            .http()
+            .post(url)
+            .bearer_auth(&owner.access_token)
+            .json(&body);
+        let RoomId { room_id } = http::json(request, &format!("creating room {name:?}")).await?;
+        Ok(room_id)
     }
 
-    /// Sends a text message as `user`, returning its event ID.
+    /// Joins `room_id` (or accepts the invite to it) as `user`.
+    pub async fn join_room(
+        &self,
+        user: &RegisteredUser,
+        room_id: &str,
+    ) -> Result<(), TestkitError> {
+        let url = self.endpoint(&["_matrix", "client", "v3", "rooms", room_id, "join"])?;
+        let request = self
+            .http()
+            .post(url)
+            .bearer_auth(&user.access_token)
+            .json(&json!({}));
+        let what = format!("{} joining {room_id}", user.user_id);
+        let RoomId { .. } = http::json(request, &what).await?;
+        Ok(())
+    }
+
+    /// Sends an `m.text` message as `user`, returning its event ID.
     pub async fn send_text(
         &self,
         user: &RegisteredUser,
         room_id: &str,
         body: &str,
     ) -> Result<String, TestkitError> {
-        #[derive(Deserialize)]
-        struct EventId {
-            event_id: String,
-        }
-        let transaction: u64 = rand::random();
-        let path = format!("rooms/{room_id}/send/m.room.message/{transaction}");
-        let response = self
-            .http
-            .put(format!("{}/_matrix/client/v3/{path}", self.base_url()))
+        // Transaction IDs are scoped to the access token; random ones never collide.
+        let transaction = Alphanumeric.sample_string(&mut rand::rng(), 16);
+        let url = self.endpoint(&[
+            "_matrix",
+            "client",
+            "v3",
+            "rooms",
+            room_id,
+            "send",
+            "m.room.message",
+            &transaction,
+        ])?;
+        let content = json!({ "msgtype": "m.text", "body": body });
+        let request = self
+            .http()
+            .put(url)
             .bearer_auth(&user.access_token)
-            .json(&json!({ "msgtype": "m.text", "body": body }))
-            .send()
-            .await?;
-        let EventId { event_id } = check(response, &path).await?.json().await?;
+            .json(&content);
+        let what = format!("{} sending to {room_id}", user.user_id);
+        let EventId { event_id } = http::json(request, &what).await?;
         Ok(event_id)
     }
-}
-
-async fn check(response: reqwest::Response, what: &str) -> Result<reqwest::Response, TestkitError> {
-    if response.status().is_success() {
-        Ok(response)
-    } else {
-        Err(TestkitError::Refused {
-            what: what.to_owned(),
-            body: response.text().await.unwrap_or_default(),
-        })
-    }
-}
-
-/// Creates `plan.rooms` rooms owned by `owner`, with every member invited and joined, and
-/// `plan.messages_per_room` messages in each, senders taking turns. Returns the room IDs.
-pub async fn seed_plain_rooms(
-    hs: &Homeserver,
-    owner: &RegisteredUser,
-    members: &[RegisteredUser],
-    plan: &SeedPlan,
-) -> Result<Vec<String>, TestkitError> {
-    let mut room_ids = Vec::with_capacity(plan.rooms);
-    for number in 1..=plan.rooms {
-        let name = format!("{} {number}", plan.room_name_prefix);
-        let invite: Vec<&str> = members
-            .iter()
-            .map(|member| member.user_id.as_str())
-            .collect();
-        let RoomId { room_id } = hs
-            .post_as(
-                owner,
-                "createRoom",
-                json!({ "name": name, "preset": "private_chat", "invite": invite }),
-            )
-            .await?
-            .json()
-            .await?;
-        for member in members {
-            hs.post_as(member, &format!("join/{room_id}"), json!({}))
-                .await?;
-        }
-        let senders: Vec<&RegisteredUser> = std::iter::once(owner).chain(members).collect();
-        for message in 1..=plan.messages_per_room {
-            let sender = senders[message % senders.len()];
-            hs.send_text(sender, &room_id, &format!("{name}, message {message}"))
-                .await?;
-        }
-        room_ids.push(room_id);
-    }
-    Ok(room_ids)
 }

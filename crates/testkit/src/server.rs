@@ -1,383 +1,336 @@
-//! One Synapse process: its configuration, start, health check, stop and restart.
+//! [`Homeserver`]: one Synapse on 127.0.0.1 with its data directory, from start to drop.
+//! Users and seeding live in their own modules; this one owns the life cycle.
 
 use std::{
     fmt,
     net::TcpListener,
     path::{Path, PathBuf},
-    process::{Child, ChildStdin, Command, Stdio},
     time::{Duration, Instant},
 };
 
-use rand::distr::{Alphanumeric, SampleString};
+use reqwest::Url;
 use tempfile::TempDir;
 
-use crate::{TestkitError, install::ensure_synapse_installed};
+use crate::{
+    TestkitError,
+    config::{self, KitState},
+    http,
+    install::{ensure_synapse_installed, tail},
+    process::SynapseProcess,
+};
 
-/// A running (or stopped, restartable) Synapse on 127.0.0.1.
+const START_TIMEOUT: Duration = Duration::from_secs(90);
+const STOP_GRACE: Duration = Duration::from_secs(10);
+/// Drop blocks a thread, possibly a runtime's: keep it short. Synapse exits in ~50 ms.
+const DROP_GRACE: Duration = Duration::from_secs(5);
+/// Fresh servers move to another port when theirs was taken between choosing and binding.
+const PORT_ATTEMPTS: usize = 3;
+const TAIL_LINES: usize = 40;
+
+/// A Synapse on `127.0.0.1:<port>`, running or stopped (and then restartable).
+///
+/// Stopped on drop, even during a panic. The data directory is deleted on drop when the kit
+/// chose it ([`Homeserver::start`]) and kept when the caller did.
 pub struct Homeserver {
-    port: u16,
-    dir: PathBuf,
-    /// Deleted on drop when the kit created the directory itself.
-    _temporary: Option<TempDir>,
-    registration_secret: String,
-    process: Option<Watched>,
-    pub(crate) http: reqwest::Client,
+    // First field, hence torn down before the data directory it writes to.
+    process: Option<SynapseProcess>,
+    state: KitState,
+    dir: DataDir,
+    venv: PathBuf,
+    http: reqwest::Client,
+}
+
+enum DataDir {
+    Temporary(TempDir),
+    Kept(PathBuf),
+}
+
+impl DataDir {
+    fn path(&self) -> &Path {
+        match self {
+            Self::Temporary(dir) => dir.path(),
+            Self::Kept(path) => path,
+        }
+    }
 }
 
 impl fmt::Debug for Homeserver {
+    // Leaves out the registration secret and the other keys in `state`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Homeserver")
-            .field("port", &self.port)
-            .field("dir", &self.dir)
-            .field("running", &self.process.is_some())
+            .field("base_url", &self.base_url())
+            .field("data_dir", &self.data_dir())
+            .field("kept", &matches!(self.dir, DataDir::Kept(_)))
+            .field("running", &self.is_running())
             .finish_non_exhaustive()
     }
 }
 
-/// The Synapse process and the pipe that keeps it alive: the wrapper shell stops Synapse as
-/// soon as that pipe closes, which happens when we drop it *or* when our process dies.
-struct Watched {
-    wrapper: Child,
-    lifeline: Option<ChildStdin>,
-}
-
-const CONFIG_FILE: &str = "homeserver.yaml";
-const SECRET_FILE: &str = "registration_secret";
-
 impl Homeserver {
-    /// A new server in a fresh temporary directory, removed on drop.
-    pub async fn start() -> Result<Self, TestkitError> {
-        let temporary = tempfile::Builder::new()
+    /// Installs Synapse if missing, writes its configuration into a fresh temporary directory,
+    /// starts it on 127.0.0.1 on a free port and waits until `/health` answers.
+    pub async fn start() -> Result<Homeserver, TestkitError> {
+        let venv = installed_venv().await?;
+        let dir = tempfile::Builder::new()
             .prefix("estafette-synapse-")
-            .tempdir()?;
-        let dir = temporary.path().to_owned();
-        let mut server = Self::configure(&dir, Some(temporary))?;
-        server.launch().await?;
-        Ok(server)
+            .tempdir_in(temporary_parent())
+            .map_err(TestkitError::io("creating a temporary data directory"))?;
+        Self::create(DataDir::Temporary(dir), venv).await
     }
 
-    /// A new server in `dir` (created if needed), kept after drop: to seed once and copy.
-    pub async fn start_in(dir: &Path) -> Result<Self, TestkitError> {
-        std::fs::create_dir_all(dir)?;
-        let mut server = Self::configure(dir, None)?;
-        server.launch().await?;
-        Ok(server)
-    }
-
-    /// The server whose configuration and database are in `dir` (made by [`Self::start_in`]),
-    /// on the port written there. The directory is kept after drop.
-    pub async fn start_existing(dir: &Path) -> Result<Self, TestkitError> {
-        let config = std::fs::read_to_string(dir.join(CONFIG_FILE))?;
-        let port = config
-            .lines()
-            .find_map(|line| line.strip_prefix("server_name: \"127.0.0.1:"))
-            .and_then(|rest| rest.trim_end_matches('"').parse().ok())
-            .ok_or_else(|| TestkitError::Start(format!("no port in {}", dir.display())))?;
-        let registration_secret = std::fs::read_to_string(dir.join(SECRET_FILE))?;
-        let mut server = Self::new(
-            port,
-            dir.to_owned(),
-            None,
-            registration_secret.trim().to_owned(),
-        );
-        server.launch().await?;
-        Ok(server)
-    }
-
-    fn new(
-        port: u16,
-        dir: PathBuf,
-        temporary: Option<TempDir>,
-        registration_secret: String,
-    ) -> Self {
-        Self {
-            port,
-            dir,
-            _temporary: temporary,
-            registration_secret,
-            process: None,
-            http: reqwest::Client::new(),
+    /// Like [`Homeserver::start`], in `dir` (created if needed, kept after drop): to seed a
+    /// server once and copy its directory. `dir` must not hold a server already.
+    pub async fn start_in(dir: &Path) -> Result<Homeserver, TestkitError> {
+        if KitState::exists_in(dir) {
+            return Err(TestkitError::AlreadyInitialised(dir.to_owned()));
         }
+        std::fs::create_dir_all(dir)
+            .map_err(TestkitError::io(format!("creating {}", dir.display())))?;
+        let dir = absolute(dir)?;
+        let venv = installed_venv().await?;
+        Self::create(DataDir::Kept(dir), venv).await
     }
 
-    fn configure(dir: &Path, temporary: Option<TempDir>) -> Result<Self, TestkitError> {
-        let port = free_port()?;
-        let secret = random_secret();
-        std::fs::write(dir.join(CONFIG_FILE), config(dir, port, &secret))?;
-        std::fs::write(dir.join("log.config"), log_config(dir))?;
-        std::fs::write(dir.join(SECRET_FILE), &secret)?;
-        Ok(Self::new(port, dir.to_owned(), temporary, secret))
+    /// Starts the server whose state is in `dir` (made by [`Homeserver::start_in`], possibly a
+    /// copy), on the port fixed there. The directory is kept after drop. Two copies of one
+    /// seeded directory share a port, so only one of them can run at a time.
+    pub async fn start_existing(dir: &Path) -> Result<Homeserver, TestkitError> {
+        let state = KitState::load(dir)?;
+        let dir = absolute(dir)?;
+        let venv = installed_venv().await?;
+        let http = http::client()?;
+        ensure_port_free(state.port)?;
+        let process = launch(&venv, &dir, &state, &http).await?;
+        Ok(Self {
+            process: Some(process),
+            state,
+            dir: DataDir::Kept(dir),
+            venv,
+            http,
+        })
     }
 
-    async fn launch(&mut self) -> Result<(), TestkitError> {
-        let python = tokio::task::spawn_blocking(ensure_synapse_installed)
-            .await
-            .map_err(|error| TestkitError::Install(error.to_string()))??;
-        let stderr = std::fs::File::create(self.dir.join("stderr.log"))?;
-        // The watchdog's `read` returns at end of input, i.e. when our end of the pipe closes,
-        // whether we close it or the kernel does because this process died. (A background
-        // job's stdin is /dev/null in sh, hence the pipe on descriptor 3.)
-        let script = r#"
-            exec 3<&0
-            "$0" -m synapse.app.homeserver -c "$1" 3<&- &
-            synapse=$!
-            ( while read -r _ <&3; do :; done; kill -TERM "$synapse" 2>/dev/null ) &
-            exec 3<&-
-            wait "$synapse"
-        "#;
-        let mut wrapper = Command::new("sh")
-            .arg("-c")
-            .arg(script)
-            .arg(&python)
-            .arg(self.dir.join(CONFIG_FILE))
-            .current_dir(&self.dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(stderr)
-            .spawn()?;
-        let lifeline = wrapper.stdin.take();
-        self.process = Some(Watched { wrapper, lifeline });
-        self.wait_healthy().await
+    /// Whether `dir` holds a server made by this kit (one [`Homeserver::start_existing`] runs).
+    pub fn holds_server(dir: &Path) -> bool {
+        KitState::exists_in(dir)
     }
 
-    async fn wait_healthy(&mut self) -> Result<(), TestkitError> {
-        let deadline = Instant::now() + Duration::from_secs(90);
-        let url = format!("{}/health", self.base_url());
+    async fn create(dir: DataDir, venv: PathBuf) -> Result<Homeserver, TestkitError> {
+        let http = http::client()?;
+        let mut attempt = 1;
         loop {
-            if let Ok(response) = self.http.get(&url).send().await
-                && response.status().is_success()
-            {
-                return Ok(());
+            let state = KitState::new(config::free_port()?);
+            state.save(dir.path())?;
+            match launch(&venv, dir.path(), &state, &http).await {
+                Ok(process) => {
+                    return Ok(Self {
+                        process: Some(process),
+                        state,
+                        dir,
+                        venv,
+                        http,
+                    });
+                }
+                Err(error) if attempt < PORT_ATTEMPTS && lost_port_race(&error) => {
+                    tracing::info!(port = state.port, "port taken meanwhile; trying another");
+                    config::clear(dir.path())?;
+                    attempt += 1;
+                }
+                Err(error) => return Err(error),
             }
-            let exited = match self.process.as_mut() {
-                Some(process) => process.wrapper.try_wait()?.is_some(),
-                None => true,
-            };
-            if exited || Instant::now() > deadline {
-                let log = self.log_tail(40);
-                self.stop_now();
-                let reason = if exited {
-                    "Synapse exited"
-                } else {
-                    "no answer within 90 s"
-                };
-                return Err(TestkitError::Start(format!(
-                    "{reason}; end of its log:\n{log}"
-                )));
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
-    fn log_tail(&self, lines: usize) -> String {
-        let mut log = std::fs::read_to_string(self.dir.join("homeserver.log")).unwrap_or_default();
-        log.push_str(&std::fs::read_to_string(self.dir.join("stderr.log")).unwrap_or_default());
-        let all: Vec<&str> = log.lines().collect();
-        all[all.len().saturating_sub(lines)..].join("\n")
-    }
-
-    /// `http://127.0.0.1:PORT`
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
     pub fn base_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://127.0.0.1:{}", self.state.port)
     }
 
-    /// `127.0.0.1:PORT`: the server name in every user and room alias of this server.
+    /// `127.0.0.1:PORT`: the server name in every user ID and alias of this server.
     pub fn server_name(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
+        format!("127.0.0.1:{}", self.state.port)
     }
 
     pub fn port(&self) -> u16 {
-        self.port
+        self.state.port
     }
 
     pub fn data_dir(&self) -> &Path {
-        &self.dir
+        self.dir.path()
     }
 
+    /// Synapse's log, for a failing test to point at.
+    pub fn log_file(&self) -> PathBuf {
+        self.data_dir().join(config::LOG_FILE)
+    }
+
+    /// `@localpart:127.0.0.1:PORT`
     pub fn user_id(&self, localpart: &str) -> String {
         format!("@{localpart}:{}", self.server_name())
     }
 
-    pub(crate) fn registration_secret(&self) -> &str {
-        &self.registration_secret
-    }
-
     pub fn is_running(&self) -> bool {
-        self.process.is_some()
+        self.process
+            .as_ref()
+            .is_some_and(SynapseProcess::is_running)
     }
 
-    /// Stops the server (SIGTERM, then SIGKILL after 10 s). Stopping a stopped server is fine.
+    /// SIGTERM, then waits (SIGKILL after 10 s). Stopping a stopped server does nothing.
     pub async fn stop(&mut self) -> Result<(), TestkitError> {
-        let Some(mut process) = self.process.take() else {
-            return Ok(());
-        };
-        drop(process.lifeline.take());
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while process.wrapper.try_wait()?.is_none() {
-            if Instant::now() > deadline {
-                kill_synapse_of(&self.dir);
-                process.wrapper.kill()?;
-                process.wrapper.wait()?;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+        match self.process.take() {
+            Some(process) => process.stop(STOP_GRACE).await,
+            None => Ok(()),
         }
+    }
+
+    /// Starts the server again on the same port and data directory (stopping it first if it
+    /// runs): for offline → online tests.
+    pub async fn restart(&mut self) -> Result<(), TestkitError> {
+        self.stop().await?;
+        ensure_port_free(self.state.port)?;
+        let process = launch(&self.venv, self.dir.path(), &self.state, &self.http).await?;
+        self.process = Some(process);
         Ok(())
     }
 
-    /// Starts the server again on the same port and data, after [`Self::stop`].
-    pub async fn restart(&mut self) -> Result<(), TestkitError> {
-        self.stop().await?;
-        self.launch().await
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
     }
 
-    /// The synchronous stop used by `Drop` and failed starts.
-    fn stop_now(&mut self) {
-        let Some(mut process) = self.process.take() else {
-            return;
-        };
-        drop(process.lifeline.take());
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            match process.wrapper.try_wait() {
-                Ok(Some(_)) | Err(_) => return,
-                Ok(None) if Instant::now() > deadline => {
-                    kill_synapse_of(&self.dir);
-                    let _ = process.wrapper.kill();
-                    let _ = process.wrapper.wait();
-                    return;
-                }
-                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            }
-        }
+    pub(crate) fn registration_secret(&self) -> &str {
+        &self.state.registration_shared_secret
+    }
+
+    /// A URL on this server from unescaped path segments.
+    pub(crate) fn endpoint(&self, segments: &[&str]) -> Result<Url, TestkitError> {
+        http::url(&self.base_url(), segments)
     }
 }
 
 impl Drop for Homeserver {
     fn drop(&mut self) {
-        self.stop_now();
+        if let Some(process) = self.process.take() {
+            process.stop_blocking(DROP_GRACE);
+        }
     }
 }
 
-/// Last resort for a Synapse that ignored SIGTERM: its pid file names it.
-fn kill_synapse_of(dir: &Path) {
-    if let Ok(pid) = std::fs::read_to_string(dir.join("homeserver.pid")) {
-        let _ = Command::new("kill").args(["-KILL", pid.trim()]).status();
+async fn installed_venv() -> Result<PathBuf, TestkitError> {
+    tokio::task::spawn_blocking(ensure_synapse_installed)
+        .await
+        .map_err(|error| TestkitError::Task(error.to_string()))?
+}
+
+/// Where temporary data directories go: `$ESTAFETTE_SYNAPSE_TMPDIR`, else RAM (`/dev/shm`)
+/// when it has room, else the system's temporary directory. SQLite syncs every commit to disk,
+/// and on these machines that is about 30 % of each request's time.
+fn temporary_parent() -> PathBuf {
+    if let Some(dir) = std::env::var_os("ESTAFETTE_SYNAPSE_TMPDIR").filter(|dir| !dir.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let shm = Path::new("/dev/shm");
+    // Containers often mount a 64 MB /dev/shm: not enough for a few servers with media.
+    if shm.is_dir() && available_bytes(shm).is_some_and(|bytes| bytes >= 1 << 30) {
+        shm.to_owned()
+    } else {
+        std::env::temp_dir()
     }
 }
 
-fn free_port() -> Result<u16, TestkitError> {
-    Ok(TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port())
-}
-
-fn random_secret() -> String {
-    Alphanumeric.sample_string(&mut rand::rng(), 32)
-}
-
-/// Rate limits so high that no test meets them (the defaults refuse the 10th message).
-const RATE_LIMITS: &[&str] = &[
-    "rc_message",
-    "rc_registration",
-    "rc_registration_token_validity",
-    "rc_joins_per_room",
-    "rc_third_party_invite",
-    "rc_key_requests",
-    "rc_3pid_validation",
-    "rc_media_create",
-    "rc_delayed_event_mgmt",
-    "rc_room_creation",
-    "rc_reports",
-    "rc_user_directory",
-    "rc_profile",
-    "rc_admin_redaction",
-];
-
-fn config(dir: &Path, port: u16, secret: &str) -> String {
-    let unlimited = "{per_second: 10000, burst_count: 100000}";
-    let mut yaml = format!(
-        r#"# Written by estafette-testkit: a throw-away homeserver for tests, on loopback only.
-server_name: "127.0.0.1:{port}"
-public_baseurl: "http://127.0.0.1:{port}/"
-pid_file: "{dir}/homeserver.pid"
-listeners:
-  - port: {port}
-    bind_addresses: ['127.0.0.1']
-    type: http
-    tls: false
-    x_forwarded: false
-    resources:
-      - names: [client]
-        compress: false
-database:
-  name: sqlite3
-  args:
-    database: "{dir}/homeserver.db"
-log_config: "{dir}/log.config"
-media_store_path: "{dir}/media_store"
-signing_key_path: "{dir}/signing.key"
-registration_shared_secret: "{secret}"
-macaroon_secret_key: "{macaroon}"
-form_secret: "{form}"
-enable_registration: false
-bcrypt_rounds: 4
-background_updates:
-  sleep_enabled: false
-report_stats: false
-trusted_key_servers: []
-suppress_key_server_warning: true
-max_upload_size: 100M
-url_preview_enabled: false
-presence:
-  enabled: true
-experimental_features:
-  msc3575_enabled: true
-rc_login:
-  address: {unlimited}
-  account: {unlimited}
-  failed_attempts: {unlimited}
-rc_joins:
-  local: {unlimited}
-  remote: {unlimited}
-rc_invites:
-  per_room: {unlimited}
-  per_user: {unlimited}
-  per_issuer: {unlimited}
-rc_presence:
-  per_user: {unlimited}
-"#,
-        dir = dir.display(),
-        macaroon = random_secret(),
-        form = random_secret(),
-    );
-    for key in RATE_LIMITS {
-        yaml.push_str(&format!("{key}: {unlimited}\n"));
+/// Free space on the file system holding `path`, from POSIX `df` (no unsafe `statvfs`).
+fn available_bytes(path: &Path) -> Option<u64> {
+    let output = std::process::Command::new("df")
+        .arg("-Pk")
+        .arg(path)
+        .output()
+        .ok()?;
+    if !output.status.success() {
+        return None;
     }
-    yaml
+    let text = String::from_utf8_lossy(&output.stdout);
+    let kilobytes: u64 = text
+        .lines()
+        .nth(1)?
+        .split_whitespace()
+        .nth(3)?
+        .parse()
+        .ok()?;
+    Some(kilobytes * 1024)
 }
 
-fn log_config(dir: &Path) -> String {
-    // To a file: an unread stderr pipe can stall the server.
-    format!(
-        r#"version: 1
-formatters:
-  precise:
-    format: '%(asctime)s - %(name)s - %(lineno)d - %(levelname)s - %(request)s - %(message)s'
-handlers:
-  file:
-    class: logging.FileHandler
-    formatter: precise
-    filename: "{}/homeserver.log"
-    encoding: utf8
-loggers:
-  synapse.storage.SQL:
-    level: WARNING
-root:
-  level: WARNING
-  handlers: [file]
-disable_existing_loggers: false
-"#,
-        dir.display()
-    )
+fn absolute(dir: &Path) -> Result<PathBuf, TestkitError> {
+    dir.canonicalize()
+        .map_err(TestkitError::io(format!("resolving {}", dir.display())))
+}
+
+/// Refuses to start on a port someone else serves: `/health` would then answer for them.
+fn ensure_port_free(port: u16) -> Result<(), TestkitError> {
+    TcpListener::bind(("127.0.0.1", port))
+        .map(drop)
+        .map_err(|source| TestkitError::Io {
+            context: format!("port {port} of this server is taken by another process"),
+            source,
+        })
+}
+
+fn lost_port_race(error: &TestkitError) -> bool {
+    matches!(error, TestkitError::ExitedEarly { tail, .. } if tail.contains("Address already in use"))
+}
+
+/// Writes the configuration, starts Synapse and waits for `/health`. On failure the process
+/// is killed (by dropping it) and the error carries the end of its output.
+async fn launch(
+    venv: &Path,
+    dir: &Path,
+    state: &KitState,
+    http: &reqwest::Client,
+) -> Result<SynapseProcess, TestkitError> {
+    state.write_config(dir)?;
+    let process = SynapseProcess::spawn(venv, dir)?;
+    let health = http::url(&format!("http://127.0.0.1:{}", state.port), &["health"])?;
+    let started = Instant::now();
+    loop {
+        if let Some(status) = process.exited()? {
+            return Err(TestkitError::ExitedEarly {
+                status: status.to_string(),
+                tail: output_tail(dir),
+            });
+        }
+        if is_healthy(http, &health).await {
+            tracing::debug!(port = state.port, elapsed = ?started.elapsed(), "Synapse is up");
+            return Ok(process);
+        }
+        if started.elapsed() > START_TIMEOUT {
+            return Err(TestkitError::StartTimeout {
+                seconds: START_TIMEOUT.as_secs(),
+                tail: output_tail(dir),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn is_healthy(http: &reqwest::Client, url: &Url) -> bool {
+    let request = http.get(url.clone()).timeout(Duration::from_secs(2)).send();
+    match request.await {
+        Ok(response) if response.status().is_success() => {
+            response.text().await.is_ok_and(|body| body.trim() == "OK")
+        }
+        _ => false,
+    }
+}
+
+/// The end of Synapse's log and of its stderr (where configuration errors and tracebacks go).
+fn output_tail(dir: &Path) -> String {
+    [config::LOG_FILE, config::STDERR_FILE]
+        .iter()
+        .filter_map(|name| {
+            let text = std::fs::read_to_string(dir.join(name)).ok()?;
+            let text = tail(&text, TAIL_LINES);
+            (!text.trim().is_empty()).then(|| format!("--- {name} ---\n{text}"))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[cfg(test)]
@@ -385,17 +338,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_config_binds_loopback_only_and_lifts_rate_limits() {
-        let yaml = config(Path::new("/tmp/x"), 4242, "s3cret");
-        assert!(yaml.contains("bind_addresses: ['127.0.0.1']"));
-        assert!(!yaml.contains("0.0.0.0"));
-        assert!(yaml.contains("server_name: \"127.0.0.1:4242\""));
-        assert!(yaml.contains("rc_message: {per_second: 10000"));
-        assert!(yaml.contains("bcrypt_rounds: 4"));
+    fn free_space_is_read_from_df() {
+        let bytes = available_bytes(&std::env::temp_dir()).expect("df answers");
+        assert!(bytes > 0);
+        assert!(temporary_parent().is_dir());
     }
 
     #[test]
-    fn free_ports_are_on_loopback() {
-        assert!(free_port().expect("a free port") > 0);
+    fn a_port_in_use_is_refused_before_starting() {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).expect("a listener");
+        let port = listener.local_addr().expect("its address").port();
+        assert!(ensure_port_free(port).is_err());
+        drop(listener);
+        assert!(ensure_port_free(port).is_ok());
+    }
+
+    #[test]
+    fn only_a_bind_failure_counts_as_a_lost_port_race() {
+        let exited = |tail: &str| TestkitError::ExitedEarly {
+            status: "exit status: 1".into(),
+            tail: tail.into(),
+        };
+        assert!(lost_port_race(&exited(
+            "CannotListenError: [Errno 98] Address already in use"
+        )));
+        assert!(!lost_port_race(&exited("yaml.scanner.ScannerError")));
+        assert!(!lost_port_race(&TestkitError::NotRunning));
+    }
+
+    #[test]
+    fn the_output_tail_names_its_files_and_skips_empty_ones() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        std::fs::write(dir.path().join(config::LOG_FILE), "one\ntwo\n").expect("log");
+        std::fs::write(dir.path().join(config::STDERR_FILE), "").expect("stderr");
+        assert_eq!(output_tail(dir.path()), "--- homeserver.log ---\none\ntwo");
     }
 }

@@ -17,8 +17,12 @@ use crate::{
 pub const TEST_PACKAGES: &[&str] = &["gnome-keyring", "dbus", "libsecret-tools"];
 
 /// Building and driving the desktop app headless; needed once the Tauri shell exists.
-pub const DESKTOP_PACKAGES: &[&str] =
-    &["libwebkit2gtk-4.1-dev", "xvfb", "xauth", "webkit2gtk-driver"];
+pub const DESKTOP_PACKAGES: &[&str] = &[
+    "libwebkit2gtk-4.1-dev",
+    "xvfb",
+    "xauth",
+    "webkit2gtk-driver",
+];
 
 /// Commands that must exist when dpkg cannot tell (not a Debian-like system).
 const TEST_COMMANDS: &[&str] = &["dbus-run-session", "gnome-keyring-daemon", "secret-tool"];
@@ -36,7 +40,9 @@ pub fn required(root: &Path) -> Vec<&'static str> {
 /// without walking build output or dependencies.
 fn has_tauri_app(root: &Path) -> bool {
     fn search(dir: &Path, depth: usize) -> bool {
-        let Ok(entries) = std::fs::read_dir(dir) else { return false };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return false;
+        };
         entries.flatten().any(|entry| {
             let name = entry.file_name();
             let is_dir = entry.file_type().is_ok_and(|kind| kind.is_dir());
@@ -54,7 +60,11 @@ pub fn ensure(packages: &[&str]) -> Result<(), Error> {
     if !succeeds(Command::new("dpkg-query").arg("--version")) {
         return ensure_commands_without_dpkg(packages);
     }
-    let missing: Vec<&str> = packages.iter().copied().filter(|name| !installed(name)).collect();
+    let missing: Vec<&str> = packages
+        .iter()
+        .copied()
+        .filter(|name| !installed(name))
+        .collect();
     if missing.is_empty() {
         println!("all present: {}", packages.join(" "));
         return Ok(());
@@ -72,8 +82,11 @@ pub fn ensure(packages: &[&str]) -> Result<(), Error> {
     let mut install = vec!["install", "-y", "-q", "--no-install-recommends"];
     install.extend_from_slice(&missing);
     apt(&prefix, &install)?;
-    let still_missing: Vec<&str> =
-        missing.iter().copied().filter(|name| !installed(name)).collect();
+    let still_missing: Vec<&str> = missing
+        .iter()
+        .copied()
+        .filter(|name| !installed(name))
+        .collect();
     if still_missing.is_empty() {
         Ok(())
     } else {
@@ -118,7 +131,10 @@ fn apt(prefix: &[&str], args: &[&str]) -> Result<(), Error> {
         return Err(Error::Missing("empty apt-get command".into()));
     };
     println!("$ {}", words.join(" "));
-    steps::status(Command::new(program).args(rest), &format!("apt-get {}", args.join(" ")))
+    steps::status(
+        Command::new(program).args(rest),
+        &format!("apt-get {}", args.join(" ")),
+    )
 }
 
 fn ensure_commands_without_dpkg(packages: &[&str]) -> Result<(), Error> {

@@ -40,13 +40,19 @@ pub enum Error {
     /// The command line did not make sense.
     Usage(String),
     /// A program could not be started at all (usually: not installed).
-    Spawn { program: String, source: std::io::Error },
+    Spawn {
+        program: String,
+        source: std::io::Error,
+    },
     /// A program ran and reported failure.
     Failed { what: String, code: Option<i32> },
     /// The machine lacks something xtask cannot install by itself.
     Missing(String),
     /// A file-system operation failed.
-    Io { context: String, source: std::io::Error },
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
     /// One or more steps failed; each was reported as it happened.
     StepsFailed(Vec<String>),
 }
@@ -56,7 +62,10 @@ impl fmt::Display for Error {
         match self {
             Self::Usage(message) => write!(f, "{message}\n\n{USAGE}"),
             Self::Spawn { program, source } => write!(f, "could not start `{program}`: {source}"),
-            Self::Failed { what, code: Some(code) } => write!(f, "{what} failed (exit code {code})"),
+            Self::Failed {
+                what,
+                code: Some(code),
+            } => write!(f, "{what} failed (exit code {code})"),
             Self::Failed { what, code: None } => write!(f, "{what} was killed by a signal"),
             Self::Missing(message) => f.write_str(message),
             Self::Io { context, source } => write!(f, "{context}: {source}"),
@@ -70,9 +79,17 @@ impl std::error::Error for Error {}
 /// What the command line asked for.
 #[derive(Debug, PartialEq, Eq)]
 enum Task {
-    Test { lint: bool, passthrough: Vec<String> },
-    Run { passthrough: Vec<String> },
-    Bench { name: String, passthrough: Vec<String> },
+    Test {
+        lint: bool,
+        passthrough: Vec<String>,
+    },
+    Run {
+        passthrough: Vec<String>,
+    },
+    Bench {
+        name: String,
+        passthrough: Vec<String>,
+    },
     Help,
 }
 
@@ -117,7 +134,10 @@ fn parse(args: Vec<String>) -> Result<Task, Error> {
                 )));
             };
             unexpected(others)?;
-            Ok(Task::Bench { name: name.clone(), passthrough })
+            Ok(Task::Bench {
+                name: name.clone(),
+                passthrough,
+            })
         }
         Some(other) => Err(Error::Usage(format!("unknown command `{other}`"))),
     }
@@ -133,8 +153,10 @@ fn workspace_root() -> PathBuf {
 }
 
 fn main() -> ExitCode {
-    let args: Result<Vec<String>, OsString> =
-        std::env::args_os().skip(1).map(OsString::into_string).collect();
+    let args: Result<Vec<String>, OsString> = std::env::args_os()
+        .skip(1)
+        .map(OsString::into_string)
+        .collect();
     let task = match args {
         Ok(args) => parse(args),
         Err(arg) => Err(Error::Usage(format!("argument {arg:?} is not valid UTF-8"))),
@@ -180,7 +202,9 @@ mod tests {
 
     #[test]
     fn a_runner_flag_before_the_separator_is_refused_with_a_hint() {
-        let error = parse(args("test -p core")).err().map(|error| error.to_string());
+        let error = parse(args("test -p core"))
+            .err()
+            .map(|error| error.to_string());
         assert!(error.is_some_and(|message| message.contains("after `--`")));
     }
 
@@ -189,7 +213,10 @@ mod tests {
         assert!(matches!(parse(args("bench")), Err(Error::Usage(_))));
         assert_eq!(
             parse(args("bench core")).ok(),
-            Some(Task::Bench { name: "core".into(), passthrough: vec![] })
+            Some(Task::Bench {
+                name: "core".into(),
+                passthrough: vec![]
+            })
         );
     }
 

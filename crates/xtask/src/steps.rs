@@ -34,7 +34,10 @@ pub struct Steps {
 
 impl Steps {
     pub fn new() -> Self {
-        Self { records: Vec::new(), started: Instant::now() }
+        Self {
+            records: Vec::new(),
+            started: Instant::now(),
+        }
     }
 
     /// Runs `step`, announcing it and its duration; the error is recorded and returned.
@@ -57,7 +60,11 @@ impl Steps {
                 Outcome::Failed(error.to_string())
             }
         };
-        self.records.push(Record { name: name.to_owned(), duration, outcome });
+        self.records.push(Record {
+            name: name.to_owned(),
+            duration,
+            outcome,
+        });
         result
     }
 
@@ -79,7 +86,12 @@ impl Steps {
     }
 
     pub fn print_summary(&self, title: &str) {
-        let width = self.records.iter().map(|record| record.name.len()).max().unwrap_or(0);
+        let width = self
+            .records
+            .iter()
+            .map(|record| record.name.len())
+            .max()
+            .unwrap_or(0);
         println!("\n==> {title} summary");
         for record in &self.records {
             let (status, detail) = match &record.outcome {
@@ -94,14 +106,22 @@ impl Steps {
             );
         }
         let failed = self.failed_names();
-        let verdict = if failed.is_empty() { "all steps passed" } else { "some steps FAILED" };
+        let verdict = if failed.is_empty() {
+            "all steps passed"
+        } else {
+            "some steps FAILED"
+        };
         println!("    {verdict} in {}", seconds(self.started.elapsed()));
     }
 
     /// Ok when no step failed; otherwise an error naming the failed steps.
     pub fn verdict(&self) -> Result<(), Error> {
         let failed = self.failed_names();
-        if failed.is_empty() { Ok(()) } else { Err(Error::StepsFailed(failed)) }
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::StepsFailed(failed))
+        }
     }
 }
 
@@ -119,9 +139,10 @@ fn program_name(command: &Command) -> String {
 
 /// Runs `command` with inherited standard streams; failure when it exits non-zero.
 pub fn status(command: &mut Command, what: &str) -> Result<(), Error> {
-    let status = command
-        .status()
-        .map_err(|source| Error::Spawn { program: program_name(command), source })?;
+    let status = command.status().map_err(|source| Error::Spawn {
+        program: program_name(command),
+        source,
+    })?;
     check(status, what)
 }
 
@@ -129,7 +150,10 @@ pub fn check(status: ExitStatus, what: &str) -> Result<(), Error> {
     if status.success() {
         Ok(())
     } else {
-        Err(Error::Failed { what: what.to_owned(), code: status.code() })
+        Err(Error::Failed {
+            what: what.to_owned(),
+            code: status.code(),
+        })
     }
 }
 
@@ -152,7 +176,10 @@ pub fn output_within(command: &mut Command, timeout: Duration) -> Result<Output,
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|source| Error::Spawn { program: program.clone(), source })?;
+        .map_err(|source| Error::Spawn {
+            program: program.clone(),
+            source,
+        })?;
     let deadline = Instant::now() + timeout;
     let status = loop {
         match child.try_wait() {
@@ -167,11 +194,18 @@ pub fn output_within(command: &mut Command, timeout: Duration) -> Result<Output,
             }
             Err(source) => {
                 kill(&mut child);
-                return Err(Error::Io { context: format!("waiting for `{program}`"), source });
+                return Err(Error::Io {
+                    context: format!("waiting for `{program}`"),
+                    source,
+                });
             }
         }
     };
-    Ok(Output { status, stdout: drain(child.stdout.take()), stderr: drain(child.stderr.take()) })
+    Ok(Output {
+        status,
+        stdout: drain(child.stdout.take()),
+        stderr: drain(child.stderr.take()),
+    })
 }
 
 fn kill(child: &mut Child) {
@@ -198,8 +232,7 @@ mod tests {
         let mut steps = Steps::new();
         assert!(steps.run("fine", || Ok(())).is_ok());
         steps.skip("lint", "--no-lint");
-        let failure: Result<(), Error> =
-            steps.run("broken", || Err(Error::Missing("nope".into())));
+        let failure: Result<(), Error> = steps.run("broken", || Err(Error::Missing("nope".into())));
         assert!(failure.is_err());
         assert_eq!(steps.failed_names(), vec!["broken".to_owned()]);
         assert!(matches!(steps.verdict(), Err(Error::StepsFailed(names)) if names == ["broken"]));

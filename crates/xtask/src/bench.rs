@@ -1,0 +1,95 @@
+//! `cargo xtask bench <name>`: a benchmark in the same keyring session and with the same
+//! prerequisites as the tests, since benchmarks drive the same core against a real Synapse.
+
+use std::path::Path;
+
+use crate::{
+    Error,
+    steps::{self, Steps},
+    test,
+};
+
+/// The benchmarks xtask knows: name, package, bench target.
+const BENCHES: &[(&str, &str, &str)] = &[("core", "estafette-core", "core")];
+
+pub const NAMES: &[&str] = &["core"];
+
+pub fn run(root: &Path, name: &str, passthrough: &[String]) -> Result<(), Error> {
+    let Some(&(_, package, target)) = BENCHES.iter().find(|(known, _, _)| *known == name) else {
+        return Err(Error::Usage(format!(
+            "unknown benchmark `{name}`; known: {}",
+            NAMES.join(", ")
+        )));
+    };
+    let mut steps = Steps::new();
+    let result = pipeline(&mut steps, root, package, target, passthrough);
+    steps.print_summary("xtask bench");
+    match result {
+        // An error outside any step has not been shown yet.
+        Err(error) if steps.failed_names().is_empty() => Err(error),
+        // Each failure was printed by its step and in the summary.
+        _ => steps.verdict(),
+    }
+}
+
+fn pipeline(
+    steps: &mut Steps,
+    root: &Path,
+    package: &str,
+    target: &str,
+    passthrough: &[String],
+) -> Result<(), Error> {
+    test::install_prerequisites(steps, root)?;
+    let session = test::keyring_session(steps, root)?;
+    steps.run(&format!("bench {target}"), || {
+        let mut command = session.command(root, "cargo", &bench_args(package, target, passthrough));
+        steps::status(&mut command, "the benchmark")
+    })
+}
+
+/// The `bench-fast` profile: optimised like release, without the slow whole-program build.
+fn bench_args(package: &str, target: &str, passthrough: &[String]) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "bench",
+        "--profile",
+        "bench-fast",
+        "-p",
+        package,
+        "--bench",
+        target,
+    ]
+    .iter()
+    .map(|word| (*word).to_owned())
+    .collect();
+    args.extend_from_slice(passthrough);
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_named_bench_is_known() {
+        for name in NAMES {
+            assert!(BENCHES.iter().any(|(known, _, _)| known == name));
+        }
+    }
+
+    #[test]
+    fn the_core_bench_runs_in_its_package_with_extra_args() {
+        let args = bench_args("estafette-core", "core", &["--".into(), "--quick".into()]);
+        assert_eq!(
+            args.join(" "),
+            "bench --profile bench-fast -p estafette-core --bench core -- --quick"
+        );
+    }
+
+    #[test]
+    fn an_unknown_bench_is_a_usage_error() {
+        assert!(matches!(
+            run(Path::new("/"), "nope", &[]),
+            Err(Error::Usage(_))
+        ));
+    }
+}
