@@ -1,6 +1,6 @@
 //! One function per subcommand, each a thin script over the core's API.
 
-use std::{collections::HashSet, io::BufRead, sync::Arc, time::Duration};
+use std::{collections::HashMap, io::BufRead, sync::Arc, time::Duration};
 
 use estafette_core::{
     Account, AccountManager, SignIn,
@@ -254,7 +254,9 @@ pub async fn tail(
     let timeline = account.timeline(room).await?;
     let mut updates = timeline.subscribe();
     let mut items: Vec<TimelineItem> = Vec::new();
-    let mut printed = HashSet::new();
+    // What was printed for each item: an item is printed again when it changes in a way a
+    // reader cares about (decrypted once its key arrives, edited, redacted).
+    let mut printed: HashMap<String, String> = HashMap::new();
     let mut first = true;
     let deadline = tokio::time::Instant::now() + context.timeout;
     loop {
@@ -295,7 +297,9 @@ pub async fn tail(
         };
         first = false;
         for (item, event) in events.into_iter().skip(skip) {
-            if printed.insert(item.id.clone()) {
+            let summary = event.content.summary();
+            if printed.get(&item.id) != Some(&summary) {
+                printed.insert(item.id.clone(), summary);
                 context.output.record(event, || {
                     let name = event
                         .sender

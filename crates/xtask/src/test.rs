@@ -58,8 +58,10 @@ fn pipeline(
         let mut command = session.command(root, "cargo", &runner.test_args(passthrough));
         steps::status(&mut command, "the tests")
     })?;
-    if runner == Runner::Nextest {
-        // nextest does not run doc tests.
+    let selects_packages = doc_test_args(passthrough).len() > 3;
+    if runner == Runner::Nextest && !selects_packages {
+        // nextest does not run doc tests. A run narrowed to some packages (possibly binaries
+        // without a library, where `--doc` is an error) leaves them to the full run.
         steps.run("doc tests", || {
             let mut command = session.command(root, "cargo", &doc_test_args(passthrough));
             steps::status(&mut command, "the doc tests")
