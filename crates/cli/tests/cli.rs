@@ -292,3 +292,65 @@ async fn a_second_process_lists_cached_rooms_offline_then_catches_up() {
         .await;
     assert!(!lines.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_queued_by_a_process_that_exited_is_sent_by_the_next_one_exactly_once() {
+    let mut hs = start().await;
+    let bob_dir = tempfile::tempdir().expect("temporary directory");
+    let (_bob_manager, bob) = core_user(&hs, "bob", bob_dir.path()).await;
+    let alice = CliHome::new("queued");
+    alice.login(&hs, "alice").await;
+    let room_id = bob
+        .create_dm(&hs.user_id("alice"))
+        .await
+        .expect("DM created");
+    eventually("Alice's invite", || async {
+        let listed = alice.run_ok(&["rooms", "--filter", "invites"], None).await;
+        listed
+            .iter()
+            .any(|room| room["id"] == room_id.as_str())
+            .then_some(())
+    })
+    .await;
+    alice.run_ok(&["join", &room_id], None).await;
+    alice
+        .run_ok(&["send", &room_id, "first, while online"], None)
+        .await;
+
+    hs.stop().await.expect("server stopped");
+    let mut command = alice.command(&["--timeout", "3", "send", &room_id, "typed offline"]);
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("joined")
+        .expect("ran");
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "exit code 3: queued, not yet sent"
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cli.queued"));
+
+    hs.restart().await.expect("server back");
+    // The queue is per room and in order: once this one is sent, so is the queued one.
+    alice
+        .run_ok(&["send", &room_id, "second, back online"], None)
+        .await;
+    wait_for_message(&bob, &room_id, "second, back online").await;
+    let timeline = bob.timeline(&room_id).await.expect("open");
+    let bodies: Vec<String> = timeline
+        .items()
+        .await
+        .iter()
+        .filter_map(TimelineItem::as_event)
+        .map(|event| event.content.summary())
+        .filter(|body| !body.starts_with('('))
+        .collect();
+    assert_eq!(
+        bodies,
+        [
+            "first, while online",
+            "typed offline",
+            "second, back online"
+        ]
+    );
+}

@@ -306,8 +306,8 @@ impl AccountManager {
 
     /// Read-modify-write of the index, replaced atomically so a crash never truncates it.
     async fn update_index(&self, change: impl FnOnce(&mut Vec<AccountInfo>)) -> Result<(), Error> {
-        // Serialised with the account map's lock held by no one else: sign-in and sign-out
-        // of two accounts at once must not lose an entry.
+        // One writer at a time in this process: signing two accounts in or out at once must
+        // not lose an entry.
         static INDEX_LOCK: Mutex<()> = Mutex::const_new(());
         let _guard = INDEX_LOCK.lock().await;
         let mut index = self.read_index().await?;

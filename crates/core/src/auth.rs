@@ -160,6 +160,21 @@ impl AuthError {
     }
 }
 
+/// Whether a request failed for want of a connection (server down, network lost), rather than
+/// being answered with an error.
+pub(crate) fn is_network_failure(error: &matrix_sdk::Error) -> bool {
+    fn transport(error: &HttpError) -> bool {
+        match error {
+            HttpError::Reqwest(inner) => {
+                inner.is_connect() || inner.is_timeout() || inner.is_request()
+            }
+            HttpError::Cached(inner) => transport(inner),
+            _ => false,
+        }
+    }
+    matches!(error, matrix_sdk::Error::Http(http) if transport(http))
+}
+
 /// Where to find the homeserver, as typed by a person: a Matrix ID's server part, a server
 /// name (`example.org`, `127.0.0.1:8008`) or an address (`https://matrix.example.org`).
 #[derive(Clone, PartialEq, Eq)]

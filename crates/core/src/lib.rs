@@ -24,3 +24,5 @@ pub use accounts::{AccountManager, CoreConfig, SignIn};
 pub use diff::ListDiff;
 pub use error::{Error, ErrorCode};
 pub use subscription::Subscription;
+/// Passwords are handed to the core in memory that is wiped when dropped.
+pub use zeroize::Zeroizing;

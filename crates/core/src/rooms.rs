@@ -5,14 +5,17 @@ use matrix_sdk::{
     Room,
     ruma::{
         OwnedUserId, RoomId, RoomOrAliasId, UserId,
-        api::client::room::{Visibility, create_room::v3::Request as CreateRoomRequest},
+        api::{
+            client::room::{Visibility, create_room::v3::Request as CreateRoomRequest},
+            error::ErrorKind,
+        },
         events::{InitialStateEvent, room::encryption::RoomEncryptionEventContent},
     },
 };
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
-use crate::{Account, auth::AuthError};
+use crate::{Account, auth::is_network_failure};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RoomError {
@@ -43,10 +46,12 @@ impl RoomError {
     }
 
     fn from_sdk(error: matrix_sdk::Error) -> Self {
-        match AuthError::from_sdk(&error, "") {
-            AuthError::ServerUnreachable(_) | AuthError::UnknownServer(_) => Self::Offline,
-            AuthError::WrongCredentials => Self::Forbidden(error.to_string()),
-            _ => Self::Server(error.to_string()),
+        if is_network_failure(&error) {
+            Self::Offline
+        } else if error.client_api_error_kind() == Some(&ErrorKind::Forbidden) {
+            Self::Forbidden(error.to_string())
+        } else {
+            Self::Server(error.to_string())
         }
     }
 }

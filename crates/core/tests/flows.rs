@@ -86,6 +86,27 @@ async fn wrong_credentials_and_unreachable_servers_get_their_own_errors() {
         .expect_err("unreachable");
     assert_eq!(error.code(), "auth.server_unreachable", "{error:?}");
 
+    // A web server that is not a Matrix server answers 404 to everything.
+    let web_server = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bound");
+    let web_address = format!("http://{}", web_server.local_addr().expect("address"));
+    std::thread::spawn(move || {
+        for stream in web_server.incoming().take(8) {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = [0u8; 4096];
+            let _ = std::io::Read::read(&mut stream, &mut request);
+            let _ = std::io::Write::write_all(
+                &mut stream,
+                b"HTTP/1.1 404 Not Found\r\ncontent-type: text/html\r\ncontent-length: 9\r\nconnection: close\r\n\r\nnot found",
+            );
+        }
+    });
+    let error = device
+        .manager
+        .sign_in(attempt(web_address, PASSWORD))
+        .await
+        .expect_err("not Matrix");
+    assert_eq!(error.code(), "auth.not_a_matrix_server", "{error:?}");
+
     // A failed sign-in leaves nothing behind.
     assert!(
         device
@@ -594,4 +615,115 @@ async fn two_accounts_in_one_process_each_see_only_their_own_rooms() {
         device.manager.saved_accounts().await.expect("index").len(),
         2
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invites_can_be_declined_and_rooms_left() {
+    let hs = start_server().await;
+    let (_alice_device, alice) = new_user(&hs, "alice").await;
+    let (_bob_device, bob) = new_user(&hs, "bob").await;
+    let declined = bob
+        .create_room(NewRoom {
+            name: "Spam".into(),
+            invite: vec![alice.user_id().into()],
+            ..NewRoom::default()
+        })
+        .await
+        .expect("created");
+    let kept = bob
+        .create_room(NewRoom {
+            name: "Work".into(),
+            invite: vec![alice.user_id().into()],
+            ..NewRoom::default()
+        })
+        .await
+        .expect("created");
+    let mut invites = LiveList::new(
+        alice
+            .room_list(
+                RoomListQuery {
+                    filter: RoomFilter::Invites,
+                    search: None,
+                },
+                100,
+            )
+            .await
+            .expect("list")
+            .0,
+    );
+    invites
+        .until("both invites", |rooms| rooms.len() == 2)
+        .await;
+    alice.decline_invite(&declined).await.expect("declined");
+    alice.accept_invite(&kept).await.expect("accepted");
+    invites
+        .until("no invite left", |rooms| rooms.is_empty())
+        .await;
+
+    let mut all = LiveList::new(
+        alice
+            .room_list(RoomListQuery::default(), 100)
+            .await
+            .expect("list")
+            .0,
+    );
+    all.until("only the kept room", |rooms| room_names(rooms) == ["Work"])
+        .await;
+    alice.leave(&kept).await.expect("left");
+    all.until("no room", |rooms| rooms.is_empty()).await;
+
+    let error = alice
+        .join(&format!("#no-such-room:{}", hs.server_name()))
+        .await
+        .expect_err("no such alias");
+    assert!(error.code().starts_with("room."), "{error:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refreshed_tokens_are_saved_so_that_a_restart_stays_signed_in() {
+    init();
+    let hs = Homeserver::start_with_expiring_tokens(Duration::from_secs(3))
+        .await
+        .expect("Synapse starts");
+    hs.register_user("alice", PASSWORD, false)
+        .await
+        .expect("registered");
+    let device = Device::new();
+    let alice = device.sign_in(&hs, "alice").await;
+    let keychain = AccountKeychain::new(&device.manager.config().keychain_service, &alice.id().0);
+    let first = keychain.tokens().expect("saved at sign-in");
+    assert!(
+        first.refresh_token.is_some(),
+        "a refresh token was asked for and saved"
+    );
+
+    // Refresh tokens are single-use: unless the new pair is saved, the next start fails.
+    eventually("the refreshed tokens to be saved", || async {
+        let now = keychain.tokens().ok()?;
+        (now.access_token != first.access_token && now.refresh_token != first.refresh_token)
+            .then_some(())
+    })
+    .await;
+    device.manager.shut_down().await;
+    drop(alice);
+    tokio::time::sleep(Duration::from_secs(4)).await;
+
+    let manager = device.reopen();
+    let alice = manager
+        .restore_all()
+        .await
+        .expect("index")
+        .into_iter()
+        .next()
+        .and_then(|(_, account)| account.ok())
+        .expect("restored");
+    let room = alice
+        .create_room(NewRoom {
+            name: "After the refresh".into(),
+            ..NewRoom::default()
+        })
+        .await
+        .expect("an authenticated request succeeds after the restart");
+    assert!(room.starts_with('!'));
+    assert_ne!(alice.current_sync_state(), SyncState::SessionExpired);
 }

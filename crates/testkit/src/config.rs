@@ -46,6 +46,10 @@ pub(crate) struct KitState {
     pub registration_shared_secret: String,
     pub macaroon_secret_key: String,
     pub form_secret: String,
+    /// Access tokens issued with a refresh token expire after this many seconds (Synapse's
+    /// default: never), so that token refresh can be tested.
+    #[serde(default)]
+    pub access_token_lifetime_secs: Option<u64>,
 }
 
 impl KitState {
@@ -56,6 +60,7 @@ impl KitState {
             registration_shared_secret: random_secret(),
             macaroon_secret_key: random_secret(),
             form_secret: random_secret(),
+            access_token_lifetime_secs: None,
         }
     }
 
@@ -136,6 +141,18 @@ fn path_string(path: PathBuf) -> String {
 }
 
 fn synapse_config(state: &KitState, dir: &Path) -> Value {
+    let mut config = synapse_base_config(state, dir);
+    if let (Some(lifetime), Some(map)) = (state.access_token_lifetime_secs, config.as_object_mut())
+    {
+        map.insert(
+            "refreshable_access_token_lifetime".to_owned(),
+            json!(format!("{lifetime}s")),
+        );
+    }
+    config
+}
+
+fn synapse_base_config(state: &KitState, dir: &Path) -> Value {
     let port = state.port;
     let mut config = json!({
         // The port in the server name makes /.well-known discovery point at this very server.

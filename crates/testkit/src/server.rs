@@ -115,11 +115,40 @@ impl Homeserver {
         KitState::exists_in(dir)
     }
 
+    /// Like [`Homeserver::start`], with access tokens that expire after `lifetime` when the
+    /// client asked for a refresh token: to test token refresh.
+    pub async fn start_with_expiring_tokens(
+        lifetime: Duration,
+    ) -> Result<Homeserver, TestkitError> {
+        let venv = installed_venv().await?;
+        let dir = tempfile::Builder::new()
+            .prefix("estafette-synapse-")
+            .tempdir_in(temporary_parent())
+            .map_err(TestkitError::io("creating a temporary data directory"))?;
+        Self::create_with(
+            DataDir::Temporary(dir),
+            venv,
+            Some(lifetime.as_secs().max(1)),
+        )
+        .await
+    }
+
     async fn create(dir: DataDir, venv: PathBuf) -> Result<Homeserver, TestkitError> {
+        Self::create_with(dir, venv, None).await
+    }
+
+    async fn create_with(
+        dir: DataDir,
+        venv: PathBuf,
+        access_token_lifetime_secs: Option<u64>,
+    ) -> Result<Homeserver, TestkitError> {
         let http = http::client()?;
         let mut attempt = 1;
         loop {
-            let state = KitState::new(config::free_port()?);
+            let state = KitState {
+                access_token_lifetime_secs,
+                ..KitState::new(config::free_port()?)
+            };
             state.save(dir.path())?;
             match launch(&venv, dir.path(), &state, &http).await {
                 Ok(process) => {

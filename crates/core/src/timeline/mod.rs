@@ -144,6 +144,7 @@ impl RoomTimeline {
     #[instrument(skip_all, fields(room_id = %self.room_id))]
     pub async fn send_markdown(&self, markdown: &str) -> Result<Option<String>, TimelineError> {
         let content = RoomMessageEventContent::text_markdown(markdown);
+        let body = content.body().to_owned();
         let handle = self
             .timeline
             .send(content.into())
@@ -156,10 +157,10 @@ impl RoomTimeline {
             let echo = items.iter().find(|item| {
                 item.as_event().is_some_and(|event| {
                     event.local_created_at() == Some(handle.created_at)
-                        && event.content().as_message().is_some_and(|message| {
-                            message.body()
-                                == RoomMessageEventContent::text_markdown(markdown).body()
-                        })
+                        && event
+                            .content()
+                            .as_message()
+                            .is_some_and(|message| message.body() == body)
                 })
             });
             if let Some(echo) = echo {
