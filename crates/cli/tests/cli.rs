@@ -11,8 +11,10 @@ use std::{
 };
 
 use estafette_core::{
-    Account, AccountManager, CoreConfig, SignIn, room_list::Membership,
-    secrets::use_platform_keychain, timeline::TimelineItem,
+    Account, AccountManager, CoreConfig, SignIn,
+    room_list::Membership,
+    secrets::use_platform_keychain,
+    timeline::{EventContent, TimelineItem},
 };
 use estafette_testkit::Homeserver;
 use serde_json::Value;
@@ -36,17 +38,16 @@ impl CliHome {
     }
 
     fn command(&self, args: &[&str]) -> Command {
+        self.command_with_timeout(60, args)
+    }
+
+    fn command_with_timeout(&self, seconds: u32, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_estafette-cli"));
         command
             .arg("--data-dir")
             .arg(self.data_dir.path())
-            .args([
-                "--keychain-service",
-                &self.keychain_service,
-                "--json",
-                "--timeout",
-                "60",
-            ])
+            .args(["--keychain-service", &self.keychain_service, "--json"])
+            .args(["--timeout", &seconds.to_string()])
             .args(args);
         command
     }
@@ -318,7 +319,7 @@ async fn a_message_queued_by_a_process_that_exited_is_sent_by_the_next_one_exact
         .await;
 
     hs.stop().await.expect("server stopped");
-    let mut command = alice.command(&["--timeout", "3", "send", &room_id, "typed offline"]);
+    let mut command = alice.command_with_timeout(3, &["send", &room_id, "typed offline"]);
     let output = tokio::task::spawn_blocking(move || command.output())
         .await
         .expect("joined")
@@ -337,14 +338,22 @@ async fn a_message_queued_by_a_process_that_exited_is_sent_by_the_next_one_exact
         .await;
     wait_for_message(&bob, &room_id, "second, back online").await;
     let timeline = bob.timeline(&room_id).await.expect("open");
-    let bodies: Vec<String> = timeline
-        .items()
-        .await
-        .iter()
-        .filter_map(TimelineItem::as_event)
-        .map(|event| event.content.summary())
-        .filter(|body| !body.starts_with('('))
-        .collect();
+    while !timeline.paginate_backwards(50).await.expect("paginated") {}
+    let messages = || async {
+        timeline
+            .items()
+            .await
+            .iter()
+            .filter_map(TimelineItem::as_event)
+            .filter(|event| matches!(event.content, EventContent::Text { .. }))
+            .map(|event| event.content.summary())
+            .collect::<Vec<String>>()
+    };
+    let bodies = eventually("the whole conversation", || async {
+        let bodies = messages().await;
+        (bodies.len() >= 3).then_some(bodies)
+    })
+    .await;
     assert_eq!(
         bodies,
         [
