@@ -147,6 +147,24 @@ async fn eventually<T, Fut: Future<Output = Option<T>>>(
     panic!("timed out waiting for {what}");
 }
 
+/// Bob (core) opens a DM with Alice; Alice (CLI) sees the invite and accepts it.
+async fn dm_accepted_through_the_cli(hs: &Homeserver, bob: &Account, alice: &CliHome) -> String {
+    let room_id = bob
+        .create_dm(&hs.user_id("alice"))
+        .await
+        .expect("DM created");
+    eventually("Alice's invite", || async {
+        let listed = alice.run_ok(&["rooms", "--filter", "invites"], None).await;
+        listed
+            .iter()
+            .any(|room| room["id"] == room_id.as_str())
+            .then_some(())
+    })
+    .await;
+    alice.run_ok(&["join", &room_id], None).await;
+    room_id
+}
+
 async fn wait_for_message(account: &Account, room_id: &str, body: &str) {
     let timeline = eventually("the room", || async {
         account.timeline(room_id).await.ok()
@@ -179,16 +197,7 @@ async fn the_cli_signs_in_and_sends_a_message_a_core_client_decrypts() {
     let accounts = alice.run_ok(&["accounts"], None).await;
     assert_eq!(accounts.len(), 1);
 
-    let room_id = bob
-        .create_dm(&hs.user_id("alice"))
-        .await
-        .expect("DM created");
-    let listed = alice.run_ok(&["rooms", "--filter", "invites"], None).await;
-    assert!(
-        listed.iter().any(|room| room["id"] == room_id.as_str()),
-        "{listed:?}"
-    );
-    alice.run_ok(&["join", &room_id], None).await;
+    let room_id = dm_accepted_through_the_cli(&hs, &bob, &alice).await;
 
     let sent = alice
         .run_ok(&["send", &room_id, "Hello from the *command line*"], None)
@@ -233,19 +242,7 @@ async fn a_second_process_lists_cached_rooms_offline_then_catches_up() {
     let (_bob_manager, bob) = core_user(&hs, "bob", bob_dir.path()).await;
     let alice = CliHome::new("restore");
     alice.login(&hs, "alice").await;
-    let room_id = bob
-        .create_dm(&hs.user_id("alice"))
-        .await
-        .expect("DM created");
-    eventually("Alice's invite", || async {
-        let listed = alice.run_ok(&["rooms", "--filter", "invites"], None).await;
-        listed
-            .iter()
-            .any(|room| room["id"] == room_id.as_str())
-            .then_some(())
-    })
-    .await;
-    alice.run_ok(&["join", &room_id], None).await;
+    let room_id = dm_accepted_through_the_cli(&hs, &bob, &alice).await;
     eventually("Bob to see Alice joined", || async {
         bob.room_summary(&room_id)
             .await
@@ -301,19 +298,7 @@ async fn a_message_queued_by_a_process_that_exited_is_sent_by_the_next_one_exact
     let (_bob_manager, bob) = core_user(&hs, "bob", bob_dir.path()).await;
     let alice = CliHome::new("queued");
     alice.login(&hs, "alice").await;
-    let room_id = bob
-        .create_dm(&hs.user_id("alice"))
-        .await
-        .expect("DM created");
-    eventually("Alice's invite", || async {
-        let listed = alice.run_ok(&["rooms", "--filter", "invites"], None).await;
-        listed
-            .iter()
-            .any(|room| room["id"] == room_id.as_str())
-            .then_some(())
-    })
-    .await;
-    alice.run_ok(&["join", &room_id], None).await;
+    let room_id = dm_accepted_through_the_cli(&hs, &bob, &alice).await;
     alice
         .run_ok(&["send", &room_id, "first, while online"], None)
         .await;

@@ -140,6 +140,21 @@ async fn alice_and_bob_read_each_others_encrypted_messages() {
             .is_encrypted
     );
 
+    let mut people = room_list(
+        &bob,
+        RoomListQuery {
+            filter: RoomFilter::People,
+            search: None,
+        },
+    )
+    .await;
+    people
+        .until("the DM among people", |rooms| {
+            rooms.iter().any(|room| room.id == room_id)
+        })
+        .await;
+    assert!(people.items.iter().all(|room| room.is_direct));
+
     let (alice_timeline, mut alice_view) = open_timeline(&alice, &room_id).await;
     let (bob_timeline, mut bob_view) = open_timeline(&bob, &room_id).await;
 
@@ -236,13 +251,7 @@ async fn a_restarted_client_shows_its_rooms_offline_then_catches_up() {
         .and_then(|(_, account)| account.ok())
         .expect("restored");
 
-    let mut rooms = LiveList::new(
-        alice
-            .room_list(RoomListQuery::default(), 100)
-            .await
-            .expect("list")
-            .0,
-    );
+    let mut rooms = room_list(&alice, RoomListQuery::default()).await;
     rooms
         .until("the cached room to be listed offline", |rooms| {
             rooms.iter().any(|room| room.id == room_id)
@@ -384,12 +393,7 @@ async fn a_new_message_moves_its_room_to_the_top_through_a_diff() {
     let (_bob_device, bob) = new_user(&hs, "bob").await;
     let mut room_ids = Vec::new();
     for name in ["Budget", "Crisis cell", "Drafting"] {
-        let options = NewRoom {
-            name: name.to_owned(),
-            invite: vec![alice.user_id().to_owned()],
-            ..NewRoom::default()
-        };
-        let room_id = bob.create_room(options).await.expect("room created");
+        let room_id = room_with_invite(&bob, name, &alice).await;
         eventually("the invite", || async {
             alice.room_summary(&room_id).await
         })
@@ -410,13 +414,7 @@ async fn a_new_message_moves_its_room_to_the_top_through_a_diff() {
         room_ids.push(room_id);
     }
 
-    let mut rooms = LiveList::new(
-        alice
-            .room_list(RoomListQuery::default(), 100)
-            .await
-            .expect("list")
-            .0,
-    );
+    let mut rooms = room_list(&alice, RoomListQuery::default()).await;
     let newest_first: Vec<String> = room_ids.iter().rev().cloned().collect();
     rooms
         .until("the three rooms, newest first", |rooms| {
@@ -452,32 +450,39 @@ async fn a_new_message_moves_its_room_to_the_top_through_a_diff() {
     assert!(top.unread_messages >= 1);
 
     // Filters: the people filter shows no group room, a name search finds one room.
-    rooms.subscription = alice
-        .room_list(
-            RoomListQuery {
-                filter: RoomFilter::People,
-                search: None,
-            },
-            100,
-        )
-        .await
-        .expect("list")
-        .0;
-    rooms.items.clear();
-    rooms.until("an empty people list", |_| true).await;
-    let mut search = LiveList::new(
-        alice
-            .room_list(
-                RoomListQuery {
-                    filter: RoomFilter::All,
-                    search: Some("crisis".into()),
-                },
-                100,
-            )
-            .await
-            .expect("list")
-            .0,
+    let mut groups = room_list(
+        &alice,
+        RoomListQuery {
+            filter: RoomFilter::Rooms,
+            search: None,
+        },
+    )
+    .await;
+    groups
+        .until("the three group rooms", |rooms| rooms.len() == 3)
+        .await;
+    let mut people = room_list(
+        &alice,
+        RoomListQuery {
+            filter: RoomFilter::People,
+            search: None,
+        },
+    )
+    .await;
+    people.next_batch().await;
+    assert!(
+        people.items.is_empty(),
+        "no direct conversation: {:?}",
+        room_names(&people.items)
     );
+    let mut search = room_list(
+        &alice,
+        RoomListQuery {
+            filter: RoomFilter::All,
+            search: Some("crisis".into()),
+        },
+    )
+    .await;
     search
         .until("the search result", |rooms| {
             room_names(rooms) == ["Crisis cell"]
@@ -556,37 +561,11 @@ async fn two_accounts_in_one_process_each_see_only_their_own_rooms() {
     let alice = device.sign_in(&hs, "alice").await;
     let carol = device.sign_in(&hs, "carol").await;
     let (_bob_device, bob) = new_user(&hs, "bob").await;
-    let for_alice = bob
-        .create_room(NewRoom {
-            name: "Alice's file".into(),
-            invite: vec![alice.user_id().into()],
-            ..NewRoom::default()
-        })
-        .await
-        .expect("created");
-    let for_carol = bob
-        .create_room(NewRoom {
-            name: "Carol's file".into(),
-            invite: vec![carol.user_id().into()],
-            ..NewRoom::default()
-        })
-        .await
-        .expect("created");
+    let for_alice = room_with_invite(&bob, "Alice's file", &alice).await;
+    let for_carol = room_with_invite(&bob, "Carol's file", &carol).await;
 
-    let mut alice_rooms = LiveList::new(
-        alice
-            .room_list(RoomListQuery::default(), 100)
-            .await
-            .expect("list")
-            .0,
-    );
-    let mut carol_rooms = LiveList::new(
-        carol
-            .room_list(RoomListQuery::default(), 100)
-            .await
-            .expect("list")
-            .0,
-    );
+    let mut alice_rooms = room_list(&alice, RoomListQuery::default()).await;
+    let mut carol_rooms = room_list(&carol, RoomListQuery::default()).await;
     alice_rooms
         .until("Alice's invite", |rooms| {
             rooms.iter().any(|room| room.id == for_alice)
@@ -622,35 +601,16 @@ async fn invites_can_be_declined_and_rooms_left() {
     let hs = start_server().await;
     let (_alice_device, alice) = new_user(&hs, "alice").await;
     let (_bob_device, bob) = new_user(&hs, "bob").await;
-    let declined = bob
-        .create_room(NewRoom {
-            name: "Spam".into(),
-            invite: vec![alice.user_id().into()],
-            ..NewRoom::default()
-        })
-        .await
-        .expect("created");
-    let kept = bob
-        .create_room(NewRoom {
-            name: "Work".into(),
-            invite: vec![alice.user_id().into()],
-            ..NewRoom::default()
-        })
-        .await
-        .expect("created");
-    let mut invites = LiveList::new(
-        alice
-            .room_list(
-                RoomListQuery {
-                    filter: RoomFilter::Invites,
-                    search: None,
-                },
-                100,
-            )
-            .await
-            .expect("list")
-            .0,
-    );
+    let declined = room_with_invite(&bob, "Spam", &alice).await;
+    let kept = room_with_invite(&bob, "Work", &alice).await;
+    let mut invites = room_list(
+        &alice,
+        RoomListQuery {
+            filter: RoomFilter::Invites,
+            search: None,
+        },
+    )
+    .await;
     invites
         .until("both invites", |rooms| rooms.len() == 2)
         .await;
@@ -660,13 +620,7 @@ async fn invites_can_be_declined_and_rooms_left() {
         .until("no invite left", |rooms| rooms.is_empty())
         .await;
 
-    let mut all = LiveList::new(
-        alice
-            .room_list(RoomListQuery::default(), 100)
-            .await
-            .expect("list")
-            .0,
-    );
+    let mut all = room_list(&alice, RoomListQuery::default()).await;
     all.until("only the kept room", |rooms| room_names(rooms) == ["Work"])
         .await;
     alice.leave(&kept).await.expect("left");

@@ -7,7 +7,8 @@ use std::{future::Future, sync::Arc, time::Duration};
 
 use estafette_core::{
     Account, AccountManager, CoreConfig, ListDiff, SignIn, Subscription,
-    room_list::RoomSummary,
+    room_list::{RoomListQuery, RoomSummary},
+    rooms::NewRoom,
     secrets::use_platform_keychain,
     timeline::{RoomTimeline, TimelineItem},
 };
@@ -126,21 +127,28 @@ impl<T: Clone + Send + 'static> LiveList<T> {
         }
     }
 
+    /// Waits for one update and applies it (the first one is the whole current list).
+    pub async fn next_batch(&mut self) {
+        let batch = tokio::time::timeout(PATIENCE, self.subscription.next())
+            .await
+            .expect("an update in time")
+            .expect("the subscription is open");
+        self.batches.push(batch.clone());
+        for diff in batch {
+            assert!(
+                diff.apply_to(&mut self.items),
+                "a diff did not fit the list"
+            );
+        }
+    }
+
     /// Applies updates until `condition` holds on the list.
     pub async fn until(&mut self, what: &str, condition: impl Fn(&[T]) -> bool) {
         let deadline = tokio::time::Instant::now() + PATIENCE;
         while !condition(&self.items) {
-            let batch = tokio::time::timeout_at(deadline, self.subscription.next())
+            tokio::time::timeout_at(deadline, self.next_batch())
                 .await
-                .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
-                .unwrap_or_else(|| panic!("the subscription ended before {what}"));
-            self.batches.push(batch.clone());
-            for diff in batch {
-                assert!(
-                    diff.apply_to(&mut self.items),
-                    "a diff did not fit the list"
-                );
-            }
+                .unwrap_or_else(|_| panic!("timed out waiting for {what}"));
         }
     }
 }
@@ -187,4 +195,21 @@ pub async fn encrypted_dm(inviter: &Account, invitee: &Account) -> String {
 
 pub fn room_names(rooms: &[RoomSummary]) -> Vec<String> {
     rooms.iter().map(|room| room.name.clone()).collect()
+}
+
+/// `inviter` creates a group room named `name` (encrypted, the default) inviting `invitee`.
+pub async fn room_with_invite(inviter: &Account, name: &str, invitee: &Account) -> String {
+    inviter
+        .create_room(NewRoom {
+            name: name.to_owned(),
+            invite: vec![invitee.user_id().to_owned()],
+            ..NewRoom::default()
+        })
+        .await
+        .expect("room created")
+}
+
+/// A front end's copy of `account`'s room list under `query`.
+pub async fn room_list(account: &Account, query: RoomListQuery) -> LiveList<RoomSummary> {
+    LiveList::new(account.room_list(query, 100).await.expect("room list").0)
 }
