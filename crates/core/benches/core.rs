@@ -213,12 +213,12 @@ impl RoomWatch {
         Ok(())
     }
 
-    /// All rooms listed, with their previews, and sync caught up.
+    /// All rooms listed and sync caught up. (Not "every preview shown": a new device cannot
+    /// decrypt history sent before it existed, and undecryptable events make no preview.)
     async fn until_complete(&mut self, account: &Account) -> BenchResult<()> {
         let mut states = account.sync_state();
         loop {
-            let complete = self.rooms.len() >= ROOMS
-                && self.rooms.iter().all(|room| room.latest_message.is_some());
+            let complete = self.rooms.len() >= ROOMS;
             if complete && account.current_sync_state() == SyncState::UpToDate {
                 return Ok(());
             }

@@ -49,3 +49,46 @@ impl<T> UpdateSender<T> {
         self.0.send(update).is_ok()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    };
+
+    use super::Subscription;
+
+    /// Sets its flag when the producing task is dropped (aborted or finished).
+    struct DropFlag(Arc<AtomicBool>);
+
+    impl Drop for DropFlag {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    #[tokio::test]
+    async fn dropping_a_subscription_stops_its_task() {
+        let stopped = Arc::new(AtomicBool::new(false));
+        let flag = DropFlag(stopped.clone());
+        // A producer that never notices its subscriber is gone (it waits on something else,
+        // as SDK streams do): only aborting the task ends it.
+        let mut subscription = Subscription::spawn(|sender| async move {
+            let _flag = flag;
+            sender.send(0);
+            std::future::pending::<()>().await;
+        });
+        assert_eq!(subscription.next().await, Some(0));
+        assert!(!stopped.load(Ordering::SeqCst));
+        drop(subscription);
+        for _ in 0..100 {
+            if stopped.load(Ordering::SeqCst) {
+                return;
+            }
+            tokio::task::yield_now().await;
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        panic!("the producing task still runs after its subscription was dropped");
+    }
+}
