@@ -23,13 +23,7 @@ pub fn run(root: &Path, name: &str, passthrough: &[String]) -> Result<(), Error>
     };
     let mut steps = Steps::new();
     let result = pipeline(&mut steps, root, package, target, passthrough);
-    steps.print_summary("xtask bench");
-    match result {
-        // An error outside any step has not been shown yet.
-        Err(error) if steps.failed_names().is_empty() => Err(error),
-        // Each failure was printed by its step and in the summary.
-        _ => steps.verdict(),
-    }
+    steps.finish("xtask bench", result)
 }
 
 fn pipeline(

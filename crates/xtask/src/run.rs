@@ -36,6 +36,12 @@ fn print_cli_usage(homeserver: &str, user: &str, password: &str) {
 
 /// Runs in the foreground until the server stops; its own output says where it listens.
 fn start_demo_server(root: &Path, passthrough: &[String]) -> Result<(), Error> {
+    let mut command = demo_server_command(root, passthrough);
+    steps::status(&mut command, "the demo server")
+}
+
+/// `cargo run` of the testkit's demo server binary, which also installs Synapse.
+pub fn demo_server_command(root: &Path, args: &[String]) -> Command {
     let mut command = Command::new("cargo");
     command
         .args([
@@ -47,7 +53,7 @@ fn start_demo_server(root: &Path, passthrough: &[String]) -> Result<(), Error> {
             "estafette-demo-server",
             "--",
         ])
-        .args(passthrough)
+        .args(args)
         .current_dir(root);
-    steps::status(&mut command, "the demo server")
+    command
 }

@@ -114,6 +114,18 @@ impl Steps {
         println!("    {verdict} in {}", seconds(self.started.elapsed()));
     }
 
+    /// Prints the summary under `title` and gives the command's outcome: `result` (what the
+    /// pipeline returned) when it failed outside any step, else the steps' verdict.
+    pub fn finish(&self, title: &str, result: Result<(), Error>) -> Result<(), Error> {
+        self.print_summary(title);
+        match result {
+            // An error outside any step has not been shown yet.
+            Err(error) if self.failed_names().is_empty() => Err(error),
+            // Each failure was printed by its step and in the summary.
+            _ => self.verdict(),
+        }
+    }
+
     /// Ok when no step failed; otherwise an error naming the failed steps.
     pub fn verdict(&self) -> Result<(), Error> {
         let failed = self.failed_names();

@@ -6,19 +6,14 @@ use std::{path::Path, process::Command};
 use crate::{
     Error, deps,
     env::{self, KeyringSession},
+    run,
     steps::{self, Steps, succeeds},
 };
 
 pub fn run(root: &Path, lint: bool, passthrough: &[String]) -> Result<(), Error> {
     let mut steps = Steps::new();
     let result = pipeline(&mut steps, root, lint, passthrough);
-    steps.print_summary("xtask test");
-    match result {
-        // An error outside any step has not been shown yet.
-        Err(error) if steps.failed_names().is_empty() => Err(error),
-        // Each failure was printed by its step and in the summary.
-        _ => steps.verdict(),
-    }
+    steps.finish("xtask test", result)
 }
 
 fn pipeline(
@@ -77,19 +72,8 @@ pub fn install_prerequisites(steps: &mut Steps, root: &Path) -> Result<(), Error
     steps.run("synapse virtualenv", || {
         let cache = env::cache_dir_outside()?;
         println!("cache: {}", cache.display());
-        let mut command = Command::new("cargo");
-        command
-            .args([
-                "run",
-                "-q",
-                "-p",
-                "estafette-testkit",
-                "--bin",
-                "estafette-demo-server",
-            ])
-            .args(["--", "--install-only"])
-            .env("ESTAFETTE_CACHE_DIR", cache)
-            .current_dir(root);
+        let mut command = run::demo_server_command(root, &["--install-only".to_owned()]);
+        command.env("ESTAFETTE_CACHE_DIR", cache);
         steps::status(&mut command, "installing Synapse")
     })
 }
