@@ -348,3 +348,50 @@ async fn a_message_queued_by_a_process_that_exited_is_sent_by_the_next_one_exact
         ]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_keychain_signing_in_fails_clearly_and_writes_nothing() {
+    let hs = start().await;
+    let alice = CliHome::new("no-keychain");
+    let mut command = alice.command(&[
+        "login",
+        "--homeserver",
+        &hs.base_url(),
+        "--user",
+        "alice",
+        "--password-stdin",
+    ]);
+    // No session bus: no Secret Service to keep the session in.
+    command
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/estafette-test-bus",
+        )
+        .stdin(Stdio::piped());
+    let output = tokio::task::spawn_blocking(move || {
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starts");
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin
+                .write_all(format!("{PASSWORD}\n").as_bytes())
+                .expect("written");
+        }
+        child.wait_with_output().expect("ends")
+    })
+    .await
+    .expect("joined");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("secrets.keychain_unavailable"), "{stderr}");
+    let written = std::fs::read_dir(alice.data_dir.path())
+        .map(|entries| entries.count())
+        .unwrap_or(0);
+    assert_eq!(
+        written, 0,
+        "no session, key or store was written in plain files"
+    );
+}
