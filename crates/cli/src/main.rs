@@ -124,7 +124,8 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "error".into()),
+                // The SDK logs failed requests itself; the CLI already reports them, in words.
+                .unwrap_or_else(|_| "error,matrix_sdk::http_client=off".into()),
         )
         .with_writer(std::io::stderr)
         .init();

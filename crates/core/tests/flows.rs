@@ -86,6 +86,14 @@ async fn wrong_credentials_and_unreachable_servers_get_their_own_errors() {
         .expect_err("unreachable");
     assert_eq!(error.code(), "auth.server_unreachable", "{error:?}");
 
+    // `.invalid` never resolves (RFC 6761).
+    let error = device
+        .manager
+        .probe_server(None, "@alice:no-such-host.invalid")
+        .await
+        .expect_err("unknown");
+    assert_eq!(error.code(), "auth.unknown_server", "{error:?}");
+
     // A web server that is not a Matrix server answers 404 to everything.
     let web_server = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bound");
     let web_address = format!("http://{}", web_server.local_addr().expect("address"));
