@@ -19,8 +19,10 @@ use tracing::{info, warn};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum SyncState {
-    /// Starting, or stopped.
+    /// Starting.
     Connecting,
+    /// Stopped on purpose (the application is quitting or the account signing out).
+    Stopped,
     /// Connected and catching up.
     Syncing,
     /// Connected and caught up; new events arrive as they happen.
@@ -35,7 +37,8 @@ pub enum SyncState {
 
 fn summarise(service: &ServiceState, room_list: &RoomListState) -> SyncState {
     match service {
-        ServiceState::Idle | ServiceState::Terminated => SyncState::Connecting,
+        ServiceState::Idle => SyncState::Connecting,
+        ServiceState::Terminated => SyncState::Stopped,
         ServiceState::Offline => SyncState::Offline,
         ServiceState::Error(error) => SyncState::Error {
             message: error.to_string(),
