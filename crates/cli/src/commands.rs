@@ -56,10 +56,12 @@ impl Context<'_> {
     }
 }
 
-/// Waits until sync has settled (caught up, or known to be offline).
+/// Waits until sync has settled: caught up, or known to be offline. A sync error is not an
+/// answer yet: the core restarts sync after one, so it is reported only if it lasts.
 async fn settle(context: &Context<'_>, account: &Account) -> Result<SyncState, Failure> {
     let mut states = account.sync_state();
     let deadline = tokio::time::Instant::now() + context.timeout;
+    let mut last_error = None;
     loop {
         match tokio::time::timeout_at(deadline, states.next()).await {
             Ok(Some(SyncState::SessionExpired)) => {
@@ -68,13 +70,15 @@ async fn settle(context: &Context<'_>, account: &Account) -> Result<SyncState, F
                     "this session has expired: sign in again",
                 ));
             }
-            Ok(Some(
-                state @ (SyncState::UpToDate | SyncState::Offline | SyncState::Error { .. }),
-            )) => {
-                return Ok(state);
-            }
+            Ok(Some(state @ (SyncState::UpToDate | SyncState::Offline))) => return Ok(state),
+            Ok(Some(SyncState::Error { message })) => last_error = Some(message),
             Ok(Some(_)) => {}
-            Ok(None) | Err(_) => return Err(context.timed_out("the server")),
+            Ok(None) | Err(_) => {
+                return Err(match last_error {
+                    Some(message) => Failure::other("sync.failed", message),
+                    None => context.timed_out("the server"),
+                });
+            }
         }
     }
 }

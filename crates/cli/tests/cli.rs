@@ -75,8 +75,9 @@ impl CliHome {
         let output = self.run(args, stdin).await;
         assert!(
             output.status.success(),
-            "estafette-cli {args:?} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
+            "estafette-cli {args:?} failed: {}\nits output:\n{}",
+            String::from_utf8_lossy(&output.stderr),
+            String::from_utf8_lossy(&output.stdout)
         );
         json_lines(&output.stdout)
     }
