@@ -103,7 +103,7 @@ impl AuthError {
             }
             source = current.source();
         }
-        if error.is_connect() || error.is_timeout() || error.is_request() {
+        if is_connection_failure(error) {
             Self::ServerUnreachable(server.to_owned())
         } else {
             Self::NotAMatrixServer(server.to_owned())
@@ -165,14 +165,17 @@ impl AuthError {
 pub(crate) fn is_network_failure(error: &matrix_sdk::Error) -> bool {
     fn transport(error: &HttpError) -> bool {
         match error {
-            HttpError::Reqwest(inner) => {
-                inner.is_connect() || inner.is_timeout() || inner.is_request()
-            }
+            HttpError::Reqwest(inner) => is_connection_failure(inner),
             HttpError::Cached(inner) => transport(inner),
             _ => false,
         }
     }
     matches!(error, matrix_sdk::Error::Http(http) if transport(http))
+}
+
+/// No answer at all: refused, timed out, or the request could not be sent.
+fn is_connection_failure(error: &matrix_sdk::reqwest::Error) -> bool {
+    error.is_connect() || error.is_timeout() || error.is_request()
 }
 
 /// Where to find the homeserver, as typed by a person: a Matrix ID's server part, a server

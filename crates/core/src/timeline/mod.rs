@@ -154,7 +154,8 @@ impl RoomTimeline {
         // local echo carries, and it is unique per millisecond and message.
         for _ in 0..500 {
             let items = self.timeline.items().await;
-            let echo = items.iter().find(|item| {
+            // Local echoes sit at the end of the timeline: search from there.
+            let echo = items.iter().rev().find(|item| {
                 item.as_event().is_some_and(|event| {
                     event.local_created_at() == Some(handle.created_at)
                         && event
