@@ -28,6 +28,7 @@ use crate::{
 /// The local, random identifier of an account: names its data directory and keychain entries.
 /// Random rather than derived from the Matrix ID so that nothing on disk names the user.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(transparent)]
 pub struct AccountId(pub String);
 
@@ -45,6 +46,7 @@ impl fmt::Display for AccountId {
 
 /// What is known of an account without its secrets: kept in the accounts index file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AccountInfo {
     pub id: AccountId,
     pub user_id: String,

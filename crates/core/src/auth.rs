@@ -292,6 +292,7 @@ pub fn server_for(
 
 /// What a homeserver offers, so that a sign-in form asks only for what is needed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ServerInfo {
     /// The client-server API base URL found by discovery.
     pub homeserver_url: String,

@@ -7,6 +7,7 @@ use serde::Serialize;
 /// One change to a list held by a front end. Applying a batch in order to the list the front
 /// end already has yields the core's list.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum ListDiff<T> {
     Append { values: Vec<T> },

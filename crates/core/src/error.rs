@@ -1,6 +1,6 @@
 //! The error every public operation returns: one variant per domain, each with a stable code.
 
-use crate::{auth::AuthError, rooms::RoomError, secrets::SecretsError, timeline::TimelineError};
+use crate::{auth::AuthError, media::MediaError, rooms::RoomError, secrets::SecretsError, timeline::TimelineError};
 
 /// Something with a stable, machine-readable identifier (`auth.wrong_credentials`, ...).
 /// Front ends branch on it and translate it; the `Display` text is English, for logs and CLI.
@@ -18,6 +18,8 @@ pub enum Error {
     Room(#[from] RoomError),
     #[error(transparent)]
     Timeline(#[from] TimelineError),
+    #[error(transparent)]
+    Media(#[from] MediaError),
     /// No signed-in account has this identifier.
     #[error("no signed-in account has the identifier {0}")]
     AccountNotFound(String),
@@ -36,6 +38,7 @@ impl ErrorCode for Error {
             Self::Secrets(error) => error.code(),
             Self::Room(error) => error.code(),
             Self::Timeline(error) => error.code(),
+            Self::Media(error) => error.code(),
             Self::AccountNotFound(_) => "account.not_found",
             Self::Storage(_) => "storage.failed",
             Self::Sync(_) => "sync.failed",

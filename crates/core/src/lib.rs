@@ -10,6 +10,8 @@
 mod account;
 mod accounts;
 pub mod auth;
+pub mod devices;
+pub mod media;
 mod diff;
 mod error;
 pub mod room_list;

@@ -21,6 +21,7 @@ use crate::{Account, Error, ListDiff, Subscription, timeline::map_content};
 
 /// One entry of the room list.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RoomSummary {
     pub id: String,
     pub name: String,
@@ -42,6 +43,7 @@ pub struct RoomSummary {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Membership {
     Joined,
@@ -53,6 +55,7 @@ pub enum Membership {
 
 /// The preview line of a room.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct LatestMessage {
     pub sender_id: String,
     pub sender_name: Option<String>,
@@ -67,6 +70,7 @@ pub struct LatestMessage {
 
 /// Which rooms a list shows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum RoomFilter {
     #[default]
@@ -81,6 +85,7 @@ pub enum RoomFilter {
 
 /// A filter plus an optional search on room names.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RoomListQuery {
     pub filter: RoomFilter,
     pub search: Option<String>,

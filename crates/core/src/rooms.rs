@@ -45,7 +45,7 @@ impl RoomError {
         }
     }
 
-    fn from_sdk(error: matrix_sdk::Error) -> Self {
+    pub(crate) fn from_sdk(error: matrix_sdk::Error) -> Self {
         if is_network_failure(&error) {
             Self::Offline
         } else if error.client_api_error_kind() == Some(&ErrorKind::Forbidden) {
@@ -58,6 +58,7 @@ impl RoomError {
 
 /// How to create a group room.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct NewRoom {
     pub name: String,
     pub topic: Option<String>,

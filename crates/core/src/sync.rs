@@ -17,6 +17,7 @@ use tracing::{info, warn};
 
 /// How up to date an account is with its server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum SyncState {
     /// Starting.

@@ -4,15 +4,18 @@
 use std::path::Path;
 
 use crate::{
-    Error,
+    Error, desktop,
     steps::{self, Steps},
     test,
 };
 
 /// The benchmarks xtask knows: name, package, bench target.
-const BENCHES: &[(&str, &str, &str)] = &[("core", "estafette-core", "core")];
+const BENCHES: &[(&str, &str, &str)] = &[
+    ("core", "estafette-core", "core"),
+    ("app", "estafette-e2e", "app"),
+];
 
-pub const NAMES: &[&str] = &["core"];
+pub const NAMES: &[&str] = &["core", "app"];
 
 pub fn run(root: &Path, name: &str, passthrough: &[String]) -> Result<(), Error> {
     let Some(&(_, package, target)) = BENCHES.iter().find(|(known, _, _)| *known == name) else {
@@ -34,6 +37,15 @@ fn pipeline(
     passthrough: &[String],
 ) -> Result<(), Error> {
     test::install_prerequisites(steps, root)?;
+    if target == "app" {
+        // The app and its floor (an empty window), both optimised, with the UI embedded.
+        steps.run("tauri-driver", desktop::ensure_tauri_driver)?;
+        steps.run("ui packages", || desktop::install_ui_packages(root))?;
+        steps.run("ui build", || desktop::build_ui(root))?;
+        steps.run("app build (bench-fast)", || {
+            desktop::build_app(root, "bench-fast")
+        })?;
+    }
     let session = test::keyring_session(steps, root)?;
     steps.run(&format!("bench {target}"), || {
         let mut command = session.command(root, "cargo", &bench_args(package, target, passthrough));

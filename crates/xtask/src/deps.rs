@@ -19,6 +19,7 @@ pub const TEST_PACKAGES: &[&str] = &["gnome-keyring", "dbus", "libsecret-tools"]
 /// Building and driving the desktop app headless; needed once the Tauri shell exists.
 pub const DESKTOP_PACKAGES: &[&str] = &[
     "libwebkit2gtk-4.1-dev",
+    "pkg-config",
     "xvfb",
     "xauth",
     "webkit2gtk-driver",

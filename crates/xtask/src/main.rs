@@ -6,6 +6,7 @@
 
 mod bench;
 mod deps;
+mod desktop;
 mod env;
 mod run;
 mod steps;
@@ -26,11 +27,14 @@ Commands:
         Install missing system packages and Synapse, check formatting and clippy, then run
         every test inside a throw-away D-Bus session with an unlocked gnome-keyring.
         --no-lint skips rustfmt and clippy.
-  run [-- <demo server args>]
-        Start the demo homeserver (users alice, bob, charlie) and show how to use it.
-        With ESTAFETTE_HOMESERVER set, only shows how to use that server.
+  run [-- <demo args>]
+        Build the UI and the app and launch it. Without ESTAFETTE_HOMESERVER, first start
+        the demo homeserver (alice, bob, charlie; password estafette-demo), shown on the
+        sign-in screen and stopped when the app exits.
   bench <name> [-- <cargo bench args>]
-        Run a benchmark in the same environment as the tests. Benchmarks: core.
+        Run a benchmark in the same environment as the tests. Benchmarks: core, app.
+  bindings
+        Regenerate ui/src/lib/bindings.ts from the app's Rust commands and types.
   help  Show this text.
 ";
 
@@ -90,6 +94,7 @@ enum Task {
         name: String,
         passthrough: Vec<String>,
     },
+    Bindings,
     Help,
 }
 
@@ -121,6 +126,10 @@ fn parse(args: Vec<String>) -> Result<Task, Error> {
             }
             unexpected(&others)?;
             Ok(Task::Test { lint, passthrough })
+        }
+        Some("bindings") => {
+            unexpected(&rest)?;
+            Ok(Task::Bindings)
         }
         Some("run") => {
             unexpected(&rest)?;
@@ -169,6 +178,7 @@ fn main() -> ExitCode {
         }
         Task::Test { lint, passthrough } => test::run(&root, lint, &passthrough),
         Task::Run { passthrough } => run::run(&root, &passthrough),
+        Task::Bindings => desktop::write_bindings(&root),
         Task::Bench { name, passthrough } => bench::run(&root, &name, &passthrough),
     });
     match result {

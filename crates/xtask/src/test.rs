@@ -4,7 +4,7 @@
 use std::{path::Path, process::Command};
 
 use crate::{
-    Error, deps,
+    Error, deps, desktop,
     env::{self, KeyringSession},
     run,
     steps::{self, Steps, succeeds},
@@ -23,6 +23,10 @@ fn pipeline(
     passthrough: &[String],
 ) -> Result<(), Error> {
     install_prerequisites(steps, root)?;
+    steps.run("tauri-driver", desktop::ensure_tauri_driver)?;
+    steps.run("ui packages", || desktop::install_ui_packages(root))?;
+    // The app embeds `ui/dist` at compile time: clippy and the tests need it built.
+    steps.run("ui build", || desktop::build_ui(root))?;
     if lint {
         // Lint failures do not stop the run: the tests' verdict is worth having as well.
         let _ = steps.run("rustfmt", || {
@@ -43,10 +47,15 @@ fn pipeline(
             ];
             cargo_status(root, &args, "cargo clippy")
         });
+        let _ = steps.run("ui type check", || desktop::check_ui(root));
     } else {
         steps.skip("rustfmt", "--no-lint");
         steps.skip("clippy", "--no-lint");
+        steps.skip("ui type check", "--no-lint");
     }
+    let _ = steps.run("ui unit tests", || desktop::test_ui(root));
+    // The end-to-end tests launch this binary.
+    steps.run("app build", || desktop::build_app(root, "dev"))?;
     let session = keyring_session(steps, root)?;
     let runner = Runner::detect();
     steps.run(runner.name(), || {

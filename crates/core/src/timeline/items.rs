@@ -23,6 +23,7 @@ use serde::Serialize;
 
 /// One row of a conversation.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TimelineItem {
     /// Stable across updates of the same item (local echo → sent, edits, decryption).
     pub id: String,
@@ -31,6 +32,7 @@ pub struct TimelineItem {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum TimelineItemKind {
     Event(Box<TimelineEvent>),
@@ -46,6 +48,7 @@ pub enum TimelineItemKind {
 
 /// Who sent something, as the room knows them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Person {
     pub user_id: String,
     pub display_name: Option<String>,
@@ -54,6 +57,7 @@ pub struct Person {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TimelineEvent {
     pub event_id: Option<String>,
     /// Set while the event is a local echo: what `retry_send` and `cancel_send` take.
@@ -69,6 +73,7 @@ pub struct TimelineEvent {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum SendState {
     /// Queued or in flight (also while offline: it goes out when the server answers).
@@ -83,6 +88,7 @@ pub enum SendState {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EventContent {
     /// `html` is the sender's formatting, *unsanitised*: front ends must sanitise it to the
@@ -112,6 +118,7 @@ pub enum EventContent {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum MediaKind {
     Image,
@@ -121,6 +128,7 @@ pub enum MediaKind {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct MediaSummary {
     pub media_kind: MediaKind,
     pub name: String,
@@ -136,6 +144,7 @@ pub struct MediaSummary {
 
 /// Why a message could not be decrypted, in terms a person can be told about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum UtdReason {
     /// The keys have not arrived (yet); may resolve by itself.
@@ -157,6 +166,7 @@ pub enum UtdReason {
 
 /// A change of room state, structured so that front ends can say it in the user's language.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum StateChange {
     Membership {
@@ -187,6 +197,7 @@ pub enum StateChange {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum MembershipKind {
     Joined,

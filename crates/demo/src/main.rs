@@ -1,16 +1,25 @@
-//! A long-lived demo homeserver on 127.0.0.1 with users alice, bob and charlie and a few
-//! rooms, kept in a directory between runs. Also installs Synapse ahead of the tests
-//! (`--install-only`), which `cargo xtask test` relies on.
+//! The demo of `cargo xtask run`: a long-lived homeserver on 127.0.0.1 with users alice, bob
+//! and charlie, plain rooms with history, and encrypted rooms where bob and charlie (real core
+//! clients) talk with alice. Kept in a directory between runs. Also installs Synapse ahead of
+//! the tests (`--install-only`), which `cargo xtask test` relies on.
+
+// matrix-sdk futures are deeply nested.
+#![recursion_limit = "256"]
+
+mod conversation;
 
 use std::{path::PathBuf, process::ExitCode};
 
 use clap::Parser;
+use conversation::Companions;
 use estafette_testkit::{
     Homeserver, RegisteredUser, SYNAPSE_VERSION, SeedPlan, TestkitError, cache_root,
     ensure_synapse_installed, seed_plain_rooms,
 };
 
 const PASSWORD: &str = "estafette-demo";
+/// Printed once the server answers and the demo content exists; `cargo xtask run` waits for it.
+const READY_LINE: &str = "estafette-demo ready";
 const USERS: [&str; 3] = ["alice", "bob", "charlie"];
 /// Written once the demo content exists, so later runs do not add it again.
 const SEEDED_MARKER: &str = "estafette-demo-seeded";
@@ -40,6 +49,12 @@ enum DemoError {
     },
     #[error("the installer task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    #[error(transparent)]
+    Core(#[from] estafette_core::Error),
+    #[error(transparent)]
+    Room(#[from] estafette_core::rooms::RoomError),
+    #[error(transparent)]
+    Keychain(#[from] estafette_core::secrets::SecretsError),
 }
 
 #[tokio::main]
@@ -48,7 +63,7 @@ async fn main() -> ExitCode {
     match run(args).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("estafette-demo-server: {error}");
+            eprintln!("estafette-demo: {error}");
             ExitCode::FAILURE
         }
     }
@@ -91,9 +106,31 @@ async fn run(args: Args) -> Result<(), DemoError> {
         })?;
         println!("Seeded {} rooms.", rooms.len());
     }
+    let companions = match Companions::start(&hs, &dir).await {
+        Ok(companions) => Some(companions),
+        Err(error) => {
+            eprintln!(
+                "bob and charlie cannot talk in encrypted rooms ({error}); the plain rooms work."
+            );
+            None
+        }
+    };
     print_welcome(&hs);
-    wait_for_shutdown().await?;
+    println!("{READY_LINE} {}", hs.base_url());
+    let alice = hs.user_id("alice");
+    tokio::select! {
+        result = wait_for_shutdown() => result?,
+        () = async {
+            match &companions {
+                Some(companions) => companions.converse(alice).await,
+                None => std::future::pending().await,
+            }
+        } => {}
+    }
     println!("Stopping…");
+    if let Some(companions) = companions {
+        companions.shut_down().await;
+    }
     hs.stop().await?;
     Ok(())
 }
@@ -134,7 +171,7 @@ async fn seed_demo(hs: &Homeserver, users: &[RegisteredUser]) -> Result<Vec<Stri
         &SeedPlan {
             rooms: 3,
             messages_per_room: 12,
-            room_name_prefix: "Demo room".to_owned(),
+            room_name_prefix: "Salon de démonstration".to_owned(),
         },
     )
     .await?;
@@ -142,7 +179,7 @@ async fn seed_demo(hs: &Homeserver, users: &[RegisteredUser]) -> Result<Vec<Stri
         let plan = SeedPlan {
             rooms: 1,
             messages_per_room: 6,
-            room_name_prefix: "Alice and Bob".to_owned(),
+            room_name_prefix: "Alice et Bob (non chiffré)".to_owned(),
         };
         rooms.extend(seed_plain_rooms(hs, bob, std::slice::from_ref(alice), &plan).await?);
     }
@@ -161,10 +198,9 @@ fn print_welcome(hs: &Homeserver) {
         "Data directory: {} (delete it for a fresh demo)",
         hs.data_dir().display()
     );
-    println!("Try it with the CLI:");
     println!(
-        "    cargo run -p estafette-cli -- login --homeserver {url} --user alice --password \
-         {PASSWORD}"
+        "Sign in as alice in the app, or with the CLI:\n    cargo run -p estafette-cli -- login \
+         --homeserver {url} --user alice --password {PASSWORD}"
     );
     println!("Press Ctrl-C to stop.");
 }

@@ -1,0 +1,58 @@
+//! The TypeScript the UI imports: every command and every type crossing the IPC boundary,
+//! generated from the Rust definitions. `tests/bindings.rs` fails when the committed file is
+//! stale; `cargo xtask bindings` rewrites it.
+
+use std::path::Path;
+
+use specta_typescript::Typescript;
+use tauri_specta::{Builder, ErrorHandlingMode, collect_commands};
+
+use crate::commands::{accounts, rooms, system, timeline};
+
+/// Relative to the `src-tauri` folder.
+pub const BINDINGS_PATH: &str = "../ui/src/lib/bindings.ts";
+
+pub fn specta_builder() -> Builder<tauri::Wry> {
+    Builder::<tauri::Wry>::new()
+        .commands(collect_commands![
+            accounts::launch_info,
+            accounts::saved_accounts,
+            accounts::sign_in,
+            accounts::sign_out,
+            accounts::watch_sync_state,
+            rooms::watch_room_list,
+            rooms::set_room_list_query,
+            rooms::load_more_rooms,
+            rooms::create_direct_message,
+            rooms::create_room,
+            rooms::accept_invite,
+            rooms::decline_invite,
+            rooms::join_room,
+            timeline::open_timeline,
+            timeline::paginate_backwards,
+            timeline::send_message,
+            timeline::retry_send,
+            timeline::cancel_send,
+            timeline::mark_as_read,
+            timeline::unsubscribe,
+            system::open_link,
+            system::report_painted,
+        ])
+        // Timestamps (ms since 1970) and counters stay far below 2^53: plain numbers.
+        .dangerously_cast_bigints_to_number()
+        // One TypeScript type per Rust type: none of ours serialise differently in each direction.
+        .disable_serde_phases()
+        // A failed command rejects its promise with `{ code, message }`; `ui/src/lib/backend.ts`
+        // turns that into a typed error.
+        .error_handling(ErrorHandlingMode::Throw)
+}
+
+/// Writes the bindings to `path`.
+pub fn export_bindings(path: &Path) -> Result<(), String> {
+    specta_builder()
+        .export(
+            Typescript::default().header("// Generated from src-tauri by tauri-specta: do not edit.\n// Regenerate with `cargo xtask bindings`.\n"),
+            path,
+        )
+        .map_err(|error| error.to_string())
+}

@@ -1,0 +1,26 @@
+/// Every command the web UI may call; `build.rs` turns each into an `allow-…` permission
+/// and `tests/capabilities.rs` checks that this list and the registered handlers agree.
+pub const COMMAND_NAMES: &[&str] = &[
+    "launch_info",
+    "saved_accounts",
+    "sign_in",
+    "sign_out",
+    "watch_sync_state",
+    "watch_room_list",
+    "set_room_list_query",
+    "load_more_rooms",
+    "create_direct_message",
+    "create_room",
+    "accept_invite",
+    "decline_invite",
+    "join_room",
+    "open_timeline",
+    "paginate_backwards",
+    "send_message",
+    "retry_send",
+    "cancel_send",
+    "mark_as_read",
+    "unsubscribe",
+    "open_link",
+    "report_painted",
+];

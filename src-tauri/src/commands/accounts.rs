@@ -1,0 +1,91 @@
+//! Launch settings, sign-in, sign-out and each account's sync state.
+
+use estafette_core::{AccountId, AccountInfo, SignIn, Zeroizing, sync::SyncState};
+use serde::{Deserialize, Serialize};
+use tauri::{State, ipc::Channel};
+
+use crate::{error::IpcError, launch::DemoAccounts, live::{Steering, SubscriptionId}, state::AppState};
+
+/// What the UI needs before its first screen.
+#[derive(Debug, Serialize, specta::Type)]
+pub struct LaunchInfo {
+    pub default_homeserver: Option<String>,
+    pub demo: Option<DemoAccounts>,
+    /// The system's preferred languages (BCP 47), most preferred first.
+    pub languages: Vec<String>,
+}
+
+/// The sign-in form as typed. The password is moved into wiped memory at once.
+#[derive(Deserialize, specta::Type)]
+pub struct SignInForm {
+    pub homeserver: Option<String>,
+    pub username: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for SignInForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignInForm")
+            .field("homeserver", &self.homeserver)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn launch_info(state: State<'_, AppState>) -> LaunchInfo {
+    LaunchInfo {
+        default_homeserver: state.launch.default_homeserver.clone(),
+        demo: state.launch.demo.clone(),
+        languages: sys_locale::get_locales().collect(),
+    }
+}
+
+/// The accounts signed in on this machine, once restored from the keychain and stores.
+#[tauri::command]
+#[specta::specta]
+pub async fn saved_accounts(state: State<'_, AppState>) -> Result<Vec<AccountInfo>, IpcError> {
+    state.wait_until_restored().await?;
+    Ok(state
+        .manager
+        .accounts()
+        .await
+        .iter()
+        .map(|account| account.info().clone())
+        .collect())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn sign_in(state: State<'_, AppState>, form: SignInForm) -> Result<AccountInfo, IpcError> {
+    state.wait_until_restored().await?;
+    let request = SignIn {
+        homeserver: form.homeserver.filter(|server| !server.trim().is_empty()),
+        username: form.username,
+        password: Zeroizing::new(form.password),
+    };
+    let account = state.manager.sign_in(request).await?;
+    Ok(account.info().clone())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn sign_out(state: State<'_, AppState>, account: AccountId) -> Result<(), IpcError> {
+    state.wait_until_restored().await?;
+    Ok(state.manager.sign_out(&account).await?)
+}
+
+/// The account's sync state now, then each change (drives the offline banner).
+#[tauri::command]
+#[specta::specta]
+pub async fn watch_sync_state(
+    state: State<'_, AppState>,
+    account: AccountId,
+    updates: Channel<SyncState>,
+) -> Result<SubscriptionId, IpcError> {
+    let account = super::account(&state, &account).await?;
+    Ok(state
+        .live
+        .open(account.sync_state(), updates, Steering::None))
+}

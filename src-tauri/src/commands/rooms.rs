@@ -1,0 +1,111 @@
+//! The room list, and creating, joining and leaving rooms.
+
+use estafette_core::{
+    AccountId,
+    room_list::{RoomListQuery, RoomListUpdate},
+    rooms::NewRoom,
+};
+use tauri::{State, ipc::Channel};
+
+use crate::{
+    error::IpcError,
+    live::{Steering, SubscriptionId},
+    state::AppState,
+};
+
+/// Rooms per page of the live list; the UI asks for more as the user scrolls.
+const ROOM_LIST_PAGE: usize = 200;
+
+/// The live room list: a `reset` first, then batches of diffs.
+#[tauri::command]
+#[specta::specta]
+pub async fn watch_room_list(
+    state: State<'_, AppState>,
+    account: AccountId,
+    query: RoomListQuery,
+    updates: Channel<RoomListUpdate>,
+) -> Result<SubscriptionId, IpcError> {
+    let account = super::account(&state, &account).await?;
+    let (subscription, controller) = account.room_list(query, ROOM_LIST_PAGE).await?;
+    Ok(state
+        .live
+        .open(subscription, updates, Steering::RoomList(controller)))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn set_room_list_query(
+    state: State<'_, AppState>,
+    subscription: SubscriptionId,
+    query: RoomListQuery,
+) -> Result<(), IpcError> {
+    state.live.room_list(subscription)?.set_query(query);
+    Ok(())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn load_more_rooms(
+    state: State<'_, AppState>,
+    subscription: SubscriptionId,
+) -> Result<(), IpcError> {
+    state.live.room_list(subscription)?.load_more();
+    Ok(())
+}
+
+/// The direct conversation with `user_id` (an existing one if any); returns its room ID.
+#[tauri::command]
+#[specta::specta]
+pub async fn create_direct_message(
+    state: State<'_, AppState>,
+    account: AccountId,
+    user_id: String,
+) -> Result<String, IpcError> {
+    let account = super::account(&state, &account).await?;
+    Ok(account.create_dm(user_id.trim()).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn create_room(
+    state: State<'_, AppState>,
+    account: AccountId,
+    room: NewRoom,
+) -> Result<String, IpcError> {
+    let account = super::account(&state, &account).await?;
+    Ok(account.create_room(room).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn accept_invite(
+    state: State<'_, AppState>,
+    account: AccountId,
+    room_id: String,
+) -> Result<(), IpcError> {
+    let account = super::account(&state, &account).await?;
+    Ok(account.accept_invite(&room_id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn decline_invite(
+    state: State<'_, AppState>,
+    account: AccountId,
+    room_id: String,
+) -> Result<(), IpcError> {
+    let account = super::account(&state, &account).await?;
+    Ok(account.decline_invite(&room_id).await?)
+}
+
+/// Joins by room ID or alias; returns the room ID.
+#[tauri::command]
+#[specta::specta]
+pub async fn join_room(
+    state: State<'_, AppState>,
+    account: AccountId,
+    room: String,
+) -> Result<String, IpcError> {
+    let account = super::account(&state, &account).await?;
+    Ok(account.join(room.trim()).await?)
+}

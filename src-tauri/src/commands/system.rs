@@ -1,0 +1,52 @@
+//! The desktop around the window: links to the system browser, paint marks for benchmarks.
+
+use serde::Deserialize;
+use tauri::AppHandle;
+use tauri_plugin_opener::OpenerExt;
+use url::Url;
+
+use crate::{error::IpcError, launch::LaunchConfig};
+
+/// Opens a link from a message in the system browser (or mail client); never in the webview.
+#[tauri::command]
+#[specta::specta]
+pub fn open_link(app: AppHandle, url: String) -> Result<(), IpcError> {
+    let parsed = Url::parse(url.trim())
+        .map_err(|_| IpcError::new("link.invalid", "this link is not a valid address"))?;
+    if !matches!(parsed.scheme(), "http" | "https" | "mailto") {
+        return Err(IpcError::new(
+            "link.unsupported_scheme",
+            format!("links of the kind {}: are not opened", parsed.scheme()),
+        ));
+    }
+    app.opener()
+        .open_url(parsed.as_str(), None::<&str>)
+        .map_err(|error| IpcError::new("link.open_failed", error.to_string()))
+}
+
+/// A screen painted for the first time, as the UI reports it.
+#[derive(Clone, Copy, Debug, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum PaintMark {
+    SignIn,
+    RoomList,
+    Timeline,
+}
+
+/// Printed only under `cargo xtask bench app`, which times the lines as they arrive. Needs no
+/// account state, so the benchmark's empty window reports through the same path.
+#[tauri::command]
+#[specta::specta]
+pub fn report_painted(mark: PaintMark, elapsed_ms: Option<f64>) {
+    if LaunchConfig::reports_paints() {
+        let mark = match mark {
+            PaintMark::SignIn => "sign_in",
+            PaintMark::RoomList => "room_list",
+            PaintMark::Timeline => "timeline",
+        };
+        match elapsed_ms {
+            Some(elapsed) => println!("estafette-painted {mark} {elapsed:.1}"),
+            None => println!("estafette-painted {mark}"),
+        }
+    }
+}

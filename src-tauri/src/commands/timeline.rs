@@ -1,0 +1,91 @@
+//! An open conversation: its live timeline, older messages, sending.
+
+use estafette_core::{AccountId, timeline::TimelineUpdate};
+use tauri::{State, ipc::Channel};
+
+use crate::{
+    error::IpcError,
+    live::{Steering, SubscriptionId},
+    state::AppState,
+};
+
+/// Opens a room's timeline: its cached items first (a `reset`), then diffs.
+#[tauri::command]
+#[specta::specta]
+pub async fn open_timeline(
+    state: State<'_, AppState>,
+    account: AccountId,
+    room_id: String,
+    updates: Channel<TimelineUpdate>,
+) -> Result<SubscriptionId, IpcError> {
+    let account = super::account(&state, &account).await?;
+    let timeline = account.timeline(&room_id).await?;
+    let subscription = timeline.subscribe();
+    Ok(state
+        .live
+        .open(subscription, updates, Steering::Timeline(timeline)))
+}
+
+/// Loads up to `count` older events; `true` once the start of the room is reached.
+#[tauri::command]
+#[specta::specta]
+pub async fn paginate_backwards(
+    state: State<'_, AppState>,
+    subscription: SubscriptionId,
+    count: u16,
+) -> Result<bool, IpcError> {
+    let timeline = state.live.timeline(subscription)?;
+    Ok(timeline.paginate_backwards(count).await?)
+}
+
+/// Queues a Markdown message; returns the timeline item ID of its local echo.
+#[tauri::command]
+#[specta::specta]
+pub async fn send_message(
+    state: State<'_, AppState>,
+    subscription: SubscriptionId,
+    markdown: String,
+) -> Result<Option<String>, IpcError> {
+    let timeline = state.live.timeline(subscription)?;
+    Ok(timeline.send_markdown(&markdown).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn retry_send(
+    state: State<'_, AppState>,
+    subscription: SubscriptionId,
+    transaction_id: String,
+) -> Result<(), IpcError> {
+    let timeline = state.live.timeline(subscription)?;
+    Ok(timeline.retry_send(&transaction_id).await?)
+}
+
+/// Cancels a message not yet sent; `false` when it had already gone out.
+#[tauri::command]
+#[specta::specta]
+pub async fn cancel_send(
+    state: State<'_, AppState>,
+    subscription: SubscriptionId,
+    transaction_id: String,
+) -> Result<bool, IpcError> {
+    let timeline = state.live.timeline(subscription)?;
+    Ok(timeline.cancel_send(&transaction_id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn mark_as_read(
+    state: State<'_, AppState>,
+    subscription: SubscriptionId,
+) -> Result<(), IpcError> {
+    let timeline = state.live.timeline(subscription)?;
+    Ok(timeline.mark_as_read().await?)
+}
+
+/// Stops a live subscription (room list, timeline, sync state) the UI no longer shows.
+#[tauri::command]
+#[specta::specta]
+pub fn unsubscribe(state: State<'_, AppState>, subscription: SubscriptionId) {
+    state.live.close(subscription);
+}

@@ -1,0 +1,52 @@
+//! How this launch is configured: by the environment today (developers, tests, the demo),
+//! by administrator policy files later.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+/// Settings read once at start.
+#[derive(Clone, Debug, Default)]
+pub struct LaunchConfig {
+    /// Replaces the platform data directory (tests, several profiles side by side).
+    pub data_dir: Option<PathBuf>,
+    /// Replaces the `estafette` keychain service name.
+    pub keychain_service: Option<String>,
+    /// Prefills the "Homeserver" field.
+    pub default_homeserver: Option<String>,
+    /// Set by `cargo xtask run` when it started a demo server.
+    pub demo: Option<DemoAccounts>,
+}
+
+/// Demo credentials, shown on the sign-in screen only in demo mode.
+#[derive(Clone, Debug, Serialize, specta::Type)]
+pub struct DemoAccounts {
+    pub homeserver: String,
+    pub usernames: Vec<String>,
+    pub password: String,
+}
+
+impl LaunchConfig {
+    /// `cargo xtask bench app` sets this: paint marks are printed on stdout.
+    pub fn reports_paints() -> bool {
+        std::env::var_os("ESTAFETTE_REPORT_PAINTS").is_some()
+    }
+
+    pub fn from_env() -> Self {
+        let var = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+        let demo = var("ESTAFETTE_DEMO_HOMESERVER").map(|homeserver| DemoAccounts {
+            homeserver,
+            usernames: var("ESTAFETTE_DEMO_USERS")
+                .map(|users| users.split(',').map(str::to_owned).collect())
+                .unwrap_or_default(),
+            password: var("ESTAFETTE_DEMO_PASSWORD").unwrap_or_default(),
+        });
+        Self {
+            data_dir: var("ESTAFETTE_DATA_DIR").map(PathBuf::from),
+            keychain_service: var("ESTAFETTE_KEYCHAIN_SERVICE"),
+            default_homeserver: var("ESTAFETTE_HOMESERVER")
+                .or_else(|| demo.as_ref().map(|demo| demo.homeserver.clone())),
+            demo,
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! The desktop shell: hands `estafette-core`'s view-models to the web UI and forwards its
+//! requests. No Matrix logic lives here; each command converts, calls the core, and maps
+//! errors to `{ code, message }`.
+
+// matrix-sdk futures are deeply nested; async commands awaiting them need a deeper limit.
+#![recursion_limit = "256"]
+
+mod bindings;
+mod commands;
+mod error;
+mod launch;
+mod live;
+mod media;
+mod state;
+
+use tauri::{Manager, RunEvent, WindowEvent, webview::PageLoadEvent};
+use tracing_subscriber::EnvFilter;
+
+pub use bindings::{BINDINGS_PATH, export_bindings, specta_builder};
+pub use launch::LaunchConfig;
+
+include!("command_names.rs");
+
+/// Starts the application; returns when its last window has closed.
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("ESTAFETTE_LOG")
+                .unwrap_or_else(|_| EnvFilter::new("warn,estafette_core=info,estafette_app=info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let launch = LaunchConfig::from_env();
+    let app_state = match state::AppState::new(launch) {
+        Ok(app_state) => app_state,
+        Err(error) => {
+            eprintln!("Estafette cannot start: {error}");
+            std::process::exit(1);
+        }
+    };
+    let specta = specta_builder();
+
+    let app = tauri::Builder::default()
+        // First, so that a second launch stops here and focuses the running window.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.unminimize();
+                let _ = window.show();
+                let _ = window.set_focus();
+            }
+        }))
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_opener::init())
+        .register_asynchronous_uri_scheme_protocol(media::SCHEME, |context, request, responder| {
+            let app = context.app_handle().clone();
+            tauri::async_runtime::spawn(async move {
+                responder.respond(media::respond(&app, request).await);
+            });
+        })
+        .invoke_handler(specta.invoke_handler())
+        .manage(app_state)
+        .setup(|app| {
+            app.state::<state::AppState>().restore_accounts();
+            Ok(())
+        })
+        // A reloaded or closed page can no longer receive its channels' messages.
+        .on_page_load(|webview, payload| {
+            if payload.event() == PageLoadEvent::Started {
+                webview.state::<state::AppState>().live.close_all();
+            }
+        })
+        .on_window_event(|window, event| {
+            if let WindowEvent::Destroyed = event {
+                window.state::<state::AppState>().live.close_all();
+            }
+        })
+        .build(context());
+
+    let app = match app {
+        Ok(app) => app,
+        Err(error) => {
+            eprintln!("Estafette cannot start its window: {error}");
+            std::process::exit(1);
+        }
+    };
+    app.run(|app, event| {
+        if let RunEvent::Exit = event {
+            let state = app.state::<state::AppState>();
+            state.live.close_all();
+            tauri::async_runtime::block_on(state.manager.shut_down());
+        }
+    });
+}
+
+/// The benchmark's floor: one window showing `empty.html` (a page that only reports its first
+/// paint), with the same Tauri, webview settings and profile as the real app.
+pub fn run_empty_window() {
+    let mut context = context();
+    for window in &mut context.config_mut().app.windows {
+        window.url = tauri::WebviewUrl::App("empty.html".into());
+    }
+    let result = tauri::Builder::default()
+        .invoke_handler(specta_builder().invoke_handler())
+        .run(context);
+    if let Err(error) = result {
+        eprintln!("the empty window cannot start: {error}");
+        std::process::exit(1);
+    }
+}
+
+/// The configuration and embedded UI, compiled in once for both binaries.
+fn context() -> tauri::Context<tauri::Wry> {
+    tauri::generate_context!()
+}

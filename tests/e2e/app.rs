@@ -1,0 +1,240 @@
+//! The app as a person uses it: the real binary in its real webview (Xvfb, tauri-driver,
+//! WebKitWebDriver), a real Synapse, and a second person on a real core client. Run with
+//! `cargo xtask test`; failed tests leave a screenshot in `target/e2e-screenshots`.
+
+#![recursion_limit = "256"]
+
+use std::time::{Duration, Instant};
+
+use estafette_core::rooms::NewRoom;
+use estafette_e2e::{AppWindow, Installation, Key, PASSWORD, Party, TauriDriver, VirtualDisplay};
+use estafette_testkit::Homeserver;
+
+struct World {
+    server: Homeserver,
+    display: VirtualDisplay,
+    alice: Installation,
+    bob: Party,
+    dm_id: String,
+}
+
+impl World {
+    /// Synapse with alice (who will use the app) and bob (a core client), who has invited
+    /// alice to an encrypted direct conversation and an encrypted group room.
+    async fn new(language: &'static str) -> Self {
+        let server = Homeserver::start().await.expect("Synapse starts");
+        server
+            .register_user("alice", PASSWORD, false)
+            .await
+            .expect("alice registered");
+        let bob = Party::new(&server, "bob").await;
+        let dm_id = bob
+            .account
+            .create_dm(&server.user_id("alice"))
+            .await
+            .expect("bob opens a DM with alice");
+        bob.account
+            .create_room(NewRoom {
+                name: "Équipe projet".to_owned(),
+                topic: Some("Suivi du projet".to_owned()),
+                encrypted: true,
+                invite: vec![server.user_id("alice")],
+            })
+            .await
+            .expect("bob creates a group room");
+        Self {
+            server,
+            display: VirtualDisplay::start(),
+            alice: Installation::new(language),
+            bob,
+            dm_id,
+        }
+    }
+
+    fn driver(&self) -> TauriDriver {
+        TauriDriver::start(&self.alice.environment(&self.display))
+    }
+
+    /// Signs alice in through the form, typing as a person would.
+    async fn sign_in(&self, app: &AppWindow) {
+        let homeserver = app.find("textbox", "Homeserver").await;
+        app.type_into(&homeserver, &self.server.base_url()).await;
+        let username = app.find("textbox", "Username").await;
+        app.type_into(&username, "alice").await;
+        let password = app.find("textbox", "Password").await;
+        app.type_into(&password, PASSWORD).await;
+        let sign_in = app.find("button", "Sign in").await;
+        app.click(&sign_in).await;
+        app.find("navigation", "Conversations").await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn signs_in_and_talks_in_an_encrypted_direct_conversation() {
+    let world = World::new("en").await;
+    let driver = world.driver();
+    let app = driver.launch("signs_in_and_talks_in_an_encrypted_direct_conversation").await;
+
+    world.sign_in(&app).await;
+
+    // Both of bob's invitations are listed, under "Invitations".
+    app.find("heading", "Invitations").await;
+    app.find("button", "Équipe projet").await;
+    let dm = app.find("button", "bob").await;
+    app.click(&dm).await;
+    let accept = app.find("button", "Accept").await;
+    app.click(&accept).await;
+
+    // Joined: the conversation opens, under "People", with a composer.
+    app.find("heading", "People").await;
+    let composer = app.find("textbox", "Message to bob").await;
+    app.find("log", "Messages in bob").await;
+
+    world
+        .bob
+        .wait_for_member(&world.dm_id, &world.server.user_id("alice"))
+        .await;
+    world.bob.wait_for_device_of(&world.server.user_id("alice")).await;
+    let bob_timeline = world.bob.timeline(&world.dm_id).await;
+    bob_timeline
+        .send_markdown("Bonjour Alice, voici le **compte rendu**.")
+        .await
+        .expect("bob sends");
+    app.wait_for_text("Bonjour Alice, voici le compte rendu.").await;
+    // Formatted, sanitised HTML: the bold part is a <strong>.
+    let strong = app
+        .execute(
+            "return [...document.querySelectorAll('[role=log] strong')].map(e => e.textContent);",
+            serde_json::json!([]),
+        )
+        .await;
+    assert_eq!(strong, serde_json::json!(["compte rendu"]));
+
+    // Enter sends; the reply reaches bob decrypted.
+    app.type_into(&composer, "Merci Bob, bien reçu").await;
+    app.type_into(&composer, &Key::Enter.code().to_string()).await;
+    world.bob.wait_for_text(&world.dm_id, "Merci Bob, bien reçu").await;
+    app.wait_for_text("Merci Bob, bien reçu").await;
+    assert_eq!(app.value(&composer).await, "", "the composer is cleared once sent");
+
+    // Ctrl+K, a few letters, Enter: the quick switcher opens the group room's invitation.
+    app.press(&format!("{}k{}", Key::Control.code(), Key::Release.code())).await;
+    let switcher = app.find("combobox", "Go to a conversation").await;
+    app.type_into(&switcher, "équipe").await;
+    app.type_into(&switcher, &Key::Enter.code().to_string()).await;
+    app.find("heading", "Équipe projet").await;
+    app.find("button", "Accept").await;
+
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_password_is_explained_in_french_on_a_french_system() {
+    let world = World::new("fr").await;
+    let driver = world.driver();
+    let app = driver.launch("a_wrong_password_is_explained_in_french_on_a_french_system").await;
+
+    let homeserver = app.find("textbox", "Serveur d'accueil").await;
+    app.type_into(&homeserver, &world.server.base_url()).await;
+    app.type_into(&app.find("textbox", "Identifiant").await, "alice").await;
+    app.type_into(&app.find("textbox", "Mot de passe").await, "pas le bon").await;
+    app.click(&app.find("button", "Se connecter").await).await;
+
+    let alert = app.find("alert", "Identifiant ou mot de passe incorrect.").await;
+    assert!(!app.text(&alert).await.is_empty());
+    // Still on the form, ready for another try.
+    app.find("button", "Se connecter").await;
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stays_signed_in_after_a_restart_with_the_keyboard_alone() {
+    let world = World::new("en").await;
+    let driver = world.driver();
+    let app = driver.launch("stays_signed_in_after_a_restart_with_the_keyboard_alone").await;
+
+    // The username field has the focus; Tab moves on, Enter submits.
+    app.find("button", "Sign in").await;
+    let homeserver = app.find("textbox", "Homeserver").await;
+    app.type_into(&homeserver, &world.server.base_url()).await;
+    app.press(&format!("{}alice", Key::Tab.code())).await;
+    app.press(&format!("{}{PASSWORD}{}", Key::Tab.code(), Key::Enter.code())).await;
+    app.find("navigation", "Conversations").await;
+    app.find("button", "bob").await;
+    app.close().await;
+
+    // A new process: no sign-in screen, the rooms are there.
+    let started = Instant::now();
+    let app = driver.launch("stays_signed_in_after_a_restart_with_the_keyboard_alone").await;
+    app.find("navigation", "Conversations").await;
+    app.find("button", "Équipe projet").await;
+    assert_eq!(app.count("button", "Sign in").await, 0);
+    eprintln!("restart to room list: {:?}", started.elapsed());
+
+    // Arrow keys move through the list; Enter opens.
+    let first = app.find("button", "Équipe projet").await;
+    app.click(&first).await;
+    app.find("heading", "Équipe projet").await;
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn shows_the_offline_banner_and_recovers_when_the_server_returns() {
+    let mut world = World::new("en").await;
+    let driver = world.driver();
+    let app = driver.launch("shows_the_offline_banner_and_recovers_when_the_server_returns").await;
+    world.sign_in(&app).await;
+    app.click(&app.find("button", "bob").await).await;
+    app.click(&app.find("button", "Accept").await).await;
+    app.find("textbox", "Message to bob").await;
+
+    world.server.stop().await.expect("Synapse stops");
+    app.find_containing("status", "Offline").await;
+
+    world.server.restart().await.expect("Synapse restarts");
+    app.wait_until_gone("status", "Offline: showing saved messages. Reconnecting…")
+        .await;
+
+    world
+        .bob
+        .wait_for_member(&world.dm_id, &world.server.user_id("alice"))
+        .await;
+    world.bob.wait_for_device_of(&world.server.user_id("alice")).await;
+    world
+        .bob
+        .timeline(&world.dm_id)
+        .await
+        .send_markdown("De retour en ligne")
+        .await
+        .expect("bob sends");
+    app.wait_for_text("De retour en ligne").await;
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_launch_leaves_the_first_window_in_charge() {
+    let world = World::new("en").await;
+    let driver = world.driver();
+    let app = driver.launch("a_second_launch_leaves_the_first_window_in_charge").await;
+    app.find("button", "Sign in").await;
+
+    let mut second = std::process::Command::new(estafette_e2e::app_binary())
+        .envs(world.alice.environment(&world.display))
+        .spawn()
+        .expect("second launch");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = second.try_wait().expect("second process status") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = second.kill();
+            panic!("the second launch kept running next to the first");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "the second launch exits quietly: {status}");
+    // The first window still answers.
+    app.find("button", "Sign in").await;
+    app.close().await;
+}

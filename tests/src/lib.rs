@@ -1,0 +1,81 @@
+//! Drives the real Estafette binary in its real webview: Xvfb for a display, tauri-driver and
+//! WebKitWebDriver for WebDriver, a real Synapse from the test kit, and a second party that is
+//! a real core client. Elements are found the way a person (or a screen reader) finds them: by
+//! role and accessible name.
+
+// matrix-sdk futures are deeply nested.
+#![recursion_limit = "256"]
+
+mod accessibility;
+mod display;
+mod party;
+mod webdriver;
+
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+pub use display::VirtualDisplay;
+pub use party::{PASSWORD, Party, eventually};
+pub use webdriver::{AppWindow, Element, Key, TauriDriver};
+
+/// How long the UI may take to show something before a test fails.
+pub const PATIENCE: Duration = Duration::from_secs(45);
+
+/// The debug build of the app, built by `cargo xtask test` before the tests run.
+pub fn app_binary() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let binary = target.join("debug").join(if cfg!(windows) { "estafette.exe" } else { "estafette" });
+    assert!(
+        binary.exists(),
+        "{} is missing: run the end-to-end tests with `cargo xtask test`, which builds the UI and the app first",
+        binary.display()
+    );
+    binary
+}
+
+/// Where screenshots of failed tests go (`target/e2e-screenshots`).
+pub fn screenshot_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/e2e-screenshots")
+}
+
+/// Settings of one installation of the app: its own data directory and keychain namespace,
+/// kept across restarts of the app within a test.
+#[derive(Debug)]
+pub struct Installation {
+    pub data_dir: tempfile::TempDir,
+    pub keychain_service: String,
+    pub language: &'static str,
+}
+
+impl Installation {
+    pub fn new(language: &'static str) -> Self {
+        Self {
+            data_dir: tempfile::tempdir().expect("temporary directory"),
+            keychain_service: format!("estafette-e2e-{}", std::process::id()),
+            language,
+        }
+    }
+
+    /// The environment the app runs with.
+    pub fn environment(&self, display: &VirtualDisplay) -> Vec<(String, String)> {
+        let locale = match self.language {
+            "fr" => "fr_FR.UTF-8",
+            _ => "en_US.UTF-8",
+        };
+        vec![
+            ("DISPLAY".into(), display.name().to_owned()),
+            ("ESTAFETTE_DATA_DIR".into(), self.data_dir.path().display().to_string()),
+            ("ESTAFETTE_KEYCHAIN_SERVICE".into(), self.keychain_service.clone()),
+            ("LANG".into(), locale.into()),
+            ("LANGUAGE".into(), self.language.into()),
+            ("LC_ALL".into(), locale.into()),
+            // Software rendering: Xvfb has no GPU, and compositing off keeps WebKit quiet.
+            ("WEBKIT_DISABLE_COMPOSITING_MODE".into(), "1".into()),
+            ("ESTAFETTE_LOG".into(), "warn,estafette_app=info".into()),
+        ]
+    }
+}

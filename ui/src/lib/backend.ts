@@ -1,0 +1,122 @@
+// The only module that talks to the Tauri shell. Views call these functions; live data comes
+// back through channels, one per subscription, closed with `Live.close()`.
+
+import { Channel } from "@tauri-apps/api/core";
+import {
+  commands,
+  type AccountInfo,
+  type LaunchInfo,
+  type ListDiff,
+  type NewRoom,
+  type RoomListQuery,
+  type RoomSummary,
+  type SyncState,
+  type TimelineItem,
+} from "./bindings";
+
+export type RoomListUpdate = ListDiff<RoomSummary>[];
+export type TimelineUpdate = ListDiff<TimelineItem>[];
+
+/** A failed command: `code` is stable (translated by `errorText`), `message` is English. */
+export class BackendError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "BackendError";
+  }
+}
+
+function toBackendError(error: unknown): BackendError {
+  if (error instanceof BackendError) return error;
+  if (typeof error === "object" && error !== null && "code" in error && "message" in error) {
+    return new BackendError(String(error.code), String(error.message));
+  }
+  return new BackendError("app.unexpected", String(error));
+}
+
+async function call<T>(request: Promise<T>): Promise<T> {
+  try {
+    return await request;
+  } catch (error) {
+    throw toBackendError(error);
+  }
+}
+
+/** A live subscription; updates stop after `close()`. */
+export interface Live {
+  readonly id: number;
+  close(): void;
+}
+
+async function subscribe<T>(
+  onUpdate: (update: T) => void,
+  open: (channel: Channel<T>) => Promise<number>,
+): Promise<Live> {
+  let closed = false;
+  const channel = new Channel<T>();
+  channel.onmessage = (update) => {
+    if (!closed) onUpdate(update);
+  };
+  const id = await call(open(channel));
+  return {
+    id,
+    close() {
+      if (closed) return;
+      closed = true;
+      void commands.unsubscribe(id).catch(() => undefined);
+    },
+  };
+}
+
+export const backend = {
+  launchInfo: (): Promise<LaunchInfo> => call(commands.launchInfo()),
+  savedAccounts: (): Promise<AccountInfo[]> => call(commands.savedAccounts()),
+  signIn: (homeserver: string | null, username: string, password: string) =>
+    call(commands.signIn({ homeserver, username, password })),
+  signOut: (account: string) => call(commands.signOut(account)),
+
+  watchSyncState: (account: string, onUpdate: (state: SyncState) => void) =>
+    subscribe(onUpdate, (channel) => commands.watchSyncState(account, channel)),
+
+  watchRoomList: (account: string, query: RoomListQuery, onUpdate: (update: RoomListUpdate) => void) =>
+    subscribe(onUpdate, (channel) => commands.watchRoomList(account, query, channel)),
+  setRoomListQuery: (live: Live, query: RoomListQuery) =>
+    call(commands.setRoomListQuery(live.id, query)),
+  loadMoreRooms: (live: Live) => call(commands.loadMoreRooms(live.id)),
+
+  createDirectMessage: (account: string, userId: string) =>
+    call(commands.createDirectMessage(account, userId)),
+  createRoom: (account: string, room: NewRoom) => call(commands.createRoom(account, room)),
+  acceptInvite: (account: string, roomId: string) => call(commands.acceptInvite(account, roomId)),
+  declineInvite: (account: string, roomId: string) => call(commands.declineInvite(account, roomId)),
+  joinRoom: (account: string, room: string) => call(commands.joinRoom(account, room)),
+
+  openTimeline: (account: string, roomId: string, onUpdate: (update: TimelineUpdate) => void) =>
+    subscribe(onUpdate, (channel) => commands.openTimeline(account, roomId, channel)),
+  paginateBackwards: (live: Live, count: number) =>
+    call(commands.paginateBackwards(live.id, count)),
+  sendMessage: (live: Live, markdown: string) => call(commands.sendMessage(live.id, markdown)),
+  retrySend: (live: Live, transactionId: string) =>
+    call(commands.retrySend(live.id, transactionId)),
+  cancelSend: (live: Live, transactionId: string) =>
+    call(commands.cancelSend(live.id, transactionId)),
+  markAsRead: (live: Live) => call(commands.markAsRead(live.id)),
+
+  openLink: (url: string) => call(commands.openLink(url)),
+};
+
+const isWindows = typeof navigator !== "undefined" && /Windows/.test(navigator.userAgent);
+/** Custom schemes are `scheme://localhost/` on Linux and macOS, `http://scheme.localhost/` on Windows. */
+const mediaBase = isWindows ? "http://estafette-media.localhost/" : "estafette-media://localhost/";
+
+/** URL of a square thumbnail of an `mxc://` URI (avatars, inline images), served by the shell. */
+export function thumbnailUrl(account: string, mxc: string, size = 96): string {
+  return `${mediaBase}${encodeURIComponent(account)}/thumbnail/${encodeURIComponent(mxc)}?size=${size}`;
+}
+
+/** URL of an image message (its thumbnail by default), decrypted by the shell. */
+export function eventImageUrl(account: string, roomId: string, eventId: string, thumbnail = true): string {
+  return `${mediaBase}${encodeURIComponent(account)}/image/${encodeURIComponent(roomId)}/${encodeURIComponent(eventId)}${thumbnail ? "?thumbnail=1" : ""}`;
+}

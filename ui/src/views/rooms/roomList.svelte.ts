@@ -1,0 +1,59 @@
+// One account's live room list: a `reset`, then diffs applied in place.
+
+import { backend, type Live } from "../../lib/backend";
+import type { RoomListQuery, RoomSummary } from "../../lib/bindings";
+import { applyDiffs } from "../../lib/diff";
+
+export class RoomListStore {
+  rooms = $state<RoomSummary[]>([]);
+  loaded = $state(false);
+  query = $state<RoomListQuery>({ filter: "all", search: null });
+
+  invites = $derived(this.rooms.filter((room) => room.membership === "invited"));
+  people = $derived(this.rooms.filter((room) => room.membership !== "invited" && room.is_direct));
+  groups = $derived(this.rooms.filter((room) => room.membership !== "invited" && !room.is_direct));
+
+  #live: Live | null = null;
+  #stopped = false;
+
+  constructor(readonly account: string) {}
+
+  async start(): Promise<void> {
+    this.#stopped = false;
+    const live = await backend.watchRoomList(this.account, $state.snapshot(this.query), (update) => {
+      if (!applyDiffs(this.rooms, update)) {
+        // Out of step with the core: start again from a fresh `reset`.
+        void this.restart();
+        return;
+      }
+      this.loaded = true;
+    });
+    if (this.#stopped) live.close();
+    else this.#live = live;
+  }
+
+  async restart(): Promise<void> {
+    this.stop();
+    this.rooms.length = 0;
+    await this.start();
+  }
+
+  search(text: string): void {
+    this.query.search = text.trim() === "" ? null : text;
+    if (this.#live) void backend.setRoomListQuery(this.#live, $state.snapshot(this.query));
+  }
+
+  loadMore(): void {
+    if (this.#live) void backend.loadMoreRooms(this.#live);
+  }
+
+  find(roomId: string | null): RoomSummary | null {
+    return this.rooms.find((room) => room.id === roomId) ?? null;
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#live?.close();
+    this.#live = null;
+  }
+}

@@ -1,0 +1,49 @@
+// Which accounts are signed in on this machine and which one the window shows.
+
+import { backend } from "../lib/backend";
+import type { AccountInfo, LaunchInfo } from "../lib/bindings";
+import { useSystemLanguages } from "../lib/i18n";
+
+const CURRENT_ACCOUNT_KEY = "estafette.current-account";
+
+class Session {
+  launch = $state<LaunchInfo | null>(null);
+  accounts = $state<AccountInfo[]>([]);
+  currentId = $state<string | null>(null);
+  /** The sign-in screen is shown over signed-in accounts to add another one. */
+  adding = $state(false);
+  ready = $state(false);
+
+  current = $derived(this.accounts.find((account) => account.id === this.currentId) ?? null);
+
+  async load(): Promise<void> {
+    const [launch, accounts] = await Promise.all([backend.launchInfo(), backend.savedAccounts()]);
+    this.launch = launch;
+    useSystemLanguages(launch.languages);
+    this.accounts = accounts;
+    const remembered = localStorage.getItem(CURRENT_ACCOUNT_KEY);
+    this.select(accounts.find((account) => account.id === remembered)?.id ?? accounts[0]?.id ?? null);
+    this.ready = true;
+  }
+
+  select(id: string | null): void {
+    this.currentId = id;
+    if (id) localStorage.setItem(CURRENT_ACCOUNT_KEY, id);
+    else localStorage.removeItem(CURRENT_ACCOUNT_KEY);
+  }
+
+  async signIn(homeserver: string | null, username: string, password: string): Promise<void> {
+    const account = await backend.signIn(homeserver, username, password);
+    this.accounts.push(account);
+    this.adding = false;
+    this.select(account.id);
+  }
+
+  async signOut(id: string): Promise<void> {
+    await backend.signOut(id);
+    this.accounts = this.accounts.filter((account) => account.id !== id);
+    if (this.currentId === id) this.select(this.accounts[0]?.id ?? null);
+  }
+}
+
+export const session = new Session();
