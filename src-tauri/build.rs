@@ -5,7 +5,8 @@ include!("src/command_names.rs");
 
 fn main() {
     let manifest = tauri_build::AppManifest::new().commands(COMMAND_NAMES);
-    if let Err(error) = tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
+    if let Err(error) =
+        tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
     {
         eprintln!("tauri-build failed: {error:#}");
         std::process::exit(1);

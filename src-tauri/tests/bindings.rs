@@ -36,7 +36,11 @@ fn committed_typescript_bindings_are_up_to_date() {
 fn every_command_is_bound_and_granted_to_the_main_window() {
     let generated = generated_bindings();
     let invocations = generated.matches("__TAURI_INVOKE<").count();
-    assert_eq!(invocations, COMMAND_NAMES.len(), "commands registered vs. COMMAND_NAMES");
+    assert_eq!(
+        invocations,
+        COMMAND_NAMES.len(),
+        "commands registered vs. COMMAND_NAMES"
+    );
 
     let capability_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("capabilities/main.json");
     let capability: serde_json::Value =
@@ -54,11 +58,16 @@ fn every_command_is_bound_and_granted_to_the_main_window() {
             "{name} is in COMMAND_NAMES but not registered"
         );
         let permission = format!("allow-{}", name.replace('_', "-"));
-        assert!(granted.contains(&permission.as_str()), "{permission} not granted");
+        assert!(
+            granted.contains(&permission.as_str()),
+            "{permission} not granted"
+        );
     }
     // Nothing from Tauri's own plugins: links, files and windows go through our commands.
     assert!(
-        granted.iter().all(|permission| permission.starts_with("allow-")),
+        granted
+            .iter()
+            .all(|permission| permission.starts_with("allow-")),
         "unexpected grants: {granted:?}"
     );
 }

@@ -35,7 +35,10 @@ fn fail(error: impl std::fmt::Display) -> String {
 }
 
 fn main() {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("no runtime: {error}");
@@ -60,7 +63,9 @@ async fn run() -> BenchResult<()> {
     let work = tempfile::tempdir().map_err(fail)?;
     let server_dir = work.path().join("server");
     copy_dir(&seed.join("server"), &server_dir)?;
-    let mut hs = Homeserver::start_existing(&server_dir).await.map_err(fail)?;
+    let mut hs = Homeserver::start_existing(&server_dir)
+        .await
+        .map_err(fail)?;
     let big_room_name = "Dossier 001";
 
     let install = Installation::new("en");
@@ -72,7 +77,10 @@ async fn run() -> BenchResult<()> {
     let floor = bin_dir.join("estafette-empty-window");
     for binary in [&app, &floor] {
         if !binary.exists() {
-            return Err(format!("{} is missing: run through `cargo xtask bench app`", binary.display()));
+            return Err(format!(
+                "{} is missing: run through `cargo xtask bench app`",
+                binary.display()
+            ));
         }
     }
     let mut environment = install.environment(&display);
@@ -154,7 +162,10 @@ fn launch_and_measure(
     let (sender, receiver) = mpsc::channel();
     std::thread::spawn(move || {
         use std::io::BufRead;
-        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
             if sender.send((line, Instant::now())).is_err() {
                 break;
             }
@@ -236,7 +247,11 @@ fn process_tree(root: u32) -> Vec<u32> {
     let mut parents: HashMap<u32, u32> = HashMap::new();
     if let Ok(entries) = std::fs::read_dir("/proc") {
         for entry in entries.flatten() {
-            let Some(pid) = entry.file_name().to_str().and_then(|name| name.parse().ok()) else {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|name| name.parse().ok())
+            else {
                 continue;
             };
             let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
@@ -246,7 +261,11 @@ fn process_tree(root: u32) -> Vec<u32> {
             let Some(rest) = stat.rsplit_once(')').map(|(_, rest)| rest) else {
                 continue;
             };
-            if let Some(parent) = rest.split_whitespace().nth(1).and_then(|ppid| ppid.parse().ok()) {
+            if let Some(parent) = rest
+                .split_whitespace()
+                .nth(1)
+                .and_then(|ppid| ppid.parse().ok())
+            {
                 parents.insert(pid, parent);
             }
         }
@@ -255,7 +274,12 @@ fn process_tree(root: u32) -> Vec<u32> {
     let mut index = 0;
     while index < tree.len() {
         let parent = tree[index];
-        tree.extend(parents.iter().filter(|(_, p)| **p == parent).map(|(pid, _)| *pid));
+        tree.extend(
+            parents
+                .iter()
+                .filter(|(_, p)| **p == parent)
+                .map(|(pid, _)| *pid),
+        );
         index += 1;
     }
     tree
@@ -287,15 +311,29 @@ fn range(values: &[f64]) -> (f64, f64) {
 
 fn report(floor: &[Launch], app: &[Launch], open_room: &[Duration]) -> BenchResult<()> {
     let millis = |launches: &[Launch]| -> Vec<f64> {
-        launches.iter().map(|launch| launch.to_paint.as_secs_f64() * 1000.0).collect()
+        launches
+            .iter()
+            .map(|launch| launch.to_paint.as_secs_f64() * 1000.0)
+            .collect()
     };
     let mib = |launches: &[Launch], pick: fn(&Launch) -> u64| -> Vec<f64> {
-        launches.iter().map(|launch| pick(launch) as f64 / 1024.0).collect()
+        launches
+            .iter()
+            .map(|launch| pick(launch) as f64 / 1024.0)
+            .collect()
     };
     let rows = [
         ("start → first paint (ms)", millis(floor), millis(app)),
-        ("RSS, all processes (MiB)", mib(floor, |l| l.rss_kib), mib(app, |l| l.rss_kib)),
-        ("PSS, all processes (MiB)", mib(floor, |l| l.pss_kib), mib(app, |l| l.pss_kib)),
+        (
+            "RSS, all processes (MiB)",
+            mib(floor, |l| l.rss_kib),
+            mib(app, |l| l.rss_kib),
+        ),
+        (
+            "PSS, all processes (MiB)",
+            mib(floor, |l| l.pss_kib),
+            mib(app, |l| l.pss_kib),
+        ),
     ];
     println!();
     println!("| measure | empty window (floor) | Estafette, 500 rooms | ratio |");
@@ -314,10 +352,15 @@ fn report(floor: &[Launch], app: &[Launch], open_room: &[Duration]) -> BenchResu
             "app_median": app_median, "app_min": app_min, "app_max": app_max, "ratio": ratio,
         }));
     }
-    let open: Vec<f64> = open_room.iter().map(|elapsed| elapsed.as_secs_f64() * 1000.0).collect();
+    let open: Vec<f64> = open_room
+        .iter()
+        .map(|elapsed| elapsed.as_secs_f64() * 1000.0)
+        .collect();
     let (open_min, open_max) = range(&open);
     let open_median = median(open.clone());
-    println!("| open a cached room → 50 items painted (ms) | | {open_median:.0} ({open_min:.0}–{open_max:.0}) | |");
+    println!(
+        "| open a cached room → 50 items painted (ms) | | {open_median:.0} ({open_min:.0}–{open_max:.0}) | |"
+    );
     println!(
         "processes measured: floor {}, app {}",
         floor.first().map_or(0, |launch| launch.processes),
@@ -335,7 +378,15 @@ fn report(floor: &[Launch], app: &[Launch], open_room: &[Duration]) -> BenchResu
 }
 
 fn copy_dir(from: &Path, to: &Path) -> BenchResult<()> {
-    let status = Command::new("cp").arg("-a").arg(from).arg(to).status().map_err(fail)?;
-    if status.success() { Ok(()) } else { Err(format!("copying {} failed", from.display())) }
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .map_err(fail)?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("copying {} failed", from.display()))
+    }
 }
-

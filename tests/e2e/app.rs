@@ -73,7 +73,9 @@ impl World {
 async fn signs_in_and_talks_in_an_encrypted_direct_conversation() {
     let world = World::new("en").await;
     let driver = world.driver();
-    let app = driver.launch("signs_in_and_talks_in_an_encrypted_direct_conversation").await;
+    let app = driver
+        .launch("signs_in_and_talks_in_an_encrypted_direct_conversation")
+        .await;
 
     world.sign_in(&app).await;
 
@@ -94,13 +96,17 @@ async fn signs_in_and_talks_in_an_encrypted_direct_conversation() {
         .bob
         .wait_for_member(&world.dm_id, &world.server.user_id("alice"))
         .await;
-    world.bob.wait_for_device_of(&world.server.user_id("alice")).await;
+    world
+        .bob
+        .wait_for_device_of(&world.server.user_id("alice"))
+        .await;
     let bob_timeline = world.bob.timeline(&world.dm_id).await;
     bob_timeline
         .send_markdown("Bonjour Alice, voici le **compte rendu**.")
         .await
         .expect("bob sends");
-    app.wait_for_text("Bonjour Alice, voici le compte rendu.").await;
+    app.wait_for_text("Bonjour Alice, voici le compte rendu.")
+        .await;
     // Formatted, sanitised HTML: the bold part is a <strong>.
     let strong = app
         .execute(
@@ -112,16 +118,26 @@ async fn signs_in_and_talks_in_an_encrypted_direct_conversation() {
 
     // Enter sends; the reply reaches bob decrypted.
     app.type_into(&composer, "Merci Bob, bien reçu").await;
-    app.type_into(&composer, &Key::Enter.code().to_string()).await;
-    world.bob.wait_for_text(&world.dm_id, "Merci Bob, bien reçu").await;
+    app.type_into(&composer, &Key::Enter.code().to_string())
+        .await;
+    world
+        .bob
+        .wait_for_text(&world.dm_id, "Merci Bob, bien reçu")
+        .await;
     app.wait_for_text("Merci Bob, bien reçu").await;
-    assert_eq!(app.value(&composer).await, "", "the composer is cleared once sent");
+    assert_eq!(
+        app.value(&composer).await,
+        "",
+        "the composer is cleared once sent"
+    );
 
     // Ctrl+K, a few letters, Enter: the quick switcher opens the group room's invitation.
-    app.press(&format!("{}k{}", Key::Control.code(), Key::Release.code())).await;
+    app.press(&format!("{}k{}", Key::Control.code(), Key::Release.code()))
+        .await;
     let switcher = app.find("combobox", "Go to a conversation").await;
     app.type_into(&switcher, "équipe").await;
-    app.type_into(&switcher, &Key::Enter.code().to_string()).await;
+    app.type_into(&switcher, &Key::Enter.code().to_string())
+        .await;
     app.find("heading", "Équipe projet").await;
     app.find("button", "Accept").await;
 
@@ -132,15 +148,21 @@ async fn signs_in_and_talks_in_an_encrypted_direct_conversation() {
 async fn a_wrong_password_is_explained_in_french_on_a_french_system() {
     let world = World::new("fr").await;
     let driver = world.driver();
-    let app = driver.launch("a_wrong_password_is_explained_in_french_on_a_french_system").await;
+    let app = driver
+        .launch("a_wrong_password_is_explained_in_french_on_a_french_system")
+        .await;
 
     let homeserver = app.find("textbox", "Serveur d'accueil").await;
     app.type_into(&homeserver, &world.server.base_url()).await;
-    app.type_into(&app.find("textbox", "Identifiant").await, "alice").await;
-    app.type_into(&app.find("textbox", "Mot de passe").await, "pas le bon").await;
+    app.type_into(&app.find("textbox", "Identifiant").await, "alice")
+        .await;
+    app.type_into(&app.find("textbox", "Mot de passe").await, "pas le bon")
+        .await;
     app.click(&app.find("button", "Se connecter").await).await;
 
-    let alert = app.find("alert", "Identifiant ou mot de passe incorrect.").await;
+    let alert = app
+        .find("alert", "Identifiant ou mot de passe incorrect.")
+        .await;
     assert!(!app.text(&alert).await.is_empty());
     // Still on the form, ready for another try.
     app.find("button", "Se connecter").await;
@@ -151,21 +173,30 @@ async fn a_wrong_password_is_explained_in_french_on_a_french_system() {
 async fn stays_signed_in_after_a_restart_with_the_keyboard_alone() {
     let world = World::new("en").await;
     let driver = world.driver();
-    let app = driver.launch("stays_signed_in_after_a_restart_with_the_keyboard_alone").await;
+    let app = driver
+        .launch("stays_signed_in_after_a_restart_with_the_keyboard_alone")
+        .await;
 
     // The username field has the focus; Tab moves on, Enter submits.
     app.find("button", "Sign in").await;
     let homeserver = app.find("textbox", "Homeserver").await;
     app.type_into(&homeserver, &world.server.base_url()).await;
     app.press(&format!("{}alice", Key::Tab.code())).await;
-    app.press(&format!("{}{PASSWORD}{}", Key::Tab.code(), Key::Enter.code())).await;
+    app.press(&format!(
+        "{}{PASSWORD}{}",
+        Key::Tab.code(),
+        Key::Enter.code()
+    ))
+    .await;
     app.find("navigation", "Conversations").await;
     app.find("button", "bob").await;
     app.close().await;
 
     // A new process: no sign-in screen, the rooms are there.
     let started = Instant::now();
-    let app = driver.launch("stays_signed_in_after_a_restart_with_the_keyboard_alone").await;
+    let app = driver
+        .launch("stays_signed_in_after_a_restart_with_the_keyboard_alone")
+        .await;
     app.find("navigation", "Conversations").await;
     app.find("button", "Équipe projet").await;
     assert_eq!(app.count("button", "Sign in").await, 0);
@@ -182,7 +213,9 @@ async fn stays_signed_in_after_a_restart_with_the_keyboard_alone() {
 async fn shows_the_offline_banner_and_recovers_when_the_server_returns() {
     let mut world = World::new("en").await;
     let driver = world.driver();
-    let app = driver.launch("shows_the_offline_banner_and_recovers_when_the_server_returns").await;
+    let app = driver
+        .launch("shows_the_offline_banner_and_recovers_when_the_server_returns")
+        .await;
     world.sign_in(&app).await;
     app.click(&app.find("button", "bob").await).await;
     app.click(&app.find("button", "Accept").await).await;
@@ -199,7 +232,10 @@ async fn shows_the_offline_banner_and_recovers_when_the_server_returns() {
         .bob
         .wait_for_member(&world.dm_id, &world.server.user_id("alice"))
         .await;
-    world.bob.wait_for_device_of(&world.server.user_id("alice")).await;
+    world
+        .bob
+        .wait_for_device_of(&world.server.user_id("alice"))
+        .await;
     world
         .bob
         .timeline(&world.dm_id)
@@ -215,7 +251,9 @@ async fn shows_the_offline_banner_and_recovers_when_the_server_returns() {
 async fn a_second_launch_leaves_the_first_window_in_charge() {
     let world = World::new("en").await;
     let driver = world.driver();
-    let app = driver.launch("a_second_launch_leaves_the_first_window_in_charge").await;
+    let app = driver
+        .launch("a_second_launch_leaves_the_first_window_in_charge")
+        .await;
     app.find("button", "Sign in").await;
 
     let mut second = std::process::Command::new(estafette_e2e::app_binary())
@@ -233,8 +271,53 @@ async fn a_second_launch_leaves_the_first_window_in_charge() {
         }
         std::thread::sleep(Duration::from_millis(100));
     };
-    assert!(status.success(), "the second launch exits quietly: {status}");
+    assert!(
+        status.success(),
+        "the second launch exits quietly: {status}"
+    );
     // The first window still answers.
     app.find("button", "Sign in").await;
+    app.close().await;
+}
+
+/// What `cargo xtask run` shows a newcomer: the demo server's credentials on the sign-in
+/// screen, then bob (a real client kept running by the demo) greeting alice in an encrypted
+/// conversation and answering her.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_shows_its_accounts_and_bob_answers_in_an_encrypted_conversation() {
+    let demo_dir = tempfile::tempdir().expect("temporary directory");
+    let demo = estafette_e2e::Demo::start(demo_dir.path());
+    let display = VirtualDisplay::start();
+    let alice = Installation::new("fr");
+    let mut environment = alice.environment(&display);
+    environment.extend(demo.app_environment());
+    let driver = TauriDriver::start(&environment);
+    let app = driver
+        .launch("the_demo_shows_its_accounts_and_bob_answers_in_an_encrypted_conversation")
+        .await;
+
+    // Demo mode: the credentials are on the screen and the server is filled in.
+    app.find("heading", "Serveur de démonstration").await;
+    app.wait_for_text("mot de passe estafette-demo").await;
+    let homeserver = app.find("textbox", "Serveur d'accueil").await;
+    assert_eq!(app.value(&homeserver).await, demo.url());
+    app.type_into(&app.find("textbox", "Identifiant").await, "alice")
+        .await;
+    app.type_into(&app.find("textbox", "Mot de passe").await, "estafette-demo")
+        .await;
+    app.click(&app.find("button", "Se connecter").await).await;
+
+    // Seeded plain rooms with history, and bob's invitation to an encrypted conversation.
+    app.find("navigation", "Conversations").await;
+    app.find("button", "Salon de démonstration 1").await;
+    app.click(&app.find("button", "bob").await).await;
+    app.click(&app.find("button", "Accepter").await).await;
+    app.wait_for_text("Bonjour Alice ! Bienvenue sur Estafette.")
+        .await;
+
+    let composer = app.find("textbox", "Message à bob").await;
+    app.type_into(&composer, &format!("Bonjour Bob{}", Key::Enter.code()))
+        .await;
+    app.wait_for_text("Bien reçu : « Bonjour Bob »").await;
     app.close().await;
 }

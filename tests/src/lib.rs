@@ -7,6 +7,7 @@
 #![recursion_limit = "256"]
 
 mod accessibility;
+mod demo;
 mod display;
 mod party;
 mod webdriver;
@@ -16,6 +17,7 @@ use std::{
     time::Duration,
 };
 
+pub use demo::Demo;
 pub use display::VirtualDisplay;
 pub use party::{PASSWORD, Party, eventually};
 pub use webdriver::{AppWindow, Element, Key, TauriDriver};
@@ -28,7 +30,11 @@ pub fn app_binary() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let binary = target.join("debug").join(if cfg!(windows) { "estafette.exe" } else { "estafette" });
+    let binary = target.join("debug").join(if cfg!(windows) {
+        "estafette.exe"
+    } else {
+        "estafette"
+    });
     assert!(
         binary.exists(),
         "{} is missing: run the end-to-end tests with `cargo xtask test`, which builds the UI and the app first",
@@ -68,8 +74,14 @@ impl Installation {
         };
         vec![
             ("DISPLAY".into(), display.name().to_owned()),
-            ("ESTAFETTE_DATA_DIR".into(), self.data_dir.path().display().to_string()),
-            ("ESTAFETTE_KEYCHAIN_SERVICE".into(), self.keychain_service.clone()),
+            (
+                "ESTAFETTE_DATA_DIR".into(),
+                self.data_dir.path().display().to_string(),
+            ),
+            (
+                "ESTAFETTE_KEYCHAIN_SERVICE".into(),
+                self.keychain_service.clone(),
+            ),
             ("LANG".into(), locale.into()),
             ("LANGUAGE".into(), self.language.into()),
             ("LC_ALL".into(), locale.into()),

@@ -88,7 +88,10 @@ impl TauriDriver {
         if let Some(stdout) = driver.process.stdout.take() {
             std::thread::spawn(move || {
                 use std::io::BufRead;
-                for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+                for line in std::io::BufReader::new(stdout)
+                    .lines()
+                    .map_while(Result::ok)
+                {
                     if sender.send(line).is_err() {
                         break;
                     }
@@ -102,7 +105,12 @@ impl TauriDriver {
         let port = free_port();
         let native_port = free_port();
         let process = Command::new(tauri_driver_path())
-            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
             .envs(environment.iter().map(|(key, value)| (key, value)))
             .stdout(stdout)
             .stderr(Stdio::inherit())
@@ -110,7 +118,10 @@ impl TauriDriver {
             .expect("tauri-driver starts (`cargo xtask test` installs it)");
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "tauri-driver did not listen on {port}");
+            assert!(
+                Instant::now() < deadline,
+                "tauri-driver did not listen on {port}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         Self { process, port }
@@ -169,7 +180,9 @@ impl TauriDriver {
 impl Drop for TauriDriver {
     fn drop(&mut self) {
         // SIGTERM lets tauri-driver stop WebKitWebDriver too; SIGKILL would orphan it.
-        let _ = Command::new("kill").arg(self.process.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg(self.process.id().to_string())
+            .status();
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.process.try_wait() {
@@ -215,7 +228,10 @@ impl AppWindow {
             .await
             .unwrap_or_else(|error| panic!("WebDriver {path}: {error}"));
         if let Some(error) = response["value"]["error"].as_str() {
-            panic!("WebDriver {path}: {error}: {}", response["value"]["message"]);
+            panic!(
+                "WebDriver {path}: {error}: {}",
+                response["value"]["message"]
+            );
         }
         response["value"].clone()
     }
@@ -252,7 +268,9 @@ impl AppWindow {
                 return element;
             }
             if Instant::now() > deadline {
-                let controls = self.execute(accessibility::DESCRIBE_CONTROLS, json!([])).await;
+                let controls = self
+                    .execute(accessibility::DESCRIBE_CONTROLS, json!([]))
+                    .await;
                 panic!(
                     "no {role} named {name:?} after {patience:?}; on screen:\n{}",
                     controls.as_str().unwrap_or_default()
@@ -303,8 +321,13 @@ impl AppWindow {
                 return;
             }
             if Instant::now() > deadline {
-                let body = self.execute("return document.body.innerText;", json!([])).await;
-                panic!("{text:?} never appeared; the page shows:\n{}", body.as_str().unwrap_or_default());
+                let body = self
+                    .execute("return document.body.innerText;", json!([]))
+                    .await;
+                panic!(
+                    "{text:?} never appeared; the page shows:\n{}",
+                    body.as_str().unwrap_or_default()
+                );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -352,11 +375,14 @@ impl AppWindow {
             actions.push(json!({ "type": "keyUp", "value": String::from(modifier) }));
         }
         let body = json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": actions }] });
-        self.command(reqwest::Method::POST, "/actions", Some(body)).await;
+        self.command(reqwest::Method::POST, "/actions", Some(body))
+            .await;
     }
 
     pub async fn focused(&self) -> Element {
-        let value = self.command(reqwest::Method::GET, "/element/active", None).await;
+        let value = self
+            .command(reqwest::Method::GET, "/element/active", None)
+            .await;
         Element {
             id: value[ELEMENT_KEY]
                 .as_str()
@@ -367,7 +393,11 @@ impl AppWindow {
 
     pub async fn text(&self, element: &Element) -> String {
         let value = self
-            .command(reqwest::Method::GET, &format!("/element/{}/text", element.id), None)
+            .command(
+                reqwest::Method::GET,
+                &format!("/element/{}/text", element.id),
+                None,
+            )
             .await;
         value.as_str().unwrap_or_default().to_owned()
     }
@@ -400,7 +430,9 @@ impl Drop for AppWindow {
         let test_name = self.test_name.clone();
         // Drop cannot await; a helper thread with its own runtime does the last requests.
         let _ = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build()
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
             else {
                 return;
             };

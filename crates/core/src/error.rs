@@ -1,6 +1,9 @@
 //! The error every public operation returns: one variant per domain, each with a stable code.
 
-use crate::{auth::AuthError, media::MediaError, rooms::RoomError, secrets::SecretsError, timeline::TimelineError};
+use crate::{
+    auth::AuthError, media::MediaError, rooms::RoomError, secrets::SecretsError,
+    timeline::TimelineError,
+};
 
 /// Something with a stable, machine-readable identifier (`auth.wrong_credentials`, ...).
 /// Front ends branch on it and translate it; the `Display` text is English, for logs and CLI.

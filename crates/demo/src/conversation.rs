@@ -179,7 +179,11 @@ async fn talk(
                 {
                     // Encrypted for her devices only once this client has learnt of them.
                     for _ in 0..60 {
-                        if account.devices_of(&alice).await.is_ok_and(|devices| !devices.is_empty()) {
+                        if account
+                            .devices_of(&alice)
+                            .await
+                            .is_ok_and(|devices| !devices.is_empty())
+                        {
                             break;
                         }
                         tokio::time::sleep(std::time::Duration::from_millis(500)).await;

@@ -23,7 +23,9 @@ fn npm(root: &Path, args: &[&str]) -> Command {
 }
 
 fn modified(path: &Path) -> Option<SystemTime> {
-    path.metadata().and_then(|metadata| metadata.modified()).ok()
+    path.metadata()
+        .and_then(|metadata| metadata.modified())
+        .ok()
 }
 
 /// `npm ci` when `node_modules` is missing or older than the lock file.
@@ -66,6 +68,16 @@ pub fn build_app(root: &Path, profile: &str) -> Result<(), Error> {
     )
 }
 
+/// The demo of `cargo xtask run` (also started by an end-to-end test).
+pub fn build_demo(root: &Path) -> Result<(), Error> {
+    steps::status(
+        Command::new("cargo")
+            .args(["build", "-p", "estafette-demo"])
+            .current_dir(root),
+        "building the demo",
+    )
+}
+
 pub fn app_binary(root: &Path, profile: &str) -> PathBuf {
     let dir = if profile == "dev" { "debug" } else { profile };
     root.join("target").join(dir).join("estafette")
@@ -101,7 +113,15 @@ pub fn ensure_tauri_driver() -> Result<(), Error> {
 pub fn write_bindings(root: &Path) -> Result<(), Error> {
     steps::status(
         Command::new("cargo")
-            .args(["test", "-p", "estafette", "--test", "bindings", "--", "committed_typescript_bindings_are_up_to_date"])
+            .args([
+                "test",
+                "-p",
+                "estafette",
+                "--test",
+                "bindings",
+                "--",
+                "committed_typescript_bindings_are_up_to_date",
+            ])
             .env("ESTAFETTE_UPDATE_BINDINGS", "1")
             .current_dir(root),
         "generating the TypeScript bindings",

@@ -39,14 +39,7 @@ fn pipeline(steps: &mut Steps, root: &Path, passthrough: &[String]) -> Result<()
         });
     }
 
-    steps.run("demo build", || {
-        steps::status(
-            Command::new("cargo")
-                .args(["build", "-p", "estafette-demo"])
-                .current_dir(root),
-            "building the demo",
-        )
-    })?;
+    steps.run("demo build", || desktop::build_demo(root))?;
     let (mut demo, url) = steps.run("demo server", || start_demo(root, passthrough))?;
     let demo_dir = demo_dir()?;
     let result = steps.run("estafette (demo mode)", || {

@@ -54,8 +54,9 @@ fn pipeline(
         steps.skip("ui type check", "--no-lint");
     }
     let _ = steps.run("ui unit tests", || desktop::test_ui(root));
-    // The end-to-end tests launch this binary.
+    // The end-to-end tests launch these binaries.
     steps.run("app build", || desktop::build_app(root, "dev"))?;
+    steps.run("demo build", || desktop::build_demo(root))?;
     let session = keyring_session(steps, root)?;
     let runner = Runner::detect();
     steps.run(runner.name(), || {

@@ -4,7 +4,12 @@ use estafette_core::{AccountId, AccountInfo, SignIn, Zeroizing, sync::SyncState}
 use serde::{Deserialize, Serialize};
 use tauri::{State, ipc::Channel};
 
-use crate::{error::IpcError, launch::DemoAccounts, live::{Steering, SubscriptionId}, state::AppState};
+use crate::{
+    error::IpcError,
+    launch::DemoAccounts,
+    live::{Steering, SubscriptionId},
+    state::AppState,
+};
 
 /// What the UI needs before its first screen.
 #[derive(Debug, Serialize, specta::Type)]
@@ -58,7 +63,10 @@ pub async fn saved_accounts(state: State<'_, AppState>) -> Result<Vec<AccountInf
 
 #[tauri::command]
 #[specta::specta]
-pub async fn sign_in(state: State<'_, AppState>, form: SignInForm) -> Result<AccountInfo, IpcError> {
+pub async fn sign_in(
+    state: State<'_, AppState>,
+    form: SignInForm,
+) -> Result<AccountInfo, IpcError> {
     state.wait_until_restored().await?;
     let request = SignIn {
         homeserver: form.homeserver.filter(|server| !server.trim().is_empty()),

@@ -11,6 +11,15 @@ use crate::{error::IpcError, launch::LaunchConfig};
 #[tauri::command]
 #[specta::specta]
 pub fn open_link(app: AppHandle, url: String) -> Result<(), IpcError> {
+    let parsed = openable_link(&url)?;
+    app.opener()
+        .open_url(parsed.as_str(), None::<&str>)
+        .map_err(|error| IpcError::new("link.open_failed", error.to_string()))
+}
+
+/// Only web and mail links leave the app: never `file:`, `javascript:` or custom schemes that
+/// would start other programs.
+fn openable_link(url: &str) -> Result<Url, IpcError> {
     let parsed = Url::parse(url.trim())
         .map_err(|_| IpcError::new("link.invalid", "this link is not a valid address"))?;
     if !matches!(parsed.scheme(), "http" | "https" | "mailto") {
@@ -19,9 +28,7 @@ pub fn open_link(app: AppHandle, url: String) -> Result<(), IpcError> {
             format!("links of the kind {}: are not opened", parsed.scheme()),
         ));
     }
-    app.opener()
-        .open_url(parsed.as_str(), None::<&str>)
-        .map_err(|error| IpcError::new("link.open_failed", error.to_string()))
+    Ok(parsed)
 }
 
 /// A screen painted for the first time, as the UI reports it.
@@ -47,6 +54,28 @@ pub fn report_painted(mark: PaintMark, elapsed_ms: Option<f64>) {
         match elapsed_ms {
             Some(elapsed) => println!("estafette-painted {mark} {elapsed:.1}"),
             None => println!("estafette-painted {mark}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::openable_link;
+
+    #[test]
+    fn only_web_and_mail_links_are_opened() {
+        assert!(openable_link("https://matrix.to/#/@bob:example.org").is_ok());
+        assert!(openable_link(" http://example.org/a?b=c ").is_ok());
+        assert!(openable_link("mailto:bob@example.org").is_ok());
+        for refused in [
+            "javascript:alert(1)",
+            "file:///etc/passwd",
+            "smb://server/share",
+            "vscode://open",
+            "data:text/html,x",
+            "not a url",
+        ] {
+            assert!(openable_link(refused).is_err(), "{refused}");
         }
     }
 }
