@@ -32,6 +32,13 @@ impl LaunchConfig {
         std::env::var_os("ESTAFETTE_REPORT_PAINTS").is_some()
     }
 
+    /// Where paint marks are also appended, when `ESTAFETTE_REPORT_PAINTS` names a file.
+    pub fn paint_report_file() -> Option<PathBuf> {
+        std::env::var_os("ESTAFETTE_REPORT_PAINTS")
+            .map(PathBuf::from)
+            .filter(|path| path.is_absolute())
+    }
+
     pub fn from_env() -> Self {
         let var = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
         let demo = var("ESTAFETTE_DEMO_HOMESERVER").map(|homeserver| DemoAccounts {

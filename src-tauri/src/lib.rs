@@ -70,10 +70,12 @@ pub fn run() {
                 webview.state::<state::AppState>().live.close_all();
             }
         })
-        .on_window_event(|window, event| {
-            if let WindowEvent::Destroyed = event {
-                window.state::<state::AppState>().live.close_all();
+        .on_window_event(|window, event| match event {
+            WindowEvent::Destroyed => window.state::<state::AppState>().live.close_all(),
+            WindowEvent::Resized(_) | WindowEvent::Moved(_) => {
+                save_window_state_soon(window.app_handle());
             }
+            _ => {}
         })
         .build(context());
 
@@ -107,6 +109,25 @@ pub fn run_empty_window() {
         eprintln!("the empty window cannot start: {error}");
         std::process::exit(1);
     }
+}
+
+/// Saves the window's size and position once it has stopped changing: the app may end without
+/// a clean exit (session end, crash), and a resize fires dozens of events a second.
+fn save_window_state_soon(app: &tauri::AppHandle) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use tauri_plugin_window_state::{AppHandleExt, StateFlags};
+
+    static LATEST_CHANGE: AtomicU64 = AtomicU64::new(0);
+    let change = LATEST_CHANGE.fetch_add(1, Ordering::Relaxed) + 1;
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        if LATEST_CHANGE.load(Ordering::Relaxed) == change
+            && let Err(error) = app.save_window_state(StateFlags::all())
+        {
+            tracing::warn!(%error, "window size and position not saved");
+        }
+    });
 }
 
 /// The configuration and embedded UI, compiled in once for both binaries.

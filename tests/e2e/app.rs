@@ -55,6 +55,28 @@ impl World {
         TauriDriver::start(&self.alice.environment(&self.display))
     }
 
+    /// The world, its tauri-driver and the app's window, for the test named `test_name`.
+    async fn open(language: &'static str, test_name: &str) -> (Self, TauriDriver, AppWindow) {
+        let world = Self::new(language).await;
+        let driver = world.driver();
+        let app = driver.launch(test_name).await;
+        (world, driver, app)
+    }
+
+    /// bob writes in the direct conversation once alice has joined it and her device is
+    /// known to his client.
+    async fn bob_says(&self, markdown: &str) {
+        let alice = self.server.user_id("alice");
+        self.bob.wait_for_member(&self.dm_id, &alice).await;
+        self.bob.wait_for_device_of(&alice).await;
+        self.bob
+            .timeline(&self.dm_id)
+            .await
+            .send_markdown(markdown)
+            .await
+            .expect("bob sends");
+    }
+
     /// Signs alice in through the form, typing as a person would.
     async fn sign_in(&self, app: &AppWindow) {
         let homeserver = app.find("textbox", "Homeserver").await;
@@ -71,11 +93,11 @@ impl World {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn signs_in_and_talks_in_an_encrypted_direct_conversation() {
-    let world = World::new("en").await;
-    let driver = world.driver();
-    let app = driver
-        .launch("signs_in_and_talks_in_an_encrypted_direct_conversation")
-        .await;
+    let (world, _driver, app) = World::open(
+        "en",
+        "signs_in_and_talks_in_an_encrypted_direct_conversation",
+    )
+    .await;
 
     world.sign_in(&app).await;
 
@@ -93,18 +115,8 @@ async fn signs_in_and_talks_in_an_encrypted_direct_conversation() {
     app.find("log", "Messages in bob").await;
 
     world
-        .bob
-        .wait_for_member(&world.dm_id, &world.server.user_id("alice"))
+        .bob_says("Bonjour Alice, voici le **compte rendu**.")
         .await;
-    world
-        .bob
-        .wait_for_device_of(&world.server.user_id("alice"))
-        .await;
-    let bob_timeline = world.bob.timeline(&world.dm_id).await;
-    bob_timeline
-        .send_markdown("Bonjour Alice, voici le **compte rendu**.")
-        .await
-        .expect("bob sends");
     app.wait_for_text("Bonjour Alice, voici le compte rendu.")
         .await;
     // Formatted, sanitised HTML: the bold part is a <strong>.
@@ -146,11 +158,11 @@ async fn signs_in_and_talks_in_an_encrypted_direct_conversation() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_wrong_password_is_explained_in_french_on_a_french_system() {
-    let world = World::new("fr").await;
-    let driver = world.driver();
-    let app = driver
-        .launch("a_wrong_password_is_explained_in_french_on_a_french_system")
-        .await;
+    let (world, _driver, app) = World::open(
+        "fr",
+        "a_wrong_password_is_explained_in_french_on_a_french_system",
+    )
+    .await;
 
     let homeserver = app.find("textbox", "Serveur d'accueil").await;
     app.type_into(&homeserver, &world.server.base_url()).await;
@@ -171,11 +183,11 @@ async fn a_wrong_password_is_explained_in_french_on_a_french_system() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn stays_signed_in_after_a_restart_with_the_keyboard_alone() {
-    let world = World::new("en").await;
-    let driver = world.driver();
-    let app = driver
-        .launch("stays_signed_in_after_a_restart_with_the_keyboard_alone")
-        .await;
+    let (world, driver, app) = World::open(
+        "en",
+        "stays_signed_in_after_a_restart_with_the_keyboard_alone",
+    )
+    .await;
 
     // The username field has the focus; Tab moves on, Enter submits.
     app.find("button", "Sign in").await;
@@ -211,11 +223,11 @@ async fn stays_signed_in_after_a_restart_with_the_keyboard_alone() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn shows_the_offline_banner_and_recovers_when_the_server_returns() {
-    let mut world = World::new("en").await;
-    let driver = world.driver();
-    let app = driver
-        .launch("shows_the_offline_banner_and_recovers_when_the_server_returns")
-        .await;
+    let (mut world, _driver, app) = World::open(
+        "en",
+        "shows_the_offline_banner_and_recovers_when_the_server_returns",
+    )
+    .await;
     world.sign_in(&app).await;
     app.click(&app.find("button", "bob").await).await;
     app.click(&app.find("button", "Accept").await).await;
@@ -228,32 +240,15 @@ async fn shows_the_offline_banner_and_recovers_when_the_server_returns() {
     app.wait_until_gone("status", "Offline: showing saved messages. Reconnecting…")
         .await;
 
-    world
-        .bob
-        .wait_for_member(&world.dm_id, &world.server.user_id("alice"))
-        .await;
-    world
-        .bob
-        .wait_for_device_of(&world.server.user_id("alice"))
-        .await;
-    world
-        .bob
-        .timeline(&world.dm_id)
-        .await
-        .send_markdown("De retour en ligne")
-        .await
-        .expect("bob sends");
+    world.bob_says("De retour en ligne").await;
     app.wait_for_text("De retour en ligne").await;
     app.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_second_launch_leaves_the_first_window_in_charge() {
-    let world = World::new("en").await;
-    let driver = world.driver();
-    let app = driver
-        .launch("a_second_launch_leaves_the_first_window_in_charge")
-        .await;
+    let (world, _driver, app) =
+        World::open("en", "a_second_launch_leaves_the_first_window_in_charge").await;
     app.find("button", "Sign in").await;
 
     let mut second = std::process::Command::new(estafette_e2e::app_binary())
@@ -319,5 +314,74 @@ async fn the_demo_shows_its_accounts_and_bob_answers_in_an_encrypted_conversatio
     app.type_into(&composer, &format!("Bonjour Bob{}", Key::Enter.code()))
         .await;
     app.wait_for_text("Bien reçu : « Bonjour Bob »").await;
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn creates_an_encrypted_room_then_signs_out_leaving_nothing_behind() {
+    let test_name = "creates_an_encrypted_room_then_signs_out_leaving_nothing_behind";
+    let (world, driver, app) = World::open("en", test_name).await;
+    world.sign_in(&app).await;
+
+    app.click(&app.find("button", "Start a conversation").await)
+        .await;
+    app.find("dialog", "Start a conversation").await;
+    let name = app.find("textbox", "Room name").await;
+    app.type_into(&name, "Réunion de service").await;
+    let encrypted = app.find("checkbox", "End-to-end encrypted").await;
+    assert_eq!(
+        app.property(&encrypted, "checked").await,
+        serde_json::json!(true),
+        "new rooms are encrypted by default"
+    );
+    app.click(&app.find("button", "Create room").await).await;
+    app.find("heading", "Réunion de service").await;
+    app.wait_for_text("Messages in this room are end-to-end encrypted")
+        .await;
+
+    // Sign out, confirmed in a dialog: back to the sign-in form.
+    let alice = world.server.user_id("alice");
+    app.click(&app.find_containing("button", "Accounts").await)
+        .await;
+    app.click(&app.find("button", &format!("Sign out {alice}")).await)
+        .await;
+    app.find("dialog", "Sign out").await;
+    app.click(&app.find("button", "Sign out").await).await;
+    app.find("button", "Sign in").await;
+    app.close().await;
+
+    // Nothing is left to restore: the next start asks to sign in, and no account data stays.
+    let app = driver.launch(test_name).await;
+    app.find("button", "Sign in").await;
+    let accounts = world.alice.data_dir.path().join("accounts");
+    let left: Vec<_> = std::fs::read_dir(&accounts)
+        .map(|entries| entries.flatten().map(|entry| entry.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "account data left behind: {left:?}");
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn remembers_the_window_size() {
+    let (_world, driver, app) = World::open("en", "remembers_the_window_size").await;
+    app.find("button", "Sign in").await;
+    app.set_window_size(900, 640).await;
+    let resized = app.window_rect().await;
+    assert_eq!(
+        (resized["width"].as_u64(), resized["height"].as_u64()),
+        (Some(900), Some(640))
+    );
+    // Saved once the size stops changing, without waiting for a clean exit.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    app.close().await;
+
+    let app = driver.launch("remembers_the_window_size").await;
+    app.find("button", "Sign in").await;
+    let restored = app.window_rect().await;
+    assert_eq!(
+        (restored["width"].as_u64(), restored["height"].as_u64()),
+        (Some(900), Some(640)),
+        "the window opens at its last size"
+    );
     app.close().await;
 }

@@ -1,7 +1,7 @@
 //! The other person in a conversation: a real Estafette core client with its own data
 //! directory and keychain namespace, signed in to the same Synapse.
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use estafette_core::{
     Account, AccountManager, CoreConfig, SignIn, Zeroizing,
@@ -97,20 +97,10 @@ impl Party {
 }
 
 /// Polls `probe` until it returns `Some`, or fails after [`PATIENCE`].
-pub async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+pub async fn eventually<T, F, Fut>(what: &str, probe: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        if let Some(value) = probe().await {
-            return value;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    estafette_testkit::eventually(what, PATIENCE, probe).await
 }

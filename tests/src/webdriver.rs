@@ -79,28 +79,6 @@ impl TauriDriver {
         Self::spawn(environment, Stdio::null())
     }
 
-    /// Also hands out what the launched apps print on stdout, line by line.
-    pub fn start_with_output(
-        environment: &[(String, String)],
-    ) -> (Self, std::sync::mpsc::Receiver<String>) {
-        let mut driver = Self::spawn(environment, Stdio::piped());
-        let (sender, receiver) = std::sync::mpsc::channel();
-        if let Some(stdout) = driver.process.stdout.take() {
-            std::thread::spawn(move || {
-                use std::io::BufRead;
-                for line in std::io::BufReader::new(stdout)
-                    .lines()
-                    .map_while(Result::ok)
-                {
-                    if sender.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        (driver, receiver)
-    }
-
     fn spawn(environment: &[(String, String)], stdout: Stdio) -> Self {
         let port = free_port();
         let native_port = free_port();
@@ -342,6 +320,16 @@ impl AppWindow {
         .await;
     }
 
+    /// Empties a text field.
+    pub async fn clear(&self, element: &Element) {
+        self.command(
+            reqwest::Method::POST,
+            &format!("/element/{}/clear", element.id),
+            Some(json!({})),
+        )
+        .await;
+    }
+
     /// Types into the element: text and `Key` codes.
     pub async fn type_into(&self, element: &Element, text: &str) {
         self.command(
@@ -403,14 +391,33 @@ impl AppWindow {
     }
 
     pub async fn value(&self, element: &Element) -> String {
-        let value = self
-            .command(
-                reqwest::Method::GET,
-                &format!("/element/{}/property/value", element.id),
-                None,
-            )
-            .await;
+        let value = self.property(element, "value").await;
         value.as_str().unwrap_or_default().to_owned()
+    }
+
+    /// The window's position and size (`x`, `y`, `width`, `height`).
+    pub async fn window_rect(&self) -> Value {
+        self.command(reqwest::Method::GET, "/window/rect", None)
+            .await
+    }
+
+    pub async fn set_window_size(&self, width: u32, height: u32) {
+        self.command(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({ "width": width, "height": height })),
+        )
+        .await;
+    }
+
+    /// A DOM property of the element (`checked`, `value`, …).
+    pub async fn property(&self, element: &Element, name: &str) -> Value {
+        self.command(
+            reqwest::Method::GET,
+            &format!("/element/{}/property/{name}", element.id),
+            None,
+        )
+        .await
     }
 
     /// Closes the app (tauri-driver ends its process).

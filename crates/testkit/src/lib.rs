@@ -22,6 +22,7 @@ mod install;
 mod process;
 mod server;
 mod users;
+mod wait;
 
 pub mod seed;
 
@@ -30,3 +31,4 @@ pub use install::{SYNAPSE_VERSION, cache_root, ensure_synapse_installed, synapse
 pub use seed::{SeedPlan, seed_plain_rooms};
 pub use server::Homeserver;
 pub use users::RegisteredUser;
+pub use wait::eventually;

@@ -13,8 +13,9 @@ use crate::{
     state::AppState,
 };
 
-/// Rooms per page of the live list; the UI asks for more as the user scrolls.
-const ROOM_LIST_PAGE: usize = 200;
+/// Rooms per page of the live list: a few screens' worth, so that the first paint waits for
+/// no more summaries than it shows; the UI asks for more as the user scrolls.
+const ROOM_LIST_PAGE: usize = 60;
 
 /// The live room list: a `reset` first, then batches of diffs.
 #[tauri::command]

@@ -51,9 +51,21 @@ pub fn report_painted(mark: PaintMark, elapsed_ms: Option<f64>) {
             PaintMark::RoomList => "room_list",
             PaintMark::Timeline => "timeline",
         };
-        match elapsed_ms {
-            Some(elapsed) => println!("estafette-painted {mark} {elapsed:.1}"),
-            None => println!("estafette-painted {mark}"),
+        let line = match elapsed_ms {
+            Some(elapsed) => format!("estafette-painted {mark} {elapsed:.1}"),
+            None => format!("estafette-painted {mark}"),
+        };
+        println!("{line}");
+        // Under WebDriver the app's stdout is not ours to read: a file can be.
+        if let Some(path) = LaunchConfig::paint_report_file() {
+            use std::io::Write;
+            if let Ok(mut file) = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+            {
+                let _ = writeln!(file, "{line}");
+            }
         }
     }
 }

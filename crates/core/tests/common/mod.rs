@@ -94,21 +94,12 @@ pub async fn new_user(hs: &Homeserver, localpart: &str) -> (Device, Arc<Account>
 }
 
 /// Polls `probe` until it returns `Some`, or fails the test after [`PATIENCE`].
-pub async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+pub async fn eventually<T, F, Fut>(what: &str, probe: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        if let Some(value) = probe().await {
-            return value;
-        }
-        if tokio::time::Instant::now() > deadline {
-            panic!("timed out waiting for {what}");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    estafette_testkit::eventually(what, PATIENCE, probe).await
 }
 
 /// A front end's copy of a live list, kept by applying the diffs it receives.

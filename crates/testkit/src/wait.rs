@@ -1,0 +1,23 @@
+//! Waiting for an asynchronous world (a server, a second client, a UI) to reach a state.
+
+use std::time::Duration;
+
+/// Polls `probe` every 100 ms until it returns `Some`; panics with `what` after `patience`.
+/// For tests: a state that never comes is a failure worth a clear message.
+pub async fn eventually<T, F, Fut>(what: &str, patience: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + patience;
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {patience:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
