@@ -62,8 +62,7 @@ async fn run() -> BenchResult<()> {
     }
     let work = tempfile::tempdir().map_err(fail)?;
     let server_dir = work.path().join("server");
-    copy_dir(&seed.join("server"), &server_dir)?;
-    let mut hs = Homeserver::start_existing(&server_dir)
+    let mut hs = Homeserver::start_copy_of(&seed.join("server"), &server_dir)
         .await
         .map_err(fail)?;
     let big_room_name = "Dossier 001";
@@ -400,18 +399,4 @@ fn report(floor: &[Launch], app: &[Launch], open_room: &[Duration]) -> BenchResu
     std::fs::write(&path, serde_json::to_string_pretty(&results).map_err(fail)?).map_err(fail)?;
     println!("written to {}", path.display());
     Ok(())
-}
-
-fn copy_dir(from: &Path, to: &Path) -> BenchResult<()> {
-    let status = Command::new("cp")
-        .arg("-a")
-        .arg(from)
-        .arg(to)
-        .status()
-        .map_err(fail)?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("copying {} failed", from.display()))
-    }
 }

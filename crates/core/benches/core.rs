@@ -9,7 +9,6 @@
 
 use std::{
     path::{Path, PathBuf},
-    process::Command,
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -62,11 +61,9 @@ fn fail(error: impl std::fmt::Display) -> String {
 async fn run() -> BenchResult<()> {
     use_platform_keychain().map_err(fail)?;
     let seeded = seeded_server_dir().await?;
-    // The server's data changes as it runs: measure on a copy, keep the seed pristine.
     let work = tempfile::tempdir().map_err(fail)?;
     let server_dir = work.path().join("server");
-    copy_dir(&seeded, &server_dir)?;
-    let mut hs = Homeserver::start_existing(&server_dir)
+    let mut hs = Homeserver::start_copy_of(&seeded, &server_dir)
         .await
         .map_err(fail)?;
     let big_room = std::fs::read_to_string(seeded.join("big-room")).map_err(fail)?;
@@ -462,19 +459,5 @@ async fn write_history(bob: &Account, room_id: &str, count: usize) -> BenchResul
             return Err(format!("only {sent} of {count} messages sent in {room_id}"));
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) -> BenchResult<()> {
-    let status = Command::new("cp")
-        .arg("-a")
-        .arg(from)
-        .arg(to)
-        .status()
-        .map_err(fail)?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("copying {} failed", from.display()))
     }
 }

@@ -91,6 +91,27 @@ impl Homeserver {
         Self::create(DataDir::Kept(dir), venv).await
     }
 
+    /// Copies the stopped server kept in `seed` to `dir`, then starts the copy: benchmarks
+    /// change a server's data as they run, and the seed must stay as it was.
+    pub async fn start_copy_of(seed: &Path, dir: &Path) -> Result<Homeserver, TestkitError> {
+        let status = std::process::Command::new("cp")
+            .arg("-a")
+            .arg(seed)
+            .arg(dir)
+            .status()
+            .map_err(|source| TestkitError::Io {
+                context: format!("copying {}", seed.display()),
+                source,
+            })?;
+        if !status.success() {
+            return Err(TestkitError::Io {
+                context: format!("copying {} to {}", seed.display(), dir.display()),
+                source: std::io::Error::other(status.to_string()),
+            });
+        }
+        Self::start_existing(dir).await
+    }
+
     /// Starts the server whose state is in `dir` (made by [`Homeserver::start_in`], possibly a
     /// copy), on the port fixed there. The directory is kept after drop. Two copies of one
     /// seeded directory share a port, so only one of them can run at a time.
