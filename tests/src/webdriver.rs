@@ -268,10 +268,6 @@ impl AppWindow {
         self.wait_for(role, name, true, PATIENCE).await
     }
 
-    pub async fn find_within(&self, role: &str, name: &str, patience: Duration) -> Element {
-        self.wait_for(role, name, false, patience).await
-    }
-
     pub async fn count(&self, role: &str, name: &str) -> usize {
         self.find_now(role, name, false).await.len()
     }
@@ -365,18 +361,6 @@ impl AppWindow {
         let body = json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": actions }] });
         self.command(reqwest::Method::POST, "/actions", Some(body))
             .await;
-    }
-
-    pub async fn focused(&self) -> Element {
-        let value = self
-            .command(reqwest::Method::GET, "/element/active", None)
-            .await;
-        Element {
-            id: value[ELEMENT_KEY]
-                .as_str()
-                .expect("an element has the focus")
-                .to_owned(),
-        }
     }
 
     pub async fn text(&self, element: &Element) -> String {
