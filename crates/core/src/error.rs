@@ -1,8 +1,8 @@
 //! The error every public operation returns: one variant per domain, each with a stable code.
 
 use crate::{
-    auth::AuthError, media::MediaError, rooms::RoomError, secrets::SecretsError,
-    timeline::TimelineError,
+    auth::AuthError, encryption::EncryptionError, media::MediaError, rooms::RoomError,
+    secrets::SecretsError, timeline::TimelineError,
 };
 
 /// Something with a stable, machine-readable identifier (`auth.wrong_credentials`, ...).
@@ -23,6 +23,8 @@ pub enum Error {
     Timeline(#[from] TimelineError),
     #[error(transparent)]
     Media(#[from] MediaError),
+    #[error(transparent)]
+    Encryption(#[from] EncryptionError),
     /// No signed-in account has this identifier.
     #[error("no signed-in account has the identifier {0}")]
     AccountNotFound(String),
@@ -42,6 +44,7 @@ impl ErrorCode for Error {
             Self::Room(error) => error.code(),
             Self::Timeline(error) => error.code(),
             Self::Media(error) => error.code(),
+            Self::Encryption(error) => error.code(),
             Self::AccountNotFound(_) => "account.not_found",
             Self::Storage(_) => "storage.failed",
             Self::Sync(_) => "sync.failed",

@@ -12,6 +12,7 @@ mod accounts;
 pub mod auth;
 pub mod devices;
 mod diff;
+pub mod encryption;
 mod error;
 pub mod media;
 pub mod room_list;

@@ -2,7 +2,7 @@
 //! invites, joining and leaving.
 
 use matrix_sdk::{
-    Room,
+    Room, RoomMemberships,
     ruma::{
         OwnedUserId, RoomId, RoomOrAliasId, UserId,
         api::{
@@ -13,7 +13,7 @@ use matrix_sdk::{
     },
 };
 use serde::{Deserialize, Serialize};
-use tracing::instrument;
+use tracing::{instrument, warn};
 
 use crate::{Account, auth::is_network_failure};
 
@@ -79,12 +79,40 @@ impl Default for NewRoom {
     }
 }
 
+/// After joining, asks the server for the members' devices. Without it, a client that joins
+/// may keep a stale list of a member's devices (seen with Synapse's sliding sync): its messages
+/// are then not encrypted for all of them and stay unreadable there.
+fn refresh_member_devices(room: Room) {
+    const MOST_MEMBERS: usize = 100;
+    tokio::spawn(async move {
+        if !room.encryption_state().is_encrypted() {
+            return;
+        }
+        let members = match room
+            .members(RoomMemberships::JOIN | RoomMemberships::INVITE)
+            .await
+        {
+            Ok(members) => members,
+            Err(error) => {
+                warn!(%error, "could not list the members of a joined room");
+                return;
+            }
+        };
+        let encryption = room.client().encryption();
+        for member in members.iter().take(MOST_MEMBERS) {
+            if let Err(error) = encryption.request_user_identity(member.user_id()).await {
+                warn!(%error, "could not refresh a member's devices");
+            }
+        }
+    });
+}
+
 fn parse_user_id(user_id: &str) -> Result<OwnedUserId, RoomError> {
     UserId::parse(user_id.trim()).map_err(|_| RoomError::InvalidUserId(user_id.to_owned()))
 }
 
 impl Account {
-    fn room(&self, room_id: &str) -> Result<Room, RoomError> {
+    pub(crate) fn room(&self, room_id: &str) -> Result<Room, RoomError> {
         let parsed = <&RoomId>::try_from(room_id)
             .map_err(|_| RoomError::InvalidRoomId(room_id.to_owned()))?;
         self.client()
@@ -146,10 +174,10 @@ impl Account {
     }
 
     pub async fn accept_invite(&self, room_id: &str) -> Result<(), RoomError> {
-        self.room(room_id)?
-            .join()
-            .await
-            .map_err(RoomError::from_sdk)
+        let room = self.room(room_id)?;
+        room.join().await.map_err(RoomError::from_sdk)?;
+        refresh_member_devices(room);
+        Ok(())
     }
 
     pub async fn decline_invite(&self, room_id: &str) -> Result<(), RoomError> {
@@ -168,7 +196,9 @@ impl Account {
             .join_room_by_id_or_alias(target, &[])
             .await
             .map_err(RoomError::from_sdk)?;
-        Ok(room.room_id().to_string())
+        let room_id = room.room_id().to_string();
+        refresh_member_devices(room);
+        Ok(room_id)
     }
 
     pub async fn leave(&self, room_id: &str) -> Result<(), RoomError> {

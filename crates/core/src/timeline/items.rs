@@ -16,8 +16,9 @@ use matrix_sdk::ruma::{
 use matrix_sdk_base::crypto::types::events::UtdCause;
 use matrix_sdk_ui::timeline::{
     AnyOtherStateEventContentChange, EncryptedMessage, EventSendState, EventTimelineItem,
-    MembershipChange, MsgLikeKind, TimelineDetails, TimelineItem as SdkTimelineItem,
-    TimelineItemContent, TimelineItemKind as SdkItemKind, VirtualTimelineItem,
+    MembershipChange, MsgLikeKind, TimelineDetails, TimelineEventShieldState,
+    TimelineEventShieldStateCode, TimelineItem as SdkTimelineItem, TimelineItemContent,
+    TimelineItemKind as SdkItemKind, VirtualTimelineItem,
 };
 use serde::Serialize;
 
@@ -70,6 +71,55 @@ pub struct TimelineEvent {
     pub send_state: Option<SendState>,
     pub is_edited: bool,
     pub in_reply_to: Option<String>,
+    /// Set when the message's authenticity is in doubt (encrypted rooms only).
+    pub shield: Option<Shield>,
+}
+
+/// A warning about who really sent a message, as Element shows it next to the message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Shield {
+    /// Red: a real risk (identity changed, device not verified by its owner); grey: only
+    /// information (key from a backup or a forward, message sent unencrypted).
+    pub severe: bool,
+    pub reason: ShieldReason,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum ShieldReason {
+    /// The key came from a backup or another device: the sender cannot be confirmed.
+    AuthenticityNotGuaranteed,
+    UnknownDevice,
+    /// Sent from a device its owner has not verified.
+    UnsignedDevice,
+    UnverifiedIdentity,
+    /// The sender's identity changed after this user verified them.
+    VerificationViolation,
+    MismatchedSender,
+    /// Sent unencrypted in an encrypted room.
+    SentInClear,
+}
+
+fn map_shield(state: TimelineEventShieldState) -> Option<Shield> {
+    let (severe, code) = match state {
+        TimelineEventShieldState::None => return None,
+        TimelineEventShieldState::Red { code } => (true, code),
+        TimelineEventShieldState::Grey { code } => (false, code),
+    };
+    let reason = match code {
+        TimelineEventShieldStateCode::AuthenticityNotGuaranteed => {
+            ShieldReason::AuthenticityNotGuaranteed
+        }
+        TimelineEventShieldStateCode::UnknownDevice => ShieldReason::UnknownDevice,
+        TimelineEventShieldStateCode::UnsignedDevice => ShieldReason::UnsignedDevice,
+        TimelineEventShieldStateCode::UnverifiedIdentity => ShieldReason::UnverifiedIdentity,
+        TimelineEventShieldStateCode::VerificationViolation => ShieldReason::VerificationViolation,
+        TimelineEventShieldStateCode::MismatchedSender => ShieldReason::MismatchedSender,
+        TimelineEventShieldStateCode::SentInClear => ShieldReason::SentInClear,
+    };
+    Some(Shield { severe, reason })
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -287,6 +337,8 @@ fn map_event(event: &EventTimelineItem) -> TimelineEvent {
         send_state: event.send_state().map(map_send_state),
         is_edited,
         in_reply_to,
+        // Not strict, as Element by default: unverified people are not flagged on every line.
+        shield: map_shield(event.get_shield(false)),
     }
 }
 

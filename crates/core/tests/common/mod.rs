@@ -124,6 +124,10 @@ impl<T: Clone + Send + 'static> LiveList<T> {
             .await
             .expect("an update in time")
             .expect("the subscription is open");
+        self.apply(batch);
+    }
+
+    fn apply(&mut self, batch: Vec<ListDiff<T>>) {
         self.batches.push(batch.clone());
         for diff in batch {
             assert!(
@@ -135,12 +139,27 @@ impl<T: Clone + Send + 'static> LiveList<T> {
 
     /// Applies updates until `condition` holds on the list.
     pub async fn until(&mut self, what: &str, condition: impl Fn(&[T]) -> bool) {
+        self.until_or_describe(what, condition, |_| String::new())
+            .await;
+    }
+
+    /// [`Self::until`], saying what the list held when time ran out.
+    pub async fn until_or_describe(
+        &mut self,
+        what: &str,
+        condition: impl Fn(&[T]) -> bool,
+        describe: impl Fn(&[T]) -> String,
+    ) {
+        let started = std::time::Instant::now();
         let deadline = tokio::time::Instant::now() + PATIENCE;
         while !condition(&self.items) {
-            tokio::time::timeout_at(deadline, self.next_batch())
-                .await
-                .unwrap_or_else(|_| panic!("timed out waiting for {what}"));
+            match tokio::time::timeout_at(deadline, self.subscription.next()).await {
+                Ok(Some(batch)) => self.apply(batch),
+                Ok(None) => panic!("the subscription ended before {what}"),
+                Err(_) => panic!("timed out waiting for {what}; {}", describe(&self.items)),
+            }
         }
+        eprintln!("{what}: {:.1} s", started.elapsed().as_secs_f64());
     }
 }
 

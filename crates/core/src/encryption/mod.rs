@@ -1,0 +1,207 @@
+//! End-to-end encryption the user can trust: this device's standing (verified or not), recovery
+//! (key backup and secret storage behind one recovery key), verification of devices and people,
+//! identity changes of conversation partners, and room-key files in Element's format.
+//!
+//! The formats and flows are matrix-sdk's, which are those of Element and Tchap: secret storage
+//! (`m.secret_storage.v1.aes-hmac-sha2`), key backup (`m.megolm_backup.v1.curve25519-aes-sha2`),
+//! SAS verification (`m.sas.v1`) and the passphrase-protected `MEGOLM SESSION DATA` export.
+
+mod identity_changes;
+mod key_files;
+mod recovery;
+mod verification;
+
+use futures_util::StreamExt;
+use matrix_sdk::{
+    encryption::{VerificationState, recovery::RecoveryState},
+    ruma::api::client::uiaa::{AuthData, MatrixUserIdentifier, Password, UiaaInfo, UserIdentifier},
+};
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use crate::{Account, Subscription, auth::is_network_failure};
+
+pub use identity_changes::{IdentityWarning, IdentityWarningKind};
+pub use key_files::{KeyImportSummary, free_download_path, save_recovery_key};
+pub use recovery::{RecoveryKey, SignOutRisk};
+pub use verification::{
+    IncomingVerification, SasEmoji, VerificationFlow, VerificationId,
+    VerificationState as FlowState,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EncryptionError {
+    /// The server asks for the account password before changing the account's identity or
+    /// devices.
+    #[error("the server asks for the account password")]
+    PasswordRequired,
+    #[error("the password is wrong")]
+    WrongPassword,
+    #[error("the recovery key is wrong")]
+    WrongRecoveryKey,
+    /// Recovery cannot be set up while a key backup made by another device exists: the user
+    /// must enter that recovery key, or reset.
+    #[error("a key backup already exists on the server")]
+    BackupExistsOnServer,
+    #[error("the passphrase is wrong or the file is not a key export")]
+    WrongPassphraseOrFile,
+    #[error("no such verification is in progress")]
+    VerificationNotFound,
+    #[error("not a valid user or device ID: {0}")]
+    InvalidId(String),
+    #[error("the server cannot be reached")]
+    Offline,
+    #[error("the file could not be read or written: {0}")]
+    File(String),
+    #[error("encryption failed: {0}")]
+    Failed(String),
+}
+
+impl EncryptionError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::PasswordRequired => "encryption.password_required",
+            Self::WrongPassword => "encryption.wrong_password",
+            Self::WrongRecoveryKey => "encryption.wrong_recovery_key",
+            Self::BackupExistsOnServer => "encryption.backup_exists",
+            Self::WrongPassphraseOrFile => "encryption.wrong_passphrase_or_file",
+            Self::VerificationNotFound => "encryption.verification_not_found",
+            Self::InvalidId(_) => "encryption.invalid_id",
+            Self::Offline => "encryption.offline",
+            Self::File(_) => "encryption.file",
+            Self::Failed(_) => "encryption.failed",
+        }
+    }
+
+    pub(crate) fn from_sdk(error: &matrix_sdk::Error) -> Self {
+        if is_network_failure(error) {
+            Self::Offline
+        } else if let Some(info) = error.as_uiaa_response() {
+            Self::from_uiaa(info)
+        } else {
+            Self::Failed(error.to_string())
+        }
+    }
+
+    pub(crate) fn from_http(error: &matrix_sdk::HttpError) -> Self {
+        match error.as_uiaa_response() {
+            Some(info) => Self::from_uiaa(info),
+            None if matches!(error, matrix_sdk::HttpError::Reqwest(_)) => Self::Offline,
+            None => Self::Failed(error.to_string()),
+        }
+    }
+
+    /// A server that still answers with an authentication challenge either never got a
+    /// password or rejected the one it got.
+    fn from_uiaa(info: &UiaaInfo) -> Self {
+        if info.auth_error.is_some() {
+            Self::WrongPassword
+        } else {
+            Self::PasswordRequired
+        }
+    }
+}
+
+/// This device's standing in the account's end-to-end encryption, as the UI needs it to decide
+/// what to ask of the user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct SecurityStatus {
+    pub device: DeviceTrust,
+    pub recovery: RecoveryStatus,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceTrust {
+    /// Not known yet (first sync after sign-in still running).
+    Unknown,
+    /// Signed by the user's identity: other people's clients trust this device.
+    Verified,
+    /// The account has an identity this device is not signed by: it must be verified with
+    /// another device or the recovery key, or the identity reset.
+    Unverified,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum RecoveryStatus {
+    Unknown,
+    /// No recovery key exists: history is lost with the last device.
+    Disabled,
+    /// A recovery key exists but this device lacks some of its secrets: entering the key
+    /// completes it.
+    Incomplete,
+    /// Key backup is on and this device holds every secret.
+    Enabled,
+}
+
+impl From<VerificationState> for DeviceTrust {
+    fn from(state: VerificationState) -> Self {
+        match state {
+            VerificationState::Unknown => Self::Unknown,
+            VerificationState::Verified => Self::Verified,
+            VerificationState::Unverified => Self::Unverified,
+        }
+    }
+}
+
+impl From<RecoveryState> for RecoveryStatus {
+    fn from(state: RecoveryState) -> Self {
+        match state {
+            RecoveryState::Unknown => Self::Unknown,
+            RecoveryState::Disabled => Self::Disabled,
+            RecoveryState::Incomplete => Self::Incomplete,
+            RecoveryState::Enabled => Self::Enabled,
+        }
+    }
+}
+
+impl Account {
+    pub fn security_status(&self) -> SecurityStatus {
+        let encryption = self.client().encryption();
+        SecurityStatus {
+            device: encryption.verification_state().get().into(),
+            recovery: encryption.recovery().state().into(),
+        }
+    }
+
+    /// The current [`SecurityStatus`], then each change.
+    pub fn watch_security_status(&self) -> Subscription<SecurityStatus> {
+        let encryption = self.client().encryption();
+        let mut device_states = encryption.verification_state();
+        let mut recovery_states = encryption.recovery().state_stream();
+        let mut status = self.security_status();
+        Subscription::spawn(|sender| async move {
+            if !sender.send(status) {
+                return;
+            }
+            loop {
+                tokio::select! {
+                    Some(device) = device_states.next() => status.device = device.into(),
+                    Some(recovery) = recovery_states.next() => status.recovery = recovery.into(),
+                    else => return,
+                }
+                if !sender.send(status) {
+                    return;
+                }
+            }
+        })
+    }
+
+    /// The authentication the server's challenge asks for, answered with the account password.
+    pub(crate) fn password_auth(
+        &self,
+        password: &Zeroizing<String>,
+        challenge: &UiaaInfo,
+    ) -> AuthData {
+        let mut auth = Password::new(
+            UserIdentifier::Matrix(MatrixUserIdentifier::new(self.user_id().to_owned())),
+            password.as_str().to_owned(),
+        );
+        auth.session = challenge.session.clone();
+        AuthData::Password(auth)
+    }
+}
