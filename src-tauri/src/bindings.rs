@@ -7,7 +7,7 @@ use std::path::Path;
 use specta_typescript::Typescript;
 use tauri_specta::{Builder, ErrorHandlingMode, collect_commands};
 
-use crate::commands::{accounts, rooms, system, timeline};
+use crate::commands::{accounts, encryption, rooms, system, timeline};
 
 /// Relative to the `src-tauri` folder.
 pub const BINDINGS_PATH: &str = "../ui/src/lib/bindings.ts";
@@ -35,6 +35,28 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             timeline::cancel_send,
             timeline::mark_as_read,
             timeline::unsubscribe,
+            encryption::watch_security_status,
+            encryption::set_up_recovery,
+            encryption::save_recovery_key,
+            encryption::recover,
+            encryption::reset_identity,
+            encryption::sign_out_risk,
+            encryption::watch_incoming_verifications,
+            encryption::verify_this_device,
+            encryption::verify_own_device,
+            encryption::verify_user,
+            encryption::watch_verification,
+            encryption::accept_verification,
+            encryption::confirm_verification,
+            encryption::reject_verification,
+            encryption::cancel_verification,
+            encryption::own_devices,
+            encryption::rename_device,
+            encryption::sign_out_devices,
+            encryption::export_room_keys,
+            encryption::import_room_keys,
+            encryption::watch_identity_warnings,
+            encryption::acknowledge_identity_change,
             system::open_link,
             system::report_painted,
         ])

@@ -1,7 +1,10 @@
 //! Errors as the UI receives them: a stable code it translates, and the core's English text
 //! as a fallback and for logs.
 
-use estafette_core::{ErrorCode, media::MediaError, rooms::RoomError, timeline::TimelineError};
+use estafette_core::{
+    ErrorCode, encryption::EncryptionError, media::MediaError, rooms::RoomError,
+    timeline::TimelineError,
+};
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, specta::Type, thiserror::Error)]
@@ -43,4 +46,4 @@ macro_rules! via_core_error {
     )*};
 }
 
-via_core_error!(RoomError, TimelineError, MediaError);
+via_core_error!(RoomError, TimelineError, MediaError, EncryptionError);

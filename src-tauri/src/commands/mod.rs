@@ -2,6 +2,7 @@
 //! maps errors; nothing here knows Matrix.
 
 pub mod accounts;
+pub mod encryption;
 pub mod rooms;
 pub mod system;
 pub mod timeline;

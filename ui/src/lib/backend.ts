@@ -5,6 +5,11 @@ import { Channel } from "@tauri-apps/api/core";
 import {
   commands,
   type AccountInfo,
+  type IdentityWarning,
+  type IncomingVerification,
+  type SecurityStatus,
+  type VerificationId,
+  type VerificationState,
   type LaunchInfo,
   type ListDiff,
   type NewRoom,
@@ -105,6 +110,49 @@ export const backend = {
   markAsRead: (live: Live) => call(commands.markAsRead(live.id)),
 
   openLink: (url: string) => call(commands.openLink(url)),
+
+  // End-to-end encryption. Passwords and passphrases are passed through, never kept.
+  watchSecurityStatus: (account: string, onUpdate: (status: SecurityStatus) => void) =>
+    subscribe(onUpdate, (channel) => commands.watchSecurityStatus(account, channel)),
+  setUpRecovery: (account: string, password: string | null) =>
+    call(commands.setUpRecovery(account, password)),
+  saveRecoveryKey: (recoveryKey: string) => call(commands.saveRecoveryKey(recoveryKey)),
+  recover: (account: string, recoveryKey: string) => call(commands.recover(account, recoveryKey)),
+  resetIdentity: (account: string, password: string | null) =>
+    call(commands.resetIdentity(account, password)),
+  signOutRisk: (account: string) => call(commands.signOutRisk(account)),
+
+  watchIncomingVerifications: (account: string, onUpdate: (request: IncomingVerification) => void) =>
+    subscribe(onUpdate, (channel) => commands.watchIncomingVerifications(account, channel)),
+  verifyThisDevice: (account: string) => call(commands.verifyThisDevice(account)),
+  verifyOwnDevice: (account: string, deviceId: string) =>
+    call(commands.verifyOwnDevice(account, deviceId)),
+  verifyUser: (account: string, userId: string) => call(commands.verifyUser(account, userId)),
+  watchVerification: (account: string, flow: VerificationId, onUpdate: (state: VerificationState) => void) =>
+    subscribe(onUpdate, (channel) => commands.watchVerification(account, flow, channel)),
+  acceptVerification: (account: string, flow: VerificationId) =>
+    call(commands.acceptVerification(account, flow)),
+  confirmVerification: (account: string, flow: VerificationId) =>
+    call(commands.confirmVerification(account, flow)),
+  rejectVerification: (account: string, flow: VerificationId) =>
+    call(commands.rejectVerification(account, flow)),
+  cancelVerification: (account: string, flow: VerificationId) =>
+    call(commands.cancelVerification(account, flow)),
+
+  ownDevices: (account: string) => call(commands.ownDevices(account)),
+  renameDevice: (account: string, deviceId: string, name: string) =>
+    call(commands.renameDevice(account, deviceId, name)),
+  signOutDevices: (account: string, deviceIds: string[], password: string | null) =>
+    call(commands.signOutDevices(account, deviceIds, password)),
+  exportRoomKeys: (account: string, passphrase: string) =>
+    call(commands.exportRoomKeys(account, passphrase)),
+  importRoomKeys: (account: string, contents: string, passphrase: string) =>
+    call(commands.importRoomKeys(account, contents, passphrase)),
+
+  watchIdentityWarnings: (account: string, roomId: string, onUpdate: (warnings: IdentityWarning[]) => void) =>
+    subscribe(onUpdate, (channel) => commands.watchIdentityWarnings(account, roomId, channel)),
+  acknowledgeIdentityChange: (account: string, userId: string) =>
+    call(commands.acknowledgeIdentityChange(account, userId)),
 };
 
 const isWindows = typeof navigator !== "undefined" && /Windows/.test(navigator.userAgent);

@@ -37,6 +37,40 @@ export const commands = {
 	markAsRead: (subscription: number) => __TAURI_INVOKE<null>("mark_as_read", { subscription }),
 	/**  Stops a live subscription (room list, timeline, sync state) the UI no longer shows. */
 	unsubscribe: (subscription: number) => __TAURI_INVOKE<void>("unsubscribe", { subscription }),
+	/**  This device's standing now, then each change (drives the set-up and verification screens). */
+	watchSecurityStatus: (account: AccountId, updates: Channel<SecurityStatus>) => __TAURI_INVOKE<number>("watch_security_status", { account, updates }),
+	/**  Sets up cross-signing and recovery; returns the recovery key to show once. */
+	setUpRecovery: (account: AccountId, password: string | null) => __TAURI_INVOKE<string>("set_up_recovery", { account, password }),
+	/**  Writes the recovery key to a new file in Downloads; returns its path. */
+	saveRecoveryKey: (recoveryKey: string) => __TAURI_INVOKE<string>("save_recovery_key", { recoveryKey }),
+	recover: (account: AccountId, recoveryKey: string) => __TAURI_INVOKE<null>("recover", { account, recoveryKey }),
+	/**  "I lost everything": a new identity; returns the new recovery key. */
+	resetIdentity: (account: AccountId, password: string | null) => __TAURI_INVOKE<string>("reset_identity", { account, password }),
+	signOutRisk: (account: AccountId) => __TAURI_INVOKE<SignOutRisk>("sign_out_risk", { account }),
+	/**  Verification requests addressed to this user, as they arrive. */
+	watchIncomingVerifications: (account: AccountId, updates: Channel<IncomingVerification>) => __TAURI_INVOKE<number>("watch_incoming_verifications", { account, updates }),
+	verifyThisDevice: (account: AccountId) => __TAURI_INVOKE<VerificationFlow>("verify_this_device", { account }),
+	verifyOwnDevice: (account: AccountId, deviceId: string) => __TAURI_INVOKE<VerificationFlow>("verify_own_device", { account, deviceId }),
+	verifyUser: (account: AccountId, userId: string) => __TAURI_INVOKE<VerificationFlow>("verify_user", { account, userId }),
+	/**  A flow's state now, then each change. */
+	watchVerification: (account: AccountId, flow: VerificationId, updates: Channel<VerificationState>) => __TAURI_INVOKE<number>("watch_verification", { account, flow, updates }),
+	acceptVerification: (account: AccountId, flow: VerificationId) => __TAURI_INVOKE<null>("accept_verification", { account, flow }),
+	confirmVerification: (account: AccountId, flow: VerificationId) => __TAURI_INVOKE<null>("confirm_verification", { account, flow }),
+	rejectVerification: (account: AccountId, flow: VerificationId) => __TAURI_INVOKE<null>("reject_verification", { account, flow }),
+	cancelVerification: (account: AccountId, flow: VerificationId) => __TAURI_INVOKE<null>("cancel_verification", { account, flow }),
+	ownDevices: (account: AccountId) => __TAURI_INVOKE<OwnDevice[]>("own_devices", { account }),
+	renameDevice: (account: AccountId, deviceId: string, name: string) => __TAURI_INVOKE<null>("rename_device", { account, deviceId, name }),
+	signOutDevices: (account: AccountId, deviceIds: string[], password: string | null) => __TAURI_INVOKE<null>("sign_out_devices", { account, deviceIds, password }),
+	/**
+	 *  Exports every room key to a new file in Downloads, sealed with `passphrase`; returns its
+	 *  path.
+	 */
+	exportRoomKeys: (account: AccountId, passphrase: string) => __TAURI_INVOKE<string>("export_room_keys", { account, passphrase }),
+	/**  Imports a key export the user picked (its text: the file stays sealed by its passphrase). */
+	importRoomKeys: (account: AccountId, contents: string, passphrase: string) => __TAURI_INVOKE<KeyImportSummary>("import_room_keys", { account, contents, passphrase }),
+	/**  Members of a room whose identity changed unacknowledged: the whole list at each change. */
+	watchIdentityWarnings: (account: AccountId, roomId: string, updates: Channel<IdentityWarning[]>) => __TAURI_INVOKE<number>("watch_identity_warnings", { account, roomId, updates }),
+	acknowledgeIdentityChange: (account: AccountId, userId: string) => __TAURI_INVOKE<null>("acknowledge_identity_change", { account, userId }),
 	/**  Opens a link from a message in the system browser (or mail client); never in the webview. */
 	openLink: (url: string) => __TAURI_INVOKE<null>("open_link", { url }),
 	/**
@@ -61,12 +95,31 @@ export type AccountInfo = {
 	homeserver_url: string,
 };
 
+export type CancelReason = 
+/**  One side cancelled or declined. */
+"user" | "timed_out" | 
+/**  The emoji did not match, or the keys changed during the exchange: possibly an attack. */
+"mismatch" | 
+/**  Another device of this user answered the request. */
+"answered_elsewhere" | "other";
+
 /**  Demo credentials, shown on the sign-in screen only in demo mode. */
 export type DemoAccounts = {
 	homeserver: string,
 	usernames: string[],
 	password: string,
 };
+
+export type DeviceTrust = 
+/**  Not known yet (first sync after sign-in still running). */
+"unknown" | 
+/**  Signed by the user's identity: other people's clients trust this device. */
+"verified" | 
+/**
+ *  The account has an identity this device is not signed by: it must be verified with
+ *  another device or the recovery key, or the identity reset.
+ */
+"unverified";
 
 export type EventContent = 
 /**
@@ -81,9 +134,43 @@ export type EventContent =
 /**  An event Estafette does not display yet (polls, stickers, calls, ...). */
 ({ kind: "unsupported"; event_type: string }) & { body?: never; html?: never; reason?: never };
 
+export type IdentityWarning = {
+	user_id: string,
+	display_name: string | null,
+	kind: IdentityWarningKind,
+};
+
+export type IdentityWarningKind = 
+/**
+ *  Their identity was reset (new device keys they have not vouched for with the old
+ *  identity): probably a new installation, possibly someone else.
+ */
+"identity_reset" | 
+/**
+ *  This user had verified them, and their identity has changed since: messages are
+ *  withheld from the new identity until the user acts.
+ */
+"verified_identity_changed";
+
+/**  Someone (or another device of this user) asks to verify. */
+export type IncomingVerification = {
+	id: VerificationId,
+	/**  Another device of this user: accepting it shares the user's identity with it. */
+	is_self_verification: boolean,
+	/**  The asking device, when the request says (to-device requests do). */
+	device_id: string | null,
+	device_name: string | null,
+};
+
 export type IpcError = {
 	code: string,
 	message: string,
+};
+
+export type KeyImportSummary = {
+	/**  Keys this device did not have (or had in a worse form). */
+	imported: number,
+	total: number,
 };
 
 /**  The preview line of a room. */
@@ -142,6 +229,19 @@ export type NewRoom = {
 	invite: string[],
 };
 
+/**  One of this user's own devices, as the devices settings list them. */
+export type OwnDevice = {
+	device_id: string,
+	display_name: string | null,
+	/**  Milliseconds since the Unix epoch, as the server last saw the device. */
+	last_seen_ms: number | null,
+	last_seen_ip: string | null,
+	/**  Signed by the user's identity (verified with another device or the recovery key). */
+	is_verified: boolean,
+	/**  The device this process runs as. */
+	is_current: boolean,
+};
+
 /**  A screen painted for the first time, as the UI reports it. */
 export type PaintMark = "sign_in" | "room_list" | "timeline";
 
@@ -152,6 +252,17 @@ export type Person = {
 	/**  `mxc://` URI; fetched through the core, never loaded directly by a webview. */
 	avatar_url: string | null,
 };
+
+export type RecoveryStatus = "unknown" | 
+/**  No recovery key exists: history is lost with the last device. */
+"disabled" | 
+/**
+ *  A recovery key exists but this device lacks some of its secrets: entering the key
+ *  completes it.
+ */
+"incomplete" | 
+/**  Key backup is on and this device holds every secret. */
+"enabled";
 
 /**  Which rooms a list shows. */
 export type RoomFilter = "all" | 
@@ -187,6 +298,23 @@ export type RoomSummary = {
 	inviter: string | null,
 };
 
+export type SasEmoji = {
+	/**  Position in the spec's table of 64 emoji: front ends translate the name from it. */
+	index: number,
+	symbol: string,
+	/**  English name, as the spec gives it. */
+	description: string,
+};
+
+/**
+ *  This device's standing in the account's end-to-end encryption, as the UI needs it to decide
+ *  what to ask of the user.
+ */
+export type SecurityStatus = {
+	device: DeviceTrust,
+	recovery: RecoveryStatus,
+};
+
 export type SendState = 
 /**  Queued or in flight (also while offline: it goes out when the server answers). */
 { state: "sending" } | { state: "sent" } | 
@@ -196,11 +324,39 @@ export type SendState =
  */
 { state: "failed"; recoverable: boolean; reason: string };
 
+/**  A warning about who really sent a message, as Element shows it next to the message. */
+export type Shield = {
+	/**
+	 *  Red: a real risk (identity changed, device not verified by its owner); grey: only
+	 *  information (key from a backup or a forward, message sent unencrypted).
+	 */
+	severe: boolean,
+	reason: ShieldReason,
+};
+
+export type ShieldReason = 
+/**  The key came from a backup or another device: the sender cannot be confirmed. */
+"authenticity_not_guaranteed" | "unknown_device" | 
+/**  Sent from a device its owner has not verified. */
+"unsigned_device" | "unverified_identity" | 
+/**  The sender's identity changed after this user verified them. */
+"verification_violation" | "mismatched_sender" | 
+/**  Sent unencrypted in an encrypted room. */
+"sent_in_clear";
+
 /**  The sign-in form as typed. The password is moved into wiped memory at once. */
 export type SignInForm = {
 	homeserver: string | null,
 	username: string,
 	password: string,
+};
+
+/**  What signing out of this device would lose, told to the user before they confirm. */
+export type SignOutRisk = {
+	/**  No other device of the account exists. */
+	is_last_device: boolean,
+	/**  Every message key of this device is in the key backup. */
+	backup_complete: boolean,
 };
 
 /**  A change of room state, structured so that front ends can say it in the user's language. */
@@ -237,6 +393,8 @@ export type TimelineEvent = {
 	send_state: SendState | null,
 	is_edited: boolean,
 	in_reply_to: string | null,
+	/**  Set when the message's authenticity is in doubt (encrypted rooms only). */
+	shield: Shield | null,
 };
 
 /**  One row of a conversation. */
@@ -269,4 +427,27 @@ export type UtdReason =
 "historical_message_and_backup_is_disabled" | "historical_message_and_device_is_unverified" | 
 /**  The sender's device refuses to share keys with unverified devices. */
 "withheld_for_unverified_or_insecure_device" | "withheld_by_sender";
+
+/**  A flow the user asked for. */
+export type VerificationFlow = {
+	id: VerificationId,
+};
+
+export type VerificationId = {
+	/**  The other party (this user's own ID when verifying one's own device). */
+	user_id: string,
+	flow_id: string,
+};
+
+export type VerificationState = 
+/**  This user asked; the other side has not answered yet. */
+{ state: "requested" } | 
+/**  The other side asked; this user has not answered yet. */
+{ state: "incoming" } | 
+/**  Both sides agreed; keys are being exchanged. */
+{ state: "starting" } | 
+/**  Both screens show these emoji; the user says whether they match. */
+{ state: "compare_emoji"; emojis: SasEmoji[] } | 
+/**  This user confirmed; the other side has not yet. */
+{ state: "waiting_for_other" } | { state: "done" } | { state: "cancelled"; reason: CancelReason; by_us: boolean };
 

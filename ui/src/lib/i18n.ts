@@ -1,7 +1,12 @@
 // English and French. French on a French system, English elsewhere; every string a person
 // reads goes through `t` so that both languages stay complete (i18n.test.ts checks this).
 
+import { devicesEn, devicesFr } from "./messages/devices";
+import { securityEn, securityFr } from "./messages/security";
+
 const en = {
+  ...securityEn,
+  ...devicesEn,
   "app.name": "Estafette",
   "signin.title": "Sign in",
   "signin.homeserver": "Homeserver",
@@ -155,6 +160,8 @@ const en = {
 export type MessageKey = keyof typeof en;
 
 const fr: Record<MessageKey, string> = {
+  ...securityFr,
+  ...devicesFr,
   "app.name": "Estafette",
   "signin.title": "Connexion",
   "signin.homeserver": "Serveur d'accueil",

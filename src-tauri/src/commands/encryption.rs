@@ -1,0 +1,292 @@
+//! End-to-end encryption: this device's standing, recovery, verification, devices, key files
+//! and identity warnings. Passwords and passphrases move into wiped memory at once; the
+//! recovery key is handed to the UI only because the user must see it (once).
+
+use estafette_core::{
+    AccountId, Zeroizing,
+    devices::OwnDevice,
+    encryption::{
+        FlowState, IdentityWarning, IncomingVerification, KeyImportSummary, SecurityStatus,
+        SignOutRisk, VerificationFlow, VerificationId, free_download_path,
+        save_recovery_key as save_key_file,
+    },
+};
+use tauri::{State, ipc::Channel};
+
+use crate::{
+    error::IpcError,
+    live::{Steering, SubscriptionId},
+    state::AppState,
+};
+
+fn secret(text: Option<String>) -> Option<Zeroizing<String>> {
+    text.filter(|text| !text.is_empty()).map(Zeroizing::new)
+}
+
+/// This device's standing now, then each change (drives the set-up and verification screens).
+#[tauri::command]
+#[specta::specta]
+pub async fn watch_security_status(
+    state: State<'_, AppState>,
+    account: AccountId,
+    updates: Channel<SecurityStatus>,
+) -> Result<SubscriptionId, IpcError> {
+    let account = super::account(&state, &account).await?;
+    Ok(state
+        .live
+        .open(account.watch_security_status(), updates, Steering::None))
+}
+
+/// Sets up cross-signing and recovery; returns the recovery key to show once.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_up_recovery(
+    state: State<'_, AppState>,
+    account: AccountId,
+    password: Option<String>,
+) -> Result<String, IpcError> {
+    let account = super::account(&state, &account).await?;
+    let key = account.set_up_recovery(secret(password)).await?;
+    Ok(key.expose().to_owned())
+}
+
+/// Writes the recovery key to a new file in Downloads; returns its path.
+#[tauri::command]
+#[specta::specta]
+pub async fn save_recovery_key(recovery_key: String) -> Result<String, IpcError> {
+    let recovery_key = Zeroizing::new(recovery_key);
+    let path = save_key_file(&recovery_key).await?;
+    Ok(path.display().to_string())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn recover(
+    state: State<'_, AppState>,
+    account: AccountId,
+    recovery_key: String,
+) -> Result<(), IpcError> {
+    let account = super::account(&state, &account).await?;
+    let recovery_key = Zeroizing::new(recovery_key);
+    Ok(account.recover(&recovery_key).await?)
+}
+
+/// "I lost everything": a new identity; returns the new recovery key.
+#[tauri::command]
+#[specta::specta]
+pub async fn reset_identity(
+    state: State<'_, AppState>,
+    account: AccountId,
+    password: Option<String>,
+) -> Result<String, IpcError> {
+    let account = super::account(&state, &account).await?;
+    let key = account.reset_identity(secret(password)).await?;
+    Ok(key.expose().to_owned())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn sign_out_risk(
+    state: State<'_, AppState>,
+    account: AccountId,
+) -> Result<SignOutRisk, IpcError> {
+    let account = super::account(&state, &account).await?;
+    Ok(account.sign_out_risk().await?)
+}
+
+/// Verification requests addressed to this user, as they arrive.
+#[tauri::command]
+#[specta::specta]
+pub async fn watch_incoming_verifications(
+    state: State<'_, AppState>,
+    account: AccountId,
+    updates: Channel<IncomingVerification>,
+) -> Result<SubscriptionId, IpcError> {
+    let account = super::account(&state, &account).await?;
+    Ok(state
+        .live
+        .open(account.incoming_verifications(), updates, Steering::None))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn verify_this_device(
+    state: State<'_, AppState>,
+    account: AccountId,
+) -> Result<VerificationFlow, IpcError> {
+    let account = super::account(&state, &account).await?;
+    Ok(account.verify_this_device().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn verify_own_device(
+    state: State<'_, AppState>,
+    account: AccountId,
+    device_id: String,
+) -> Result<VerificationFlow, IpcError> {
+    let account = super::account(&state, &account).await?;
+    Ok(account.verify_own_device(&device_id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn verify_user(
+    state: State<'_, AppState>,
+    account: AccountId,
+    user_id: String,
+) -> Result<VerificationFlow, IpcError> {
+    let account = super::account(&state, &account).await?;
+    Ok(account.verify_user(&user_id).await?)
+}
+
+/// A flow's state now, then each change.
+#[tauri::command]
+#[specta::specta]
+pub async fn watch_verification(
+    state: State<'_, AppState>,
+    account: AccountId,
+    flow: VerificationId,
+    updates: Channel<FlowState>,
+) -> Result<SubscriptionId, IpcError> {
+    let account = super::account(&state, &account).await?;
+    let subscription = account.watch_verification(&flow).await?;
+    Ok(state.live.open(subscription, updates, Steering::None))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn accept_verification(
+    state: State<'_, AppState>,
+    account: AccountId,
+    flow: VerificationId,
+) -> Result<(), IpcError> {
+    let account = super::account(&state, &account).await?;
+    Ok(account.accept_verification(&flow).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn confirm_verification(
+    state: State<'_, AppState>,
+    account: AccountId,
+    flow: VerificationId,
+) -> Result<(), IpcError> {
+    let account = super::account(&state, &account).await?;
+    Ok(account.confirm_verification(&flow).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn reject_verification(
+    state: State<'_, AppState>,
+    account: AccountId,
+    flow: VerificationId,
+) -> Result<(), IpcError> {
+    let account = super::account(&state, &account).await?;
+    Ok(account.reject_verification(&flow).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn cancel_verification(
+    state: State<'_, AppState>,
+    account: AccountId,
+    flow: VerificationId,
+) -> Result<(), IpcError> {
+    let account = super::account(&state, &account).await?;
+    Ok(account.cancel_verification(&flow).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn own_devices(
+    state: State<'_, AppState>,
+    account: AccountId,
+) -> Result<Vec<OwnDevice>, IpcError> {
+    let account = super::account(&state, &account).await?;
+    Ok(account.own_devices().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn rename_device(
+    state: State<'_, AppState>,
+    account: AccountId,
+    device_id: String,
+    name: String,
+) -> Result<(), IpcError> {
+    let account = super::account(&state, &account).await?;
+    Ok(account.rename_device(&device_id, &name).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn sign_out_devices(
+    state: State<'_, AppState>,
+    account: AccountId,
+    device_ids: Vec<String>,
+    password: Option<String>,
+) -> Result<(), IpcError> {
+    let account = super::account(&state, &account).await?;
+    Ok(account
+        .sign_out_devices(&device_ids, secret(password))
+        .await?)
+}
+
+/// Exports every room key to a new file in Downloads, sealed with `passphrase`; returns its
+/// path.
+#[tauri::command]
+#[specta::specta]
+pub async fn export_room_keys(
+    state: State<'_, AppState>,
+    account: AccountId,
+    passphrase: String,
+) -> Result<String, IpcError> {
+    let account = super::account(&state, &account).await?;
+    let passphrase = Zeroizing::new(passphrase);
+    let path = free_download_path("estafette-keys.txt");
+    account.export_room_keys(&path, &passphrase).await?;
+    Ok(path.display().to_string())
+}
+
+/// Imports a key export the user picked (its text: the file stays sealed by its passphrase).
+#[tauri::command]
+#[specta::specta]
+pub async fn import_room_keys(
+    state: State<'_, AppState>,
+    account: AccountId,
+    contents: String,
+    passphrase: String,
+) -> Result<KeyImportSummary, IpcError> {
+    let account = super::account(&state, &account).await?;
+    let passphrase = Zeroizing::new(passphrase);
+    Ok(account
+        .import_room_keys_text(&contents, &passphrase)
+        .await?)
+}
+
+/// Members of a room whose identity changed unacknowledged: the whole list at each change.
+#[tauri::command]
+#[specta::specta]
+pub async fn watch_identity_warnings(
+    state: State<'_, AppState>,
+    account: AccountId,
+    room_id: String,
+    updates: Channel<Vec<IdentityWarning>>,
+) -> Result<SubscriptionId, IpcError> {
+    let account = super::account(&state, &account).await?;
+    let subscription = account.watch_identity_warnings(&room_id).await?;
+    Ok(state.live.open(subscription, updates, Steering::None))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn acknowledge_identity_change(
+    state: State<'_, AppState>,
+    account: AccountId,
+    user_id: String,
+) -> Result<(), IpcError> {
+    let account = super::account(&state, &account).await?;
+    Ok(account.acknowledge_identity_change(&user_id).await?)
+}
