@@ -6,7 +6,10 @@
 
 use std::time::{Duration, Instant};
 
-use estafette_core::rooms::NewRoom;
+use estafette_core::{
+    encryption::{DeviceTrust, FlowState},
+    rooms::NewRoom,
+};
 use estafette_e2e::{AppWindow, Installation, Key, PASSWORD, Party, TauriDriver, VirtualDisplay};
 use estafette_testkit::Homeserver;
 
@@ -77,7 +80,8 @@ impl World {
             .expect("bob sends");
     }
 
-    /// Signs alice in through the form, typing as a person would.
+    /// Signs alice in through the form, typing as a person would, and puts off setting up
+    /// recovery, which a first sign-in offers at once.
     async fn sign_in(&self, app: &AppWindow) {
         let homeserver = app.find("textbox", "Homeserver").await;
         app.type_into(&homeserver, &self.server.base_url()).await;
@@ -88,7 +92,15 @@ impl World {
         let sign_in = app.find("button", "Sign in").await;
         app.click(&sign_in).await;
         app.find("navigation", "Conversations").await;
+        postpone_recovery(app, "Protect your encrypted messages", "Later").await;
     }
+}
+
+/// Closes the recovery set-up dialog that opens once the account's status is known.
+async fn postpone_recovery(app: &AppWindow, title: &str, later: &str) {
+    app.find("dialog", title).await;
+    app.click(&app.find("button", later).await).await;
+    app.wait_until_gone("dialog", title).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -202,6 +214,7 @@ async fn stays_signed_in_after_a_restart_with_the_keyboard_alone() {
     .await;
     app.find("navigation", "Conversations").await;
     app.find("button", "bob").await;
+    postpone_recovery(&app, "Protect your encrypted messages", "Later").await;
     app.close().await;
 
     // A new process: no sign-in screen, the rooms are there.
@@ -213,6 +226,7 @@ async fn stays_signed_in_after_a_restart_with_the_keyboard_alone() {
     app.find("button", "Équipe projet").await;
     assert_eq!(app.count("button", "Sign in").await, 0);
     eprintln!("restart to room list: {:?}", started.elapsed());
+    postpone_recovery(&app, "Protect your encrypted messages", "Later").await;
 
     // Arrow keys move through the list; Enter opens.
     let first = app.find("button", "Équipe projet").await;
@@ -304,6 +318,7 @@ async fn the_demo_shows_its_accounts_and_bob_answers_in_an_encrypted_conversatio
 
     // Seeded plain rooms with history, and bob's invitation to an encrypted conversation.
     app.find("navigation", "Conversations").await;
+    postpone_recovery(&app, "Protégez vos messages chiffrés", "Plus tard").await;
     app.find("button", "Salon de démonstration 1").await;
     app.click(&app.find("button", "bob").await).await;
     app.click(&app.find("button", "Accepter").await).await;
@@ -322,6 +337,55 @@ async fn creates_an_encrypted_room_then_signs_out_leaving_nothing_behind() {
     let test_name = "creates_an_encrypted_room_then_signs_out_leaving_nothing_behind";
     let (world, driver, app) = World::open("en", test_name).await;
     world.sign_in(&app).await;
+
+    // Recovery, put off at sign-in, set up from the banner: the key is shown once and one of
+    // its groups must be typed back.
+    app.click(&app.find("button", "Set up recovery").await)
+        .await;
+    app.find("dialog", "Protect your encrypted messages").await;
+    app.click(&app.find("button", "Create my recovery key").await)
+        .await;
+    app.find("button", "I have kept it").await;
+    let key = app
+        .execute(
+            "return document.querySelector('output.key').textContent;",
+            serde_json::json!([]),
+        )
+        .await;
+    let groups: Vec<String> = key
+        .as_str()
+        .expect("the key is shown")
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        groups.len(),
+        12,
+        "twelve groups of four characters: {groups:?}"
+    );
+    app.click(&app.find("button", "I have kept it").await).await;
+    let field = app.find_containing("textbox", "of the recovery key").await;
+    let label = app
+        .execute(
+            "return document.querySelector('label[for=recovery-check]').textContent;",
+            serde_json::json!([]),
+        )
+        .await;
+    let group: usize = label
+        .as_str()
+        .and_then(|text| text.split_whitespace().nth(1))
+        .and_then(|number| number.parse().ok())
+        .expect("the label names a group");
+    app.type_into(&field, "XXXX").await;
+    app.click(&app.find("button", "Check").await).await;
+    app.wait_for_text(&format!("That is not group {group} of your key"))
+        .await;
+    app.clear(&field).await;
+    app.type_into(&field, &groups[group - 1]).await;
+    app.click(&app.find("button", "Check").await).await;
+    app.wait_for_text("Recovery is set up.").await;
+    app.click(&app.find("button", "Close").await).await;
+    app.wait_until_gone("button", "Set up recovery").await;
 
     app.click(&app.find("button", "Start a conversation").await)
         .await;
@@ -383,5 +447,107 @@ async fn remembers_the_window_size() {
         (Some(900), Some(640)),
         "the window opens at its last size"
     );
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sets_up_recovery_then_a_new_device_is_verified_by_emoji_from_the_first() {
+    let test_name = "sets_up_recovery_then_a_new_device_is_verified_by_emoji_from_the_first";
+    let server = Homeserver::start().await.expect("Synapse starts");
+    let display = VirtualDisplay::start();
+    // alice's first device: a core client, which owns her identity.
+    let first = Party::new(&server, "alice").await;
+    estafette_e2e::eventually("the first device's identity", || async {
+        (first.account.security_status().device == DeviceTrust::Verified).then_some(())
+    })
+    .await;
+    first
+        .account
+        .set_up_recovery(None)
+        .await
+        .expect("recovery set up on the first device");
+    let mut prompts = first.account.incoming_verifications();
+
+    // The app signs in as a second device: it must confirm it is alice.
+    let alice = Installation::new("en");
+    let driver = TauriDriver::start(&alice.environment(&display));
+    let app = driver.launch(test_name).await;
+    app.type_into(&app.find("textbox", "Homeserver").await, &server.base_url())
+        .await;
+    app.type_into(&app.find("textbox", "Username").await, "alice")
+        .await;
+    app.type_into(&app.find("textbox", "Password").await, PASSWORD)
+        .await;
+    app.click(&app.find("button", "Sign in").await).await;
+    app.find("dialog", "Confirm it's you").await;
+    app.click(&app.find("button", "Verify with another device").await)
+        .await;
+    app.find("dialog", "Verification").await;
+
+    // The first device is asked, accepts, and both show the same seven emoji.
+    let prompt = tokio::time::timeout(Duration::from_secs(45), prompts.next())
+        .await
+        .expect("the request reaches the first device")
+        .expect("prompts open");
+    assert!(prompt.is_self_verification);
+    first
+        .account
+        .accept_verification(&prompt.id)
+        .await
+        .expect("accepted");
+    let mut flow = first
+        .account
+        .watch_verification(&prompt.id)
+        .await
+        .expect("watched");
+    let emojis = loop {
+        let state = tokio::time::timeout(Duration::from_secs(45), flow.next())
+            .await
+            .expect("the flow moves on")
+            .expect("open");
+        if let FlowState::CompareEmoji { emojis } = state {
+            break emojis;
+        }
+        assert!(!matches!(state, FlowState::Cancelled { .. }), "cancelled");
+    };
+    app.find("list", "Emoji to compare").await;
+    let shown = app
+        .execute(
+            "return [...document.querySelectorAll('[aria-label=\"Emoji to compare\"] li')].map(e => e.innerText.replace(/\\s+/g, ' ').trim());",
+            serde_json::json!([]),
+        )
+        .await;
+    let expected: Vec<String> = emojis
+        .iter()
+        .map(|emoji| format!("{} {}", emoji.symbol, emoji.description))
+        .collect();
+    assert_eq!(
+        shown,
+        serde_json::json!(expected),
+        "the app shows the core's emoji"
+    );
+
+    app.click(&app.find("button", "They match").await).await;
+    first
+        .account
+        .confirm_verification(&prompt.id)
+        .await
+        .expect("the first device confirms");
+    app.wait_for_text("Your device is verified.").await;
+    app.click(&app.find("button", "Close").await).await;
+    // Verified: no more warning, and the first device lists the app's device as verified.
+    app.wait_until_gone("button", "Verify this device").await;
+    estafette_e2e::eventually(
+        "the first device to see the new one as verified",
+        || async {
+            first.account.own_devices().await.ok().filter(|devices| {
+                devices
+                    .iter()
+                    .filter(|device| !device.is_current)
+                    .any(|device| device.is_verified)
+            })
+        },
+    )
+    .await;
     app.close().await;
 }

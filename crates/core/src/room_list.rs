@@ -28,6 +28,8 @@ pub struct RoomSummary {
     /// `mxc://` URI, fetched through the core.
     pub avatar_url: Option<String>,
     pub is_direct: bool,
+    /// The other person of a one-to-one direct conversation (to verify them, say).
+    pub direct_user_id: Option<String>,
     pub is_encrypted: bool,
     pub membership: Membership,
     /// Messages not yet read (computed locally from read receipts).
@@ -240,6 +242,7 @@ pub(crate) async fn summarise(room: &Room) -> RoomSummary {
         name,
         avatar_url: room.avatar_url().map(|url| url.to_string()),
         is_direct: room.is_direct().await.unwrap_or(false),
+        direct_user_id: one_direct_target(room),
         is_encrypted: room.encryption_state().is_encrypted(),
         membership,
         unread_messages: room.num_unread_messages(),
@@ -248,6 +251,15 @@ pub(crate) async fn summarise(room: &Room) -> RoomSummary {
         is_marked_unread: room.is_marked_unread(),
         latest_message: latest_message(room).await,
         inviter,
+    }
+}
+
+fn one_direct_target(room: &Room) -> Option<String> {
+    let targets = room.direct_targets();
+    let mut users = targets.iter().filter_map(|target| target.as_user_id());
+    match (users.next(), users.next()) {
+        (Some(user), None) => Some(user.to_string()),
+        _ => None,
     }
 }
 

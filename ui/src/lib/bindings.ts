@@ -284,6 +284,8 @@ export type RoomSummary = {
 	/**  `mxc://` URI, fetched through the core. */
 	avatar_url: string | null,
 	is_direct: boolean,
+	/**  The other person of a one-to-one direct conversation (to verify them, say). */
+	direct_user_id: string | null,
 	is_encrypted: boolean,
 	membership: Membership,
 	/**  Messages not yet read (computed locally from read receipts). */
