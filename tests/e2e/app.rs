@@ -458,7 +458,7 @@ async fn sets_up_recovery_then_a_new_device_is_verified_by_emoji_from_the_first(
     // alice's first device: a core client, which owns her identity.
     let first = Party::new(&server, "alice").await;
     estafette_e2e::eventually("the first device's identity", || async {
-        (first.account.security_status().device == DeviceTrust::Verified).then_some(())
+        (first.account.security_status().await.device == DeviceTrust::Verified).then_some(())
     })
     .await;
     first

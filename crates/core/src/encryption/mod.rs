@@ -102,6 +102,47 @@ impl EncryptionError {
     }
 }
 
+async fn security_status(client: &matrix_sdk::Client) -> SecurityStatus {
+    SecurityStatus {
+        device: device_trust(client).await,
+        recovery: client.encryption().recovery().state().into(),
+    }
+}
+
+/// A device holding the identity's private keys signs itself: it is trusted even before the
+/// server echoes its signature. A device is only unverified relative to an identity that
+/// exists: before cross-signing is set up, its standing is not known yet.
+async fn device_trust(client: &matrix_sdk::Client) -> DeviceTrust {
+    let encryption = client.encryption();
+    if encryption
+        .cross_signing_status()
+        .await
+        .is_some_and(|status| status.is_complete())
+    {
+        return DeviceTrust::Verified;
+    }
+    match encryption.verification_state().get() {
+        VerificationState::Verified => DeviceTrust::Verified,
+        VerificationState::Unknown => DeviceTrust::Unknown,
+        VerificationState::Unverified => {
+            let has_identity = match client.user_id() {
+                Some(user_id) => encryption
+                    .get_user_identity(user_id)
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_some(),
+                None => false,
+            };
+            if has_identity {
+                DeviceTrust::Unverified
+            } else {
+                DeviceTrust::Unknown
+            }
+        }
+    }
+}
+
 /// This device's standing in the account's end-to-end encryption, as the UI needs it to decide
 /// what to ask of the user.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -138,16 +179,6 @@ pub enum RecoveryStatus {
     Enabled,
 }
 
-impl From<VerificationState> for DeviceTrust {
-    fn from(state: VerificationState) -> Self {
-        match state {
-            VerificationState::Unknown => Self::Unknown,
-            VerificationState::Verified => Self::Verified,
-            VerificationState::Unverified => Self::Unverified,
-        }
-    }
-}
-
 impl From<RecoveryState> for RecoveryStatus {
     fn from(state: RecoveryState) -> Self {
         match state {
@@ -160,32 +191,36 @@ impl From<RecoveryState> for RecoveryStatus {
 }
 
 impl Account {
-    pub fn security_status(&self) -> SecurityStatus {
-        let encryption = self.client().encryption();
-        SecurityStatus {
-            device: encryption.verification_state().get().into(),
-            recovery: encryption.recovery().state().into(),
-        }
+    pub async fn security_status(&self) -> SecurityStatus {
+        security_status(self.client()).await
     }
 
     /// The current [`SecurityStatus`], then each change.
     pub fn watch_security_status(&self) -> Subscription<SecurityStatus> {
-        let encryption = self.client().encryption();
-        let mut device_states = encryption.verification_state();
-        let mut recovery_states = encryption.recovery().state_stream();
-        let mut status = self.security_status();
+        let client = self.client().clone();
         Subscription::spawn(|sender| async move {
-            if !sender.send(status) {
+            let encryption = client.encryption();
+            let mut device_states = encryption.verification_state();
+            let mut recovery_states = encryption.recovery().state_stream();
+            // Right after sign-in the device is unsigned until cross-signing is set up: not
+            // reported as unverified, which would ask a first device to verify itself.
+            encryption.wait_for_e2ee_initialization_tasks().await;
+            let mut last = security_status(&client).await;
+            if !sender.send(last) {
                 return;
             }
             loop {
                 tokio::select! {
-                    Some(device) = device_states.next() => status.device = device.into(),
-                    Some(recovery) = recovery_states.next() => status.recovery = recovery.into(),
+                    Some(_) = device_states.next() => {}
+                    Some(_) = recovery_states.next() => {}
                     else => return,
                 }
-                if !sender.send(status) {
-                    return;
+                let status = security_status(&client).await;
+                if status != last {
+                    last = status;
+                    if !sender.send(status) {
+                        return;
+                    }
                 }
             }
         })
