@@ -64,6 +64,31 @@ fn unable_to_decrypt(items: &[TimelineItem]) -> usize {
         .count()
 }
 
+/// Room IDs of the sessions in a key export, as `tests/support/read_key_export.py` (the spec's
+/// format, with Python's standard library and `cryptography`) reads it.
+fn read_key_export_independently(file: &std::path::Path, passphrase: &str) -> Vec<String> {
+    let python = estafette_testkit::synapse_venv_dir()
+        .expect("the Synapse virtualenv")
+        .join("bin/python");
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/read_key_export.py");
+    let output = std::process::Command::new(python)
+        .arg(script)
+        .arg(file)
+        .arg(passphrase)
+        .output()
+        .expect("python runs");
+    assert!(
+        output.status.success(),
+        "the independent reader refused the export: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
 async fn send_numbered(timeline: &RoomTimeline, prefix: &str, count: usize) {
     for number in 1..=count {
         timeline
@@ -402,6 +427,12 @@ async fn a_key_export_imported_on_a_fresh_device_decrypts_history() {
         .expect("exported");
     let contents = std::fs::read_to_string(&file).expect("readable");
     assert!(contents.starts_with("-----BEGIN MEGOLM SESSION DATA-----"));
+    // Read back by an implementation of the spec's format written without matrix-sdk.
+    let rooms_in_file = read_key_export_independently(&file, &passphrase);
+    assert!(
+        !rooms_in_file.is_empty() && rooms_in_file.iter().all(|room| room == &room_id),
+        "the export holds this room's sessions: {rooms_in_file:?}"
+    );
 
     let second_device = Device::new();
     let alice_again = second_device.sign_in(&hs, "alice").await;
