@@ -180,7 +180,7 @@ impl Account {
                 if request.we_started() || request.is_done() || request.is_cancelled() {
                     continue;
                 }
-                let device_id = match request.state() {
+                let asking_device = match request.state() {
                     VerificationRequestState::Requested {
                         other_device_data, ..
                     } => Some(other_device_data),
@@ -189,10 +189,10 @@ impl Account {
                 let incoming = IncomingVerification {
                     id: flow_of(&request).id,
                     is_self_verification: request.is_self_verification(),
-                    device_id: device_id
+                    device_id: asking_device
                         .as_ref()
                         .map(|device| device.device_id().to_string()),
-                    device_name: device_id
+                    device_name: asking_device
                         .as_ref()
                         .and_then(|device| device.display_name().map(str::to_owned)),
                 };
