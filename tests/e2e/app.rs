@@ -551,3 +551,74 @@ async fn sets_up_recovery_then_a_new_device_is_verified_by_emoji_from_the_first(
     .await;
     app.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn renames_another_device_then_signs_it_out_with_the_password() {
+    let test_name = "renames_another_device_then_signs_it_out_with_the_password";
+    let (world, _driver, app) = World::open("en", test_name).await;
+    world.sign_in(&app).await;
+    // alice's other device: a core client.
+    let laptop = Party::sign_in(&world.server, "alice").await;
+
+    app.click(&app.find_containing("button", "Accounts").await)
+        .await;
+    app.click(&app.find("button", "Security & devices").await)
+        .await;
+    app.find("dialog", "Security & devices").await;
+    app.find("list", "Devices").await;
+    let old_name = "alice's test client";
+    app.click(&app.find("button", &format!("Rename {old_name}")).await)
+        .await;
+    let field = app
+        .find("textbox", &format!("New name for {old_name}"))
+        .await;
+    app.clear(&field).await;
+    app.type_into(&field, "Portable du bureau").await;
+    app.click(&app.find("button", "Save").await).await;
+
+    // Signing it out asks for the password; a wrong one is refused, the right one works.
+    app.click(&app.find("button", "Sign out Portable du bureau").await)
+        .await;
+    let password = app.find("textbox", "Password").await;
+    app.type_into(&password, "not the password").await;
+    app.click(&app.find("button", "Confirm sign-out").await)
+        .await;
+    app.wait_for_text("Wrong password.").await;
+    app.clear(&password).await;
+    app.type_into(&password, PASSWORD).await;
+    app.click(&app.find("button", "Confirm sign-out").await)
+        .await;
+    app.wait_until_gone("button", "Sign out Portable du bureau")
+        .await;
+    estafette_e2e::eventually("the signed-out device to lose its session", || async {
+        (laptop.account.current_sync_state() == estafette_core::sync::SyncState::SessionExpired)
+            .then_some(())
+    })
+    .await;
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn warns_when_a_contact_resets_their_identity_until_acknowledged() {
+    let test_name = "warns_when_a_contact_resets_their_identity_until_acknowledged";
+    let (world, _driver, app) = World::open("en", test_name).await;
+    world.sign_in(&app).await;
+    app.click(&app.find("button", "bob").await).await;
+    app.click(&app.find("button", "Accept").await).await;
+    world.bob_says("Bonjour Alice").await;
+    app.wait_for_text("Bonjour Alice").await;
+
+    let password = Some(estafette_core::Zeroizing::new(PASSWORD.to_owned()));
+    world
+        .bob
+        .account
+        .reset_identity(password)
+        .await
+        .expect("bob resets his identity");
+    app.wait_for_text("bob's identity was reset").await;
+    app.click(&app.find("button", "Acknowledge bob's new identity").await)
+        .await;
+    app.wait_until_gone("button", "Acknowledge bob's new identity")
+        .await;
+    app.close().await;
+}

@@ -23,16 +23,25 @@ pub struct Party {
 impl Party {
     /// Registers `localpart` and signs it in through the core.
     pub async fn new(server: &Homeserver, localpart: &str) -> Self {
-        estafette_core::secrets::use_platform_keychain()
-            .expect("the real Secret Service: run under `cargo xtask test`");
         server
             .register_user(localpart, PASSWORD, false)
             .await
             .expect("user registered");
+        Self::sign_in(server, localpart).await
+    }
+
+    /// Signs an existing user in on a new device of their own (data directory, keychain).
+    pub async fn sign_in(server: &Homeserver, localpart: &str) -> Self {
+        estafette_core::secrets::use_platform_keychain()
+            .expect("the real Secret Service: run under `cargo xtask test`");
         let data_dir = tempfile::tempdir().expect("temporary directory");
         let manager = AccountManager::new(CoreConfig {
             data_dir: data_dir.path().to_owned(),
-            keychain_service: format!("estafette-e2e-party-{localpart}-{}", std::process::id()),
+            keychain_service: format!(
+                "estafette-e2e-party-{localpart}-{}-{}",
+                std::process::id(),
+                data_dir.path().display()
+            ),
             device_display_name: format!("{localpart}'s test client"),
         });
         let account = manager

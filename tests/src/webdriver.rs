@@ -308,6 +308,13 @@ impl AppWindow {
     }
 
     pub async fn click(&self, element: &Element) {
+        // WebKitWebDriver scrolls the page, not a scrolling dialog: centre the element first,
+        // as a person scrolls to what they are about to click.
+        self.execute(
+            "arguments[0].scrollIntoView({block: 'center'});",
+            json!([{ ELEMENT_KEY: element.id }]),
+        )
+        .await;
         self.command(
             reqwest::Method::POST,
             &format!("/element/{}/click", element.id),
