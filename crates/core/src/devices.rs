@@ -54,6 +54,9 @@ pub struct OwnDevice {
     pub last_seen_ip: Option<String>,
     /// Signed by the user's identity (verified with another device or the recovery key).
     pub is_verified: bool,
+    /// The device published encryption keys: it can read encrypted messages, and be verified.
+    /// (Sessions opened by scripts or by registration often have none.)
+    pub has_encryption: bool,
     /// The device this process runs as.
     pub is_current: bool,
 }
@@ -87,6 +90,7 @@ impl Account {
                     is_verified: known
                         .get(&device.device_id)
                         .is_some_and(|keys| keys.is_cross_signed_by_owner()),
+                    has_encryption: known.get(&device.device_id).is_some(),
                     is_current: current.as_deref() == Some(device_id.as_str()),
                     display_name: device.display_name,
                     last_seen_ms: device.last_seen_ts.map(|ts| u64::from(ts.0)),

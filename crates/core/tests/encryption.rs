@@ -483,6 +483,10 @@ async fn another_device_is_renamed_then_signed_out_with_the_password() {
             .expect("the other device is listed")
     };
     assert!(other(&devices).last_seen_ms.is_some());
+    assert!(
+        other(&devices).has_encryption,
+        "a core client publishes its keys"
+    );
 
     alice
         .rename_device(&other_id, "Portable du bureau")

@@ -238,6 +238,11 @@ export type OwnDevice = {
 	last_seen_ip: string | null,
 	/**  Signed by the user's identity (verified with another device or the recovery key). */
 	is_verified: boolean,
+	/**
+	 *  The device published encryption keys: it can read encrypted messages, and be verified.
+	 *  (Sessions opened by scripts or by registration often have none.)
+	 */
+	has_encryption: boolean,
 	/**  The device this process runs as. */
 	is_current: boolean,
 };
