@@ -6,7 +6,11 @@ use matrix_sdk::ruma::{DeviceId, OwnedDeviceId, UserId};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use crate::{Account, encryption::EncryptionError, rooms::RoomError};
+use crate::{
+    Account,
+    encryption::{EncryptionError, parse_user},
+    rooms::RoomError,
+};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -69,8 +73,7 @@ impl Account {
             .devices()
             .await
             .map_err(|error| EncryptionError::from_http(&error))?;
-        let own_user = UserId::parse(self.user_id())
-            .map_err(|_| EncryptionError::InvalidId(self.user_id().to_owned()))?;
+        let own_user = parse_user(self.user_id())?;
         let encryption = client.encryption();
         // The server's list is the truth; keys of devices it lists may be new to this client.
         if let Err(error) = encryption.request_user_identity(&own_user).await {

@@ -358,6 +358,14 @@ export function errorText(error: { code: string; message: string }): string {
   return t("error.unknown", { message: error.message });
 }
 
+/** Whatever a command threw, in the user's language. */
+export function failureText(failure: unknown): string {
+  if (typeof failure === "object" && failure !== null && "code" in failure && "message" in failure) {
+    return errorText({ code: String(failure.code), message: String(failure.message) });
+  }
+  return String(failure);
+}
+
 export function formatTime(timestampMs: number): string {
   return new Intl.DateTimeFormat(language, { hour: "2-digit", minute: "2-digit" }).format(
     new Date(timestampMs),

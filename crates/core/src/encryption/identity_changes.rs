@@ -5,10 +5,7 @@
 use std::collections::BTreeMap;
 
 use futures_util::StreamExt;
-use matrix_sdk::{
-    encryption::identities::UserIdentity,
-    ruma::{OwnedUserId, UserId},
-};
+use matrix_sdk::ruma::OwnedUserId;
 use matrix_sdk_base::crypto::IdentityState;
 use serde::Serialize;
 use tracing::instrument;
@@ -110,16 +107,5 @@ impl Account {
     /// Whether this user has verified `user_id` (by emoji, in person).
     pub async fn is_user_verified(&self, user_id: &str) -> Result<bool, EncryptionError> {
         Ok(self.identity_of(user_id).await?.is_verified())
-    }
-
-    async fn identity_of(&self, user_id: &str) -> Result<UserIdentity, EncryptionError> {
-        let user = UserId::parse(user_id.trim())
-            .map_err(|_| EncryptionError::InvalidId(user_id.to_owned()))?;
-        self.client()
-            .encryption()
-            .request_user_identity(&user)
-            .await
-            .map_err(|error| EncryptionError::from_sdk(&error))?
-            .ok_or_else(|| EncryptionError::Failed(format!("{user} has not set up encryption")))
     }
 }

@@ -13,8 +13,11 @@ mod verification;
 
 use futures_util::StreamExt;
 use matrix_sdk::{
-    encryption::{VerificationState, recovery::RecoveryState},
-    ruma::api::client::uiaa::{AuthData, MatrixUserIdentifier, Password, UiaaInfo, UserIdentifier},
+    encryption::{VerificationState, identities::UserIdentity, recovery::RecoveryState},
+    ruma::{
+        OwnedUserId, UserId,
+        api::client::uiaa::{AuthData, MatrixUserIdentifier, Password, UiaaInfo, UserIdentifier},
+    },
 };
 use serde::Serialize;
 use zeroize::Zeroizing;
@@ -143,6 +146,10 @@ async fn device_trust(client: &matrix_sdk::Client) -> DeviceTrust {
     }
 }
 
+pub(crate) fn parse_user(user_id: &str) -> Result<OwnedUserId, EncryptionError> {
+    UserId::parse(user_id.trim()).map_err(|_| EncryptionError::InvalidId(user_id.to_owned()))
+}
+
 /// This device's standing in the account's end-to-end encryption, as the UI needs it to decide
 /// what to ask of the user.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -224,6 +231,18 @@ impl Account {
                 }
             }
         })
+    }
+
+    /// `user_id`'s cross-signing identity, asked of the server: right after sign-in, or for
+    /// someone just met, the first key query may not have run yet.
+    pub(crate) async fn identity_of(&self, user_id: &str) -> Result<UserIdentity, EncryptionError> {
+        let user = parse_user(user_id)?;
+        self.client()
+            .encryption()
+            .request_user_identity(&user)
+            .await
+            .map_err(|error| EncryptionError::from_sdk(&error))?
+            .ok_or_else(|| EncryptionError::Failed(format!("{user} has not set up encryption")))
     }
 
     /// The authentication the server's challenge asks for, answered with the account password.

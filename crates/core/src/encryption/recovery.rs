@@ -43,13 +43,6 @@ pub struct SignOutRisk {
     pub backup_complete: bool,
 }
 
-impl SignOutRisk {
-    /// Encrypted history would be unreadable on the next device.
-    pub fn loses_history(&self) -> bool {
-        self.is_last_device && !self.backup_complete
-    }
-}
-
 fn recovery_error(error: RecoveryError) -> EncryptionError {
     match error {
         RecoveryError::BackupExistsOnServer => EncryptionError::BackupExistsOnServer,

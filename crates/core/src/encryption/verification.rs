@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tracing::{info, instrument, warn};
 
-use super::EncryptionError;
+use super::{EncryptionError, parse_user};
 use crate::{Account, Subscription};
 
 /// Estafette verifies by emoji only; QR codes need a camera on one side, rare on desktops.
@@ -130,10 +130,6 @@ fn flow_of(request: &VerificationRequest) -> VerificationFlow {
     }
 }
 
-fn parse_user(user_id: &str) -> Result<matrix_sdk::ruma::OwnedUserId, EncryptionError> {
-    UserId::parse(user_id.trim()).map_err(|_| EncryptionError::InvalidId(user_id.to_owned()))
-}
-
 impl Account {
     /// Requests from other devices of this user and from other people, as they arrive.
     pub fn incoming_verifications(&self) -> Subscription<IncomingVerification> {
@@ -211,15 +207,9 @@ impl Account {
     /// key at hand). Any of them may answer.
     #[instrument(skip(self), fields(account = %self.id()))]
     pub async fn verify_this_device(&self) -> Result<VerificationFlow, EncryptionError> {
-        let encryption = self.client().encryption();
-        let own_user = parse_user(self.user_id())?;
-        // Asked of the server: right after sign-in the first key query may not have run.
-        let identity = encryption
-            .request_user_identity(&own_user)
-            .await
-            .map_err(|error| EncryptionError::from_sdk(&error))?
-            .ok_or_else(|| EncryptionError::Failed("the account has no identity yet".into()))?;
-        let request = identity
+        let request = self
+            .identity_of(self.user_id())
+            .await?
             .request_verification_with_methods(methods())
             .await
             .map_err(|error| EncryptionError::Failed(error.to_string()))?;
@@ -252,14 +242,9 @@ impl Account {
     /// (created if none exists), as Element does.
     #[instrument(skip(self), fields(account = %self.id()))]
     pub async fn verify_user(&self, user_id: &str) -> Result<VerificationFlow, EncryptionError> {
-        let user = parse_user(user_id)?;
-        let encryption = self.client().encryption();
-        let identity = encryption
-            .request_user_identity(&user)
-            .await
-            .map_err(|error| EncryptionError::from_sdk(&error))?
-            .ok_or_else(|| EncryptionError::Failed(format!("{user} has not set up encryption")))?;
-        let request = identity
+        let request = self
+            .identity_of(user_id)
+            .await?
             .request_verification_with_methods(methods())
             .await
             .map_err(|error| EncryptionError::Failed(error.to_string()))?;

@@ -1,12 +1,8 @@
 // Small helpers shared by the security settings and the warnings they lead to.
 
 import { BackendError } from "../../lib/backend";
-import { errorText } from "../../lib/i18n";
 
-/** A failed command in the user's language. */
-export function failureText(failure: unknown): string {
-  return failure instanceof BackendError ? errorText(failure) : String(failure);
-}
+export { failureText } from "../../lib/i18n";
 
 /** The server wants the account password before it does this (user-interactive auth). */
 export function needsPassword(failure: unknown): boolean {
