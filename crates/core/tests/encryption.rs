@@ -483,10 +483,12 @@ async fn another_device_is_renamed_then_signed_out_with_the_password() {
             .expect("the other device is listed")
     };
     assert!(other(&devices).last_seen_ms.is_some());
-    assert!(
-        other(&devices).has_encryption,
-        "a core client publishes its keys"
-    );
+    // A core client publishes its keys just after signing in.
+    eventually("the other device's encryption keys", || async {
+        let devices = alice.own_devices().await.ok()?;
+        other(&devices).has_encryption.then_some(())
+    })
+    .await;
 
     alice
         .rename_device(&other_id, "Portable du bureau")
