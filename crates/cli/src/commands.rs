@@ -83,6 +83,20 @@ async fn settle(context: &Context<'_>, account: &Account) -> Result<SyncState, F
     }
 }
 
+/// Waits until the server has sent every room of the account: sync settles with the first
+/// window of a large account's rooms, the rest arrive in later batches.
+async fn all_rooms_loaded(context: &Context<'_>, account: &Account) -> Result<(), Failure> {
+    let mut loading = account.room_list_loading().await?;
+    let deadline = tokio::time::Instant::now() + context.timeout;
+    loop {
+        match tokio::time::timeout_at(deadline, loading.next()).await {
+            Ok(Some(state)) if state.fully_loaded => return Ok(()),
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => return Err(context.timed_out("the room list")),
+        }
+    }
+}
+
 pub async fn login(
     context: &Context<'_>,
     homeserver: Option<String>,
@@ -144,8 +158,8 @@ pub async fn rooms(
     no_wait: bool,
 ) -> Result<(), Failure> {
     let account = context.account().await?;
-    if !no_wait {
-        settle(context, &account).await?;
+    if !no_wait && settle(context, &account).await? == SyncState::UpToDate {
+        all_rooms_loaded(context, &account).await?;
     }
     let (mut updates, _controller) = account
         .room_list(RoomListQuery { filter, search }, 10_000)

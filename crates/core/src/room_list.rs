@@ -4,7 +4,7 @@
 use matrix_sdk::{Room, RoomState};
 use matrix_sdk_ui::{
     room_list_service::{
-        RoomListItem,
+        RoomListItem, RoomListLoadingState,
         filters::{
             BoxedFilterFn, RoomCategory, new_filter_all, new_filter_category,
             new_filter_deduplicate_versions, new_filter_invite, new_filter_non_left,
@@ -155,6 +155,20 @@ impl RoomListController {
     }
 }
 
+/// How much of the account's room list has arrived from the server.
+///
+/// Sync settles (`SyncState::UpToDate`) once the first window of rooms is in; a large account's
+/// remaining rooms then arrive in further batches. Front ends say "more rooms are loading"
+/// until `fully_loaded`, and scripts wait for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct RoomListLoading {
+    /// Every room the server counts has been received (or restored from the cache, offline).
+    pub fully_loaded: bool,
+    /// How many rooms the server says the account has, once it has said so.
+    pub rooms_on_server: Option<u32>,
+}
+
 /// What one update of a room list subscription carries.
 pub type RoomListUpdate = Vec<ListDiff<RoomSummary>>;
 
@@ -201,6 +215,54 @@ impl Account {
             }
         });
         Ok((updates, RoomListController { commands }))
+    }
+
+    /// How far the room list has loaded: the current state first, then each change.
+    ///
+    /// The server counts the account's joined and invited rooms; the list is fully loaded
+    /// once the client knows that many.
+    pub async fn room_list_loading(&self) -> Result<Subscription<RoomListLoading>, Error> {
+        let room_list = self
+            .sync_service()
+            .room_list_service()
+            .all_rooms()
+            .await
+            .map_err(|error| Error::Sync(error.to_string()))?;
+        let client = self.client().clone();
+        Ok(Subscription::spawn(|sender| async move {
+            let mut loading_states = room_list.loading_state();
+            let (_, mut room_changes) = client.rooms_stream();
+            let mut rooms_on_server = match loading_states.get() {
+                RoomListLoadingState::Loaded {
+                    maximum_number_of_rooms,
+                } => maximum_number_of_rooms,
+                RoomListLoadingState::NotLoaded => None,
+            };
+            let mut sent = None;
+            loop {
+                let listed = client.joined_rooms().len() + client.invited_rooms().len();
+                let current = RoomListLoading {
+                    fully_loaded: rooms_on_server
+                        .is_some_and(|count| listed >= usize::try_from(count).unwrap_or(0)),
+                    rooms_on_server,
+                };
+                if sent != Some(current) {
+                    if !sender.send(current) {
+                        return;
+                    }
+                    sent = Some(current);
+                }
+                tokio::select! {
+                    Some(state) = loading_states.next() => {
+                        if let RoomListLoadingState::Loaded { maximum_number_of_rooms } = state {
+                            rooms_on_server = maximum_number_of_rooms;
+                        }
+                    }
+                    Some(_) = futures_util::StreamExt::next(&mut room_changes) => {}
+                    else => return,
+                }
+            }
+        }))
     }
 
     /// A summary of one room, now.

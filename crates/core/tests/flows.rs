@@ -689,3 +689,127 @@ async fn refreshed_tokens_are_saved_so_that_a_restart_stays_signed_in() {
     assert!(room.starts_with('!'));
     assert_ne!(alice.current_sync_state(), SyncState::SessionExpired);
 }
+
+/// What a front end does with an open room: apply updates and, whenever the start of the room
+/// is not shown, load older messages, until every expected message and the start are there.
+async fn read_whole_room(
+    timeline: &estafette_core::timeline::RoomTimeline,
+    view: &mut LiveList<TimelineItem>,
+    expected: &[String],
+) {
+    let has_start = |items: &[TimelineItem]| {
+        matches!(
+            items.first().map(|item| &item.kind),
+            Some(estafette_core::timeline::TimelineItemKind::TimelineStart)
+        )
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        while let Some(batch) = view.subscription.try_next() {
+            for diff in batch {
+                assert!(
+                    diff.apply_to(&mut view.items),
+                    "a diff did not fit the list"
+                );
+            }
+        }
+        let received: Vec<String> = bodies(&view.items)
+            .into_iter()
+            .filter(|body| expected.contains(body))
+            .collect();
+        if has_start(&view.items) && received == expected {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "only {} of {} messages (start shown: {})",
+            received.len(),
+            expected.len(),
+            has_start(&view.items)
+        );
+        if !has_start(&view.items) {
+            timeline.paginate_backwards(50).await.expect("paginated");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_into_a_new_encrypted_dm_is_read_whole_whether_the_room_is_open_or_not() {
+    let hs = start_server().await;
+    let (_alice_device, alice) = new_user(&hs, "alice").await;
+    // Ten rounds with the room already open while bob writes, ten with it opened afterwards:
+    // the flaw of issue 9 showed in about two runs of three.
+    for round in 0..20 {
+        let open_first = round % 2 == 0;
+        // A new correspondent each round: a second DM with the same person reuses the first.
+        let (_bob_device, bob) = new_user(&hs, &format!("bob{round}")).await;
+        let room_id = encrypted_dm(&bob, &alice).await;
+        let expected: Vec<String> = (1..=50)
+            .map(|n| format!("round {round}, burst {n}"))
+            .collect();
+        let mut alice_side = None;
+        if open_first {
+            alice_side = Some(open_timeline(&alice, &room_id).await);
+        }
+        let (bob_timeline, _bob_view) = open_timeline(&bob, &room_id).await;
+        for body in &expected {
+            bob_timeline.send_markdown(body).await.expect("queued");
+        }
+        let (alice_timeline, mut alice_view) = match alice_side {
+            Some(side) => side,
+            None => open_timeline(&alice, &room_id).await,
+        };
+        read_whole_room(&alice_timeline, &mut alice_view, &expected).await;
+        eprintln!("round {round} (open first: {open_first}): all 50 and the start");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_room_of_a_large_account_is_listed_right_after_sign_in() {
+    let hs = start_server().await;
+    let owner = hs
+        .register_user("owner", PASSWORD, false)
+        .await
+        .expect("registered");
+    let member = hs
+        .register_user("alice", PASSWORD, false)
+        .await
+        .expect("registered");
+    let plan = SeedPlan {
+        rooms: 150,
+        messages_per_room: 1,
+        room_name_prefix: "Service".into(),
+    };
+    seed_plain_rooms(&hs, &owner, &[member], &plan)
+        .await
+        .expect("seeded");
+
+    let device = Device::new();
+    let alice = device.sign_in(&hs, "alice").await;
+    let mut loading = alice.room_list_loading().await.expect("loading state");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let state = tokio::time::timeout_at(deadline, loading.next())
+            .await
+            .expect("the room list to load in time")
+            .expect("the subscription is open");
+        if state.fully_loaded {
+            assert_eq!(state.rooms_on_server, Some(150));
+            break;
+        }
+    }
+    let mut rooms = LiveList::new(
+        alice
+            .room_list(RoomListQuery::default(), 1_000)
+            .await
+            .expect("room list")
+            .0,
+    );
+    rooms.next_batch().await;
+    assert_eq!(
+        rooms.items.len(),
+        150,
+        "every room is in the first list update"
+    );
+}

@@ -69,6 +69,14 @@ impl Account {
             .client()
             .get_room(room_id)
             .ok_or_else(|| TimelineError::RoomNotFound(room_id.to_string()))?;
+        // Without a subscription the open room syncs only as a list entry, one event at a
+        // time: a burst then arrives as a "limited" sync, the event cache keeps only its last
+        // chunk and the timeline is cleared, to be paginated again (issue 9). Subscribed, the
+        // room gets a full timeline window and its state, as Element X does for an open room.
+        self.sync_service()
+            .room_list_service()
+            .subscribe_to_rooms(&[room_id])
+            .await;
         let timeline = room
             .timeline()
             .await

@@ -7,6 +7,8 @@ import { applyDiffs } from "../../lib/diff";
 
 /** Events asked for per back-pagination request. */
 const PAGE = 50;
+/** Delays before retrying a failed back-pagination, then the last one repeated. */
+const RETRY_DELAYS_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
 /** A room opens with at least this many events loaded (from the cache when it has them). */
 export const INITIAL_EVENTS = 50;
 
@@ -18,7 +20,12 @@ export class TimelineStore {
   /** The first screenful (`INITIAL_EVENTS`) is loaded. */
   initialLoadDone = $state(false);
   paginating = $state(false);
+  /** The last back-pagination failed; another attempt is scheduled (or can be asked for). */
+  paginationFailed = $state(false);
   error = $state<BackendError | null>(null);
+
+  #failures = 0;
+  #retryTimer: ReturnType<typeof setTimeout> | null = null;
 
   #live: Live | null = null;
   #closed = false;
@@ -35,7 +42,12 @@ export class TimelineStore {
           void this.reopen();
           return;
         }
-        if (this.items.some((item) => item.type === "timeline_start")) this.reachedStart = true;
+        // The SDK clears a timeline whose cache lost its continuity (a gap after a burst, say)
+        // and expects it to be paginated again: after a clear or reset, only the items tell
+        // whether the start is still there.
+        const hasStart = this.items.some((item) => item.type === "timeline_start");
+        if (hasStart) this.reachedStart = true;
+        else if (update.some((diff) => diff.op === "clear" || diff.op === "reset")) this.reachedStart = false;
         this.loaded = true;
         this.version++;
       });
@@ -69,14 +81,26 @@ export class TimelineStore {
 
   async loadOlder(): Promise<void> {
     if (!this.#live || this.paginating || this.reachedStart) return;
+    this.#cancelRetry();
     this.paginating = true;
     try {
       this.reachedStart = await backend.paginateBackwards(this.#live, PAGE);
-    } catch (error) {
-      this.error = error instanceof BackendError ? error : null;
+      this.#failures = 0;
+      this.paginationFailed = false;
+    } catch {
+      // Offline or a server error: nothing is lost, the next attempt is scheduled and shown.
+      this.paginationFailed = true;
+      const delay = RETRY_DELAYS_MS[Math.min(this.#failures, RETRY_DELAYS_MS.length - 1)];
+      this.#failures++;
+      if (!this.#closed) this.#retryTimer = setTimeout(() => void this.loadOlder(), delay);
     } finally {
       this.paginating = false;
     }
+  }
+
+  #cancelRetry(): void {
+    if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
   }
 
   async send(markdown: string): Promise<void> {
@@ -98,6 +122,7 @@ export class TimelineStore {
 
   close(): void {
     this.#closed = true;
+    this.#cancelRetry();
     this.#live?.close();
     this.#live = null;
   }
