@@ -396,3 +396,52 @@ async fn without_a_keychain_signing_in_fails_clearly_and_writes_nothing() {
         "no session, key or store was written in plain files"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rooms_right_after_login_lists_every_room_of_a_large_account() {
+    let hs = start().await;
+    let owner = hs
+        .register_user("owner", PASSWORD, false)
+        .await
+        .expect("registered");
+    let staff = hs
+        .register_user("staff", PASSWORD, false)
+        .await
+        .expect("registered");
+    let plan = estafette_testkit::seed::SeedPlan {
+        rooms: 150,
+        messages_per_room: 1,
+        room_name_prefix: "Bureau".into(),
+    };
+    estafette_testkit::seed::seed_plain_rooms(&hs, &owner, &[staff], &plan)
+        .await
+        .expect("seeded");
+
+    let cli = CliHome::new("large");
+    let login = cli
+        .run(
+            &[
+                "login",
+                "--homeserver",
+                &hs.base_url(),
+                "--user",
+                "staff",
+                "--password-stdin",
+            ],
+            Some(&format!("{PASSWORD}\n")),
+        )
+        .await;
+    assert!(
+        login.status.success(),
+        "login failed: {}",
+        String::from_utf8_lossy(&login.stderr)
+    );
+    let rooms = cli.run(&["rooms"], None).await;
+    assert!(
+        rooms.status.success(),
+        "rooms failed: {}",
+        String::from_utf8_lossy(&rooms.stderr)
+    );
+    let listed = json_lines(&rooms.stdout);
+    assert_eq!(listed.len(), 150, "every room is listed");
+}
