@@ -622,3 +622,52 @@ async fn warns_when_a_contact_resets_their_identity_until_acknowledged() {
         .await;
     app.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_burst_of_fifty_messages_is_shown_whole_down_to_the_start_of_the_conversation() {
+    let (world, _driver, app) = World::open(
+        "en",
+        "a_burst_of_fifty_messages_is_shown_whole_down_to_the_start_of_the_conversation",
+    )
+    .await;
+    world.sign_in(&app).await;
+    app.click(&app.find("button", "bob").await).await;
+    app.click(&app.find("button", "Accept").await).await;
+    app.find("log", "Messages in bob").await;
+
+    // bob writes 50 messages in a row while the conversation is open (issue 9: the app used to
+    // show only the latest few, without the start, and scrolling up loaded nothing more).
+    world.bob_says("Burst 1").await;
+    let bob_timeline = world.bob.timeline(&world.dm_id).await;
+    for number in 2..=50 {
+        bob_timeline
+            .send_markdown(&format!("Burst {number}"))
+            .await
+            .expect("bob sends");
+    }
+    app.wait_for_text("Burst 50").await;
+
+    // Scrolling to the top, as far as it goes each time, reaches the first message and the
+    // start of the conversation.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let reached = app
+            .execute(
+                "const log = document.querySelector('[role=log]'); log.scrollTop = 0; \
+                 const text = log.innerText; \
+                 return text.includes('This is the start of the conversation.') \
+                   && /Burst 1(?!\\d)/.test(text);",
+                serde_json::json!([]),
+            )
+            .await;
+        if reached.as_bool() == Some(true) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the start of the conversation and the first message are shown"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    app.close().await;
+}
