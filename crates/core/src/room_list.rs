@@ -4,7 +4,7 @@
 use matrix_sdk::{Room, RoomState};
 use matrix_sdk_ui::{
     room_list_service::{
-        RoomListItem, RoomListLoadingState,
+        RoomList, RoomListItem, RoomListLoadingState,
         filters::{
             BoxedFilterFn, RoomCategory, new_filter_all, new_filter_category,
             new_filter_deduplicate_versions, new_filter_invite, new_filter_non_left,
@@ -179,11 +179,7 @@ impl Account {
         query: RoomListQuery,
         page_size: usize,
     ) -> Result<(Subscription<RoomListUpdate>, RoomListController), Error> {
-        let service = self.sync_service().room_list_service();
-        let room_list = service
-            .all_rooms()
-            .await
-            .map_err(|error| Error::Sync(error.to_string()))?;
+        let room_list = self.all_rooms().await?;
         let (commands, mut command_receiver) = mpsc::unbounded_channel();
         let updates = Subscription::spawn(|sender| async move {
             let (stream, controller) = room_list.entries_with_dynamic_adapters(page_size);
@@ -217,17 +213,22 @@ impl Account {
         Ok((updates, RoomListController { commands }))
     }
 
+    /// The room list service's list of every room, which the live lists and their loading
+    /// state are views of.
+    async fn all_rooms(&self) -> Result<RoomList, Error> {
+        self.sync_service()
+            .room_list_service()
+            .all_rooms()
+            .await
+            .map_err(|error| Error::Sync(error.to_string()))
+    }
+
     /// How far the room list has loaded: the current state first, then each change.
     ///
     /// The server counts the account's joined and invited rooms; the list is fully loaded
     /// once the client knows that many.
     pub async fn room_list_loading(&self) -> Result<Subscription<RoomListLoading>, Error> {
-        let room_list = self
-            .sync_service()
-            .room_list_service()
-            .all_rooms()
-            .await
-            .map_err(|error| Error::Sync(error.to_string()))?;
+        let room_list = self.all_rooms().await?;
         let client = self.client().clone();
         Ok(Subscription::spawn(|sender| async move {
             let mut loading_states = room_list.loading_state();
@@ -240,10 +241,16 @@ impl Account {
             };
             let mut sent = None;
             loop {
-                let listed = client.joined_rooms().len() + client.invited_rooms().len();
+                // What the server counts: joined and invited rooms, not left ones.
+                let listed = client
+                    .rooms()
+                    .iter()
+                    .filter(|room| matches!(room.state(), RoomState::Joined | RoomState::Invited))
+                    .count();
                 let current = RoomListLoading {
-                    fully_loaded: rooms_on_server
-                        .is_some_and(|count| listed >= usize::try_from(count).unwrap_or(0)),
+                    fully_loaded: rooms_on_server.is_some_and(|count| {
+                        usize::try_from(count).is_ok_and(|count| listed >= count)
+                    }),
                     rooms_on_server,
                 };
                 if sent != Some(current) {

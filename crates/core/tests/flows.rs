@@ -540,14 +540,12 @@ async fn three_hundred_messages_back_paginate_in_order_without_gap_or_duplicate(
     assert!(reached_start, "the start of the room is reached");
     alice_view
         .until("the whole history", |items| {
-            matches!(
-                items.first().map(|item| &item.kind),
-                Some(estafette_core::timeline::TimelineItemKind::TimelineStart)
-            ) && bodies(items)
-                .iter()
-                .filter(|body| body.starts_with("History 1, message"))
-                .count()
-                >= 300
+            shows_room_start(items)
+                && bodies(items)
+                    .iter()
+                    .filter(|body| body.starts_with("History 1, message"))
+                    .count()
+                    >= 300
         })
         .await;
     let received: Vec<String> = bodies(&alice_view.items)
@@ -697,27 +695,14 @@ async fn read_whole_room(
     view: &mut LiveList<TimelineItem>,
     expected: &[String],
 ) {
-    let has_start = |items: &[TimelineItem]| {
-        matches!(
-            items.first().map(|item| &item.kind),
-            Some(estafette_core::timeline::TimelineItemKind::TimelineStart)
-        )
-    };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
-        while let Some(batch) = view.subscription.try_next() {
-            for diff in batch {
-                assert!(
-                    diff.apply_to(&mut view.items),
-                    "a diff did not fit the list"
-                );
-            }
-        }
+        view.apply_pending();
         let received: Vec<String> = bodies(&view.items)
             .into_iter()
             .filter(|body| expected.contains(body))
             .collect();
-        if has_start(&view.items) && received == expected {
+        if shows_room_start(&view.items) && received == expected {
             return;
         }
         assert!(
@@ -725,9 +710,9 @@ async fn read_whole_room(
             "only {} of {} messages (start shown: {})",
             received.len(),
             expected.len(),
-            has_start(&view.items)
+            shows_room_start(&view.items)
         );
-        if !has_start(&view.items) {
+        if !shows_room_start(&view.items) {
             timeline.paginate_backwards(50).await.expect("paginated");
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

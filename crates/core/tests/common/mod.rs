@@ -127,6 +127,13 @@ impl<T: Clone + Send + 'static> LiveList<T> {
         self.apply(batch);
     }
 
+    /// Applies the updates already waiting, without waiting for more.
+    pub fn apply_pending(&mut self) {
+        while let Some(batch) = self.subscription.try_next() {
+            self.apply(batch);
+        }
+    }
+
     fn apply(&mut self, batch: Vec<ListDiff<T>>) {
         self.batches.push(batch.clone());
         for diff in batch {
@@ -169,6 +176,14 @@ pub fn bodies(items: &[TimelineItem]) -> Vec<String> {
         .filter_map(TimelineItem::as_event)
         .map(|event| event.content.summary())
         .collect()
+}
+
+/// The timeline shows the start of the room: nothing older is left to load.
+pub fn shows_room_start(items: &[TimelineItem]) -> bool {
+    matches!(
+        items.first().map(|item| &item.kind),
+        Some(estafette_core::timeline::TimelineItemKind::TimelineStart)
+    )
 }
 
 pub async fn open_timeline(
