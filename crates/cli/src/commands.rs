@@ -131,8 +131,11 @@ pub async fn login(
         })
         .await?;
     let info = account.info().clone();
-    // The first sync also publishes the device's keys: let it finish before exiting.
+    // The first sync also publishes the device's keys: let it finish before exiting. The
+    // rooms come after it in batches; the next command resumes after what this one received,
+    // so it receives them all (issue 9).
     settle(context, &account).await?;
+    all_rooms_loaded(context, &account).await?;
     context.output.record(&info, || {
         format!("signed in as {} (device {})", info.user_id, info.device_id)
     });

@@ -444,4 +444,27 @@ async fn rooms_right_after_login_lists_every_room_of_a_large_account() {
     );
     let listed = json_lines(&rooms.stdout);
     assert_eq!(listed.len(), 150, "every room is listed");
+    let without_preview: Vec<&str> = listed
+        .iter()
+        .filter(|room| room["latest_message"].is_null())
+        .filter_map(|room| room["name"].as_str())
+        .collect();
+    assert!(
+        without_preview.is_empty(),
+        "every room shows its latest message; {} do not: {without_preview:?}",
+        without_preview.len()
+    );
+    for (command, output) in [("login", &login), ("rooms", &rooms)] {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let errors: Vec<&str> = stderr
+            .lines()
+            .filter(|line| line.contains("ERROR"))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "`{command}` logs no error; it logged {}: {:?}",
+            errors.len(),
+            errors.iter().take(3).collect::<Vec<_>>()
+        );
+    }
 }

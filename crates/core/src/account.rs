@@ -16,7 +16,7 @@ use matrix_sdk::{
 };
 use matrix_sdk_ui::sync_service::SyncService;
 use serde::{Deserialize, Serialize};
-use tokio::task::JoinHandle;
+use tokio::{sync::broadcast::error::RecvError, task::JoinHandle};
 use tracing::{info, warn};
 
 use crate::{
@@ -231,8 +231,43 @@ impl Account {
         {
             warn!(account = %self.info.id, "sync did not stop within 3 s; leaving it");
         }
+        self.finish_background_processing().await;
         for task in &self.tasks {
             task.abort();
+        }
+    }
+
+    /// Waits until what sync delivered has been processed. The SDK saves the sync position
+    /// with each response, then stores the rooms' events and computes their latest message in
+    /// background tasks. A process that drops its client before those finish loses the
+    /// previews of the rooms of its last responses for good (the next process resumes after
+    /// them), and the SDK logs "Room is unknown" for each (issue 9). Those tasks report each
+    /// room they finish; they are done once they have been quiet for a moment.
+    async fn finish_background_processing(&self) {
+        const QUIET: Duration = Duration::from_millis(500);
+        const LONGEST: Duration = Duration::from_secs(10);
+        let mut room_changes = self.client.room_info_notable_update_receiver();
+        let mut stored_events = self
+            .client
+            .event_cache()
+            .subscribe_to_room_generic_updates();
+        let deadline = tokio::time::Instant::now() + LONGEST;
+        loop {
+            let next = async {
+                // A closed channel means its client is gone: nothing is left to wait for.
+                tokio::select! {
+                    update = room_changes.recv() => !matches!(update, Err(RecvError::Closed)),
+                    update = stored_events.recv() => !matches!(update, Err(RecvError::Closed)),
+                }
+            };
+            match tokio::time::timeout(QUIET, next).await {
+                Ok(false) | Err(_) => return,
+                Ok(true) if tokio::time::Instant::now() < deadline => {}
+                Ok(true) => {
+                    warn!(account = %self.info.id, "background processing still busy after 10 s");
+                    return;
+                }
+            }
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod devices;
 mod diff;
 pub mod encryption;
 mod error;
+pub mod logging;
 pub mod media;
 pub mod room_list;
 pub mod rooms;

@@ -3,7 +3,7 @@
 
 mod items;
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use futures_util::StreamExt;
 use matrix_sdk::ruma::{
@@ -11,7 +11,7 @@ use matrix_sdk::ruma::{
     events::room::message::RoomMessageEventContent,
 };
 use matrix_sdk_ui::timeline::{RoomExt, Timeline};
-use tracing::instrument;
+use tracing::{instrument, warn};
 
 pub(crate) use self::items::map_content;
 pub use self::items::{
@@ -55,6 +55,13 @@ pub struct RoomTimeline {
     room_id: OwnedRoomId,
     timeline: Arc<Timeline>,
 }
+
+/// How long one back-pagination may run before it is abandoned. Requests to the server time
+/// out on their own (after 30 s); this bounds the SDK's waiting around them. A sync that resets
+/// the room's event cache in the middle of a pagination once left a call pending for good (a CI
+/// run stuck for five minutes); a fresh call picks the shared pagination up again.
+const PAGINATION_ATTEMPT: Duration = Duration::from_secs(45);
+const PAGINATION_ATTEMPTS: u32 = 2;
 
 /// What one update of a timeline subscription carries.
 pub type TimelineUpdate = Vec<ListDiff<TimelineItem>>;
@@ -137,11 +144,26 @@ impl RoomTimeline {
     }
 
     /// Loads up to `count` older events. Returns `true` once the start of the room is reached.
+    ///
+    /// Never waits forever: an attempt that has not returned after [`PAGINATION_ATTEMPT`] is
+    /// abandoned and started again once, then reported as a failure the caller can retry.
+    #[instrument(skip(self), fields(room_id = %self.room_id))]
     pub async fn paginate_backwards(&self, count: u16) -> Result<bool, TimelineError> {
-        self.timeline
-            .paginate_backwards(count)
-            .await
-            .map_err(|error| TimelineError::Pagination(error.to_string()))
+        for attempt in 1..=PAGINATION_ATTEMPTS {
+            match tokio::time::timeout(PAGINATION_ATTEMPT, self.timeline.paginate_backwards(count))
+                .await
+            {
+                Ok(outcome) => {
+                    return outcome.map_err(|error| TimelineError::Pagination(error.to_string()));
+                }
+                Err(_) => warn!(attempt, "a back-pagination did not return in time"),
+            }
+        }
+        Err(TimelineError::Pagination(format!(
+            "no answer after {} attempts of {} s",
+            PAGINATION_ATTEMPTS,
+            PAGINATION_ATTEMPT.as_secs()
+        )))
     }
 
     /// Queues a message written in Markdown; it appears at once as a local echo and is sent
