@@ -14,7 +14,6 @@ mod media;
 mod state;
 
 use tauri::{Manager, RunEvent, WindowEvent, webview::PageLoadEvent};
-use tracing_subscriber::{EnvFilter, layer::SubscriberExt, util::SubscriberInitExt};
 
 pub use bindings::{BINDINGS_PATH, export_bindings, specta_builder};
 pub use launch::LaunchConfig;
@@ -23,14 +22,10 @@ include!("command_names.rs");
 
 /// Starts the application; returns when its last window has closed.
 pub fn run() {
-    tracing_subscriber::registry()
-        .with(
-            EnvFilter::try_from_env("ESTAFETTE_LOG")
-                .unwrap_or_else(|_| EnvFilter::new("warn,estafette_core=info,estafette_app=info")),
-        )
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
-        .with(estafette_core::logging::SdkNoise)
-        .init();
+    estafette_core::logging::log_to_stderr(
+        "ESTAFETTE_LOG",
+        "warn,estafette_core=info,estafette_app=info",
+    );
 
     let launch = LaunchConfig::from_env();
     let app_state = match state::AppState::new(launch) {

@@ -13,7 +13,6 @@ use std::{path::PathBuf, process::ExitCode, time::Duration};
 
 use clap::{Parser, Subcommand};
 use estafette_core::{AccountManager, CoreConfig, room_list::RoomFilter};
-use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt};
 
 use crate::output::{Failure, Output};
 
@@ -122,15 +121,8 @@ impl From<FilterArg> for RoomFilter {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::registry()
-        .with(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                // The SDK logs failed requests itself; the CLI already reports them, in words.
-                .unwrap_or_else(|_| "error,matrix_sdk::http_client=off".into()),
-        )
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
-        .with(estafette_core::logging::SdkNoise)
-        .init();
+    // The SDK logs failed requests itself; the CLI already reports them, in words.
+    estafette_core::logging::log_to_stderr("RUST_LOG", "error,matrix_sdk::http_client=off");
     let output = Output::new(cli.json);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,

@@ -231,19 +231,18 @@ impl Account {
         {
             warn!(account = %self.info.id, "sync did not stop within 3 s; leaving it");
         }
-        self.finish_background_processing().await;
         for task in &self.tasks {
             task.abort();
         }
     }
 
-    /// Waits until what sync delivered has been processed. The SDK saves the sync position
-    /// with each response, then stores the rooms' events and computes their latest message in
-    /// background tasks. A process that drops its client before those finish loses the
-    /// previews of the rooms of its last responses for good (the next process resumes after
-    /// them), and the SDK logs "Room is unknown" for each (issue 9). Those tasks report each
-    /// room they finish; they are done once they have been quiet for a moment.
-    async fn finish_background_processing(&self) {
+    /// Waits, after [`Self::shut_down`], until what sync delivered has been processed. The SDK
+    /// saves the sync position with each response, then stores the rooms' events and computes
+    /// their latest message in background tasks. A process that exits before those finish
+    /// loses the previews of the rooms of its last responses for good: the next process
+    /// resumes after them (issue 9). Those tasks report each room they finish; they are done
+    /// once they have been quiet for a moment.
+    pub(crate) async fn finish_background_processing(&self) {
         const QUIET: Duration = Duration::from_millis(500);
         const LONGEST: Duration = Duration::from_secs(10);
         let mut room_changes = self.client.room_info_notable_update_receiver();

@@ -289,11 +289,21 @@ impl AccountManager {
         Ok(())
     }
 
-    /// Stops every account's sync (on application exit); their data stays.
+    /// Stops every account's sync and lets the SDK finish processing what it brought (on
+    /// application exit); their data stays.
     pub async fn shut_down(&self) {
-        for account in self.accounts.lock().await.values() {
+        let accounts = self.accounts.lock().await;
+        for account in accounts.values() {
             account.shut_down().await;
         }
+        // The process is about to end: let the SDK finish what sync brought, every account at
+        // once. A sign-out skips this, as it deletes that data anyway.
+        futures_util::future::join_all(
+            accounts
+                .values()
+                .map(|account| account.finish_background_processing()),
+        )
+        .await;
     }
 
     async fn read_index(&self) -> Result<Vec<AccountInfo>, Error> {

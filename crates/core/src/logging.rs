@@ -1,8 +1,20 @@
-//! What the SDK logs that is not news. Front ends (the CLI, the app) add [`SdkNoise`] to their
-//! subscriber so that an ERROR line in their output always means that something is wrong.
+//! Logging for the front ends (the CLI, the app): to stderr, without what the SDK logs that
+//! is not news, so that an ERROR line in their output always means that something is wrong.
 
 use tracing::{Event, Level, Subscriber, field::Field};
-use tracing_subscriber::{Layer, layer::Context};
+use tracing_subscriber::{
+    EnvFilter, Layer, layer::Context, layer::SubscriberExt, util::SubscriberInitExt,
+};
+
+/// Logs to stderr what the directives in the environment variable `variable` allow (or
+/// `default` when it is unset or invalid), minus [`SdkNoise`].
+pub fn log_to_stderr(variable: &str, default: &str) {
+    tracing_subscriber::registry()
+        .with(EnvFilter::try_from_env(variable).unwrap_or_else(|_| EnvFilter::new(default)))
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(SdkNoise)
+        .init();
+}
 
 /// Drops the SDK's log events that are known to be harmless, each matched on its module,
 /// level and exact message, so that any other message of the same module still shows.
@@ -27,34 +39,32 @@ impl<S: Subscriber> Layer<S> for SdkNoise {
         let metadata = event.metadata();
         let mut candidates = HARMLESS
             .iter()
-            .filter(|(module, level, _)| metadata.target() == *module && metadata.level() == level);
-        let Some((_, _, message)) = candidates.next() else {
+            .filter(|(module, level, _)| metadata.target() == *module && metadata.level() == level)
+            .peekable();
+        // Only the few candidate events pay for reading their message.
+        if candidates.peek().is_none() {
             return true;
-        };
-        let mut visitor = MessageIs {
-            expected: message,
-            matches: false,
-        };
-        event.record(&mut visitor);
-        !visitor.matches
+        }
+        let mut message = Message::default();
+        event.record(&mut message);
+        !candidates.any(|(_, _, harmless)| message.0 == *harmless)
     }
 }
 
-struct MessageIs<'a> {
-    expected: &'a str,
-    matches: bool,
-}
+/// The `message` field of an event.
+#[derive(Default)]
+struct Message(String);
 
-impl tracing::field::Visit for MessageIs<'_> {
+impl tracing::field::Visit for Message {
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "message" {
-            self.matches = value == self.expected;
+            value.clone_into(&mut self.0);
         }
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
         if field.name() == "message" {
-            self.matches = format!("{value:?}") == self.expected;
+            self.0 = format!("{value:?}");
         }
     }
 }
@@ -63,7 +73,7 @@ impl tracing::field::Visit for MessageIs<'_> {
 mod tests {
     use std::sync::{Arc, Mutex};
 
-    use tracing_subscriber::{layer::SubscriberExt, registry};
+    use tracing_subscriber::registry;
 
     use super::*;
 
@@ -73,15 +83,7 @@ mod tests {
 
     impl<S: Subscriber> Layer<S> for Seen {
         fn on_event(&self, event: &Event<'_>, _context: Context<'_, S>) {
-            struct Message(String);
-            impl tracing::field::Visit for Message {
-                fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-                    if field.name() == "message" {
-                        self.0 = format!("{value:?}");
-                    }
-                }
-            }
-            let mut message = Message(String::new());
+            let mut message = Message::default();
             event.record(&mut message);
             self.0.lock().expect("not poisoned").push(message.0);
         }
