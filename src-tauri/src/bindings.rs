@@ -21,6 +21,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             accounts::sign_out,
             accounts::watch_sync_state,
             rooms::watch_room_list,
+            rooms::watch_room_list_loading,
             rooms::set_room_list_query,
             rooms::load_more_rooms,
             rooms::create_direct_message,

@@ -7,6 +7,7 @@ pub const COMMAND_NAMES: &[&str] = &[
     "sign_out",
     "watch_sync_state",
     "watch_room_list",
+    "watch_room_list_loading",
     "set_room_list_query",
     "load_more_rooms",
     "create_direct_message",

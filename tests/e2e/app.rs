@@ -11,7 +11,10 @@ use estafette_core::{
     rooms::NewRoom,
 };
 use estafette_e2e::{AppWindow, Installation, Key, PASSWORD, Party, TauriDriver, VirtualDisplay};
-use estafette_testkit::Homeserver;
+use estafette_testkit::{
+    Homeserver,
+    seed::{SeedPlan, seed_plain_rooms},
+};
 
 struct World {
     server: Homeserver,
@@ -666,6 +669,112 @@ async fn a_burst_of_fifty_messages_is_shown_whole_down_to_the_start_of_the_conve
         assert!(
             Instant::now() < deadline,
             "the start of the conversation and the first message are shown"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_large_account_says_that_more_rooms_are_loading_until_all_are_listed() {
+    let (world, _driver, app) = World::open(
+        "en",
+        "a_large_account_says_that_more_rooms_are_loading_until_all_are_listed",
+    )
+    .await;
+    // 150 rooms more: sliding sync lists the first 20, then grows by batches of 100.
+    let owner = world
+        .server
+        .register_user("owner", PASSWORD, false)
+        .await
+        .expect("owner registered");
+    let alice = world
+        .server
+        .login("alice", PASSWORD)
+        .await
+        .expect("alice's seeding session");
+    let plan = SeedPlan {
+        rooms: 150,
+        messages_per_room: 1,
+        room_name_prefix: "Service".into(),
+    };
+    seed_plain_rooms(&world.server, &owner, &[alice], &plan)
+        .await
+        .expect("seeded");
+
+    // Every text the room list's loading status shows, however briefly.
+    app.execute(
+        "window.loadingTexts = []; \
+         new MutationObserver(() => { \
+           for (const slot of document.querySelectorAll('.room-list [role=status]')) { \
+             const text = slot.textContent.trim(); \
+             if (text && !window.loadingTexts.includes(text)) window.loadingTexts.push(text); \
+           } \
+         }).observe(document.body, { childList: true, subtree: true, characterData: true });",
+        serde_json::json!([]),
+    )
+    .await;
+    world.sign_in(&app).await;
+
+    // The list says so until every room has arrived, then says nothing.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let status = app
+            .execute(
+                "return document.querySelector('.room-list [role=status]')?.textContent.trim() ?? null;",
+                serde_json::json!([]),
+            )
+            .await;
+        if status.as_str() == Some("") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the room list finishes loading; it still says {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let seen = app
+        .execute("return window.loadingTexts;", serde_json::json!([]))
+        .await;
+    let seen: Vec<String> = serde_json::from_value(seen).expect("a list of texts");
+    assert!(
+        seen.iter()
+            .any(|text| text.starts_with("More conversations are loading: ")
+                && text.ends_with(" of 152")),
+        "the list said how many of the 152 rooms had arrived; it said {seen:?}"
+    );
+
+    // All are there: the oldest is found by name, and scrolling to the end lists every one.
+    let filter = app.find("searchbox", "Filter conversations").await;
+    app.type_into(&filter, "Service 1").await;
+    app.find("button", "Service 1").await;
+    // Emptied as a person does it, so that the list hears of it.
+    app.press(&format!(
+        "{}a{}{}",
+        Key::Control.code(),
+        Key::Release.code(),
+        Key::Backspace.code()
+    ))
+    .await;
+    app.wait_until_gone("button", "Service 1").await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let listed = app
+            .execute(
+                "const list = document.querySelector('.room-list .sections'); \
+                 list.scrollTop = list.scrollHeight; \
+                 list.dispatchEvent(new Event('scroll')); \
+                 return list.querySelectorAll('button[data-room-id]').length;",
+                serde_json::json!([]),
+            )
+            .await;
+        if listed.as_u64() == Some(152) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "all 152 rooms are listed by scrolling; {listed} are"
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }

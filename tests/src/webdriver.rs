@@ -19,6 +19,7 @@ pub enum Key {
     Shift,
     Control,
     Tab,
+    Backspace,
     Escape,
     ArrowUp,
     ArrowDown,
@@ -30,6 +31,7 @@ impl Key {
     pub fn code(self) -> char {
         match self {
             Key::Release => '\u{E000}',
+            Key::Backspace => '\u{E003}',
             Key::Tab => '\u{E004}',
             Key::Enter => '\u{E007}',
             Key::Shift => '\u{E008}',

@@ -121,8 +121,8 @@ impl From<FilterArg> for RoomFilter {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // The SDK logs failed requests itself; the CLI already reports them, in words.
-    estafette_core::logging::log_to_stderr("RUST_LOG", "error,matrix_sdk::http_client=off");
+    // Errors only: the CLI reports what failed itself, in words.
+    estafette_core::logging::log_to_stderr("RUST_LOG", "error");
     let output = Output::new(cli.json);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,

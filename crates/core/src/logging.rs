@@ -21,17 +21,47 @@ pub fn log_to_stderr(variable: &str, default: &str) {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SdkNoise;
 
-/// (module, level, message) of each known harmless event.
-const HARMLESS: &[(&str, Level, &str)] = &[
+/// One kind of harmless event: its module, its level and its message.
+struct Harmless {
+    module: &'static str,
+    level: Level,
+    message: Message,
+}
+
+enum Message {
+    Exact(&'static str),
+    /// For messages that end with the details of one occurrence.
+    StartingWith(&'static str),
+}
+
+impl Message {
+    fn matches(&self, message: &str) -> bool {
+        match self {
+            Message::Exact(expected) => message == *expected,
+            Message::StartingWith(start) => message.starts_with(start),
+        }
+    }
+}
+
+const HARMLESS: &[Harmless] = &[
     // matrix-sdk 0.18 registers the rooms of each sliding-sync response for their latest
     // message *before* it creates them; the first computation then finds no room and logs this
     // for every new room (about a hundred lines when a large account signs in). The room's
     // events, processed a moment later, compute its latest message again (issue 9).
-    (
-        "matrix_sdk::latest_events::room_latest_events",
-        Level::ERROR,
-        "Room is unknown",
-    ),
+    Harmless {
+        module: "matrix_sdk::latest_events::room_latest_events",
+        level: Level::ERROR,
+        message: Message::Exact("Room is unknown"),
+    },
+    // The SDK logs every request that fails as an ERROR, answers its callers expect included:
+    // 404 for account data not set yet (each sign-in checks for secret storage), or for an
+    // optional endpoint the server does not have. The error goes back to its caller, which
+    // handles it or reports it (to the user, in our typed errors).
+    Harmless {
+        module: "matrix_sdk::http_client",
+        level: Level::ERROR,
+        message: Message::StartingWith("Error while sending request: "),
+    },
 ];
 
 impl<S: Subscriber> Layer<S> for SdkNoise {
@@ -39,23 +69,25 @@ impl<S: Subscriber> Layer<S> for SdkNoise {
         let metadata = event.metadata();
         let mut candidates = HARMLESS
             .iter()
-            .filter(|(module, level, _)| metadata.target() == *module && metadata.level() == level)
+            .filter(|harmless| {
+                metadata.target() == harmless.module && *metadata.level() == harmless.level
+            })
             .peekable();
         // Only the few candidate events pay for reading their message.
         if candidates.peek().is_none() {
             return true;
         }
-        let mut message = Message::default();
+        let mut message = EventMessage::default();
         event.record(&mut message);
-        !candidates.any(|(_, _, harmless)| message.0 == *harmless)
+        !candidates.any(|harmless| harmless.message.matches(&message.0))
     }
 }
 
 /// The `message` field of an event.
 #[derive(Default)]
-struct Message(String);
+struct EventMessage(String);
 
-impl tracing::field::Visit for Message {
+impl tracing::field::Visit for EventMessage {
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "message" {
             value.clone_into(&mut self.0);
@@ -83,7 +115,7 @@ mod tests {
 
     impl<S: Subscriber> Layer<S> for Seen {
         fn on_event(&self, event: &Event<'_>, _context: Context<'_, S>) {
-            let mut message = Message::default();
+            let mut message = EventMessage::default();
             event.record(&mut message);
             self.0.lock().expect("not poisoned").push(message.0);
         }
@@ -98,13 +130,16 @@ mod tests {
             tracing::error!(target: "matrix_sdk::latest_events::room_latest_events", "Failed to fetch the `RoomEventCache`");
             tracing::warn!(target: "matrix_sdk::latest_events::room_latest_events", "Room is unknown");
             tracing::error!(target: "estafette_core::timeline", "Room is unknown");
+            tracing::error!(target: "matrix_sdk::http_client", "Error while sending request: 404");
+            tracing::error!(target: "matrix_sdk::http_client", "Something else");
         });
         assert_eq!(
             *seen.0.lock().expect("not poisoned"),
             [
                 "Failed to fetch the `RoomEventCache`",
                 "Room is unknown",
-                "Room is unknown"
+                "Room is unknown",
+                "Something else"
             ]
         );
     }

@@ -167,6 +167,8 @@ pub struct RoomListLoading {
     pub fully_loaded: bool,
     /// How many rooms the server says the account has, once it has said so.
     pub rooms_on_server: Option<u32>,
+    /// How many of them this client has so far (joined and invited).
+    pub rooms_received: u32,
 }
 
 /// What one update of a room list subscription carries.
@@ -247,11 +249,11 @@ impl Account {
                     .iter()
                     .filter(|room| matches!(room.state(), RoomState::Joined | RoomState::Invited))
                     .count();
+                let rooms_received = u32::try_from(listed).unwrap_or(u32::MAX);
                 let current = RoomListLoading {
-                    fully_loaded: rooms_on_server.is_some_and(|count| {
-                        usize::try_from(count).is_ok_and(|count| listed >= count)
-                    }),
+                    fully_loaded: rooms_on_server.is_some_and(|count| rooms_received >= count),
                     rooms_on_server,
+                    rooms_received,
                 };
                 if sent != Some(current) {
                     if !sender.send(current) {

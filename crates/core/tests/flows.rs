@@ -781,7 +781,14 @@ async fn every_room_of_a_large_account_is_listed_right_after_sign_in() {
             .expect("the subscription is open");
         if state.fully_loaded {
             assert_eq!(state.rooms_on_server, Some(150));
+            assert_eq!(state.rooms_received, 150);
             break;
+        }
+        if let Some(on_server) = state.rooms_on_server {
+            assert!(
+                state.rooms_received < on_server,
+                "{state:?} is not fully loaded"
+            );
         }
     }
     let mut rooms = LiveList::new(
@@ -796,5 +803,10 @@ async fn every_room_of_a_large_account_is_listed_right_after_sign_in() {
         rooms.items.len(),
         150,
         "every room is in the first list update"
+    );
+    assert_eq!(
+        errors_logged(),
+        Vec::<String>::new(),
+        "signing in to a large account logs no ERROR"
     );
 }

@@ -2,7 +2,7 @@
 
 use estafette_core::{
     AccountId,
-    room_list::{RoomListQuery, RoomListUpdate},
+    room_list::{RoomListLoading, RoomListQuery, RoomListUpdate},
     rooms::NewRoom,
 };
 use tauri::{State, ipc::Channel};
@@ -31,6 +31,20 @@ pub async fn watch_room_list(
     Ok(state
         .live
         .open(subscription, updates, Steering::RoomList(controller)))
+}
+
+/// How far the room list has loaded, now and at each change: the list says "more rooms are
+/// loading" until every room the server counts has arrived.
+#[tauri::command]
+#[specta::specta]
+pub async fn watch_room_list_loading(
+    state: State<'_, AppState>,
+    account: AccountId,
+    updates: Channel<RoomListLoading>,
+) -> Result<SubscriptionId, IpcError> {
+    let account = super::account(&state, &account).await?;
+    let subscription = account.room_list_loading().await?;
+    Ok(state.live.open(subscription, updates, Steering::None))
 }
 
 #[tauri::command]

@@ -13,6 +13,7 @@ import {
   type LaunchInfo,
   type ListDiff,
   type NewRoom,
+  type RoomListLoading,
   type RoomListQuery,
   type RoomSummary,
   type SyncState,
@@ -87,6 +88,8 @@ export const backend = {
 
   watchRoomList: (account: string, query: RoomListQuery, onUpdate: (update: RoomListUpdate) => void) =>
     subscribe(onUpdate, (channel) => commands.watchRoomList(account, query, channel)),
+  watchRoomListLoading: (account: string, onUpdate: (state: RoomListLoading) => void) =>
+    subscribe(onUpdate, (channel) => commands.watchRoomListLoading(account, channel)),
   setRoomListQuery: (live: Live, query: RoomListQuery) =>
     call(commands.setRoomListQuery(live.id, query)),
   loadMoreRooms: (live: Live) => call(commands.loadMoreRooms(live.id)),

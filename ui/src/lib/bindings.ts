@@ -16,6 +16,11 @@ export const commands = {
 	watchSyncState: (account: AccountId, updates: Channel<SyncState>) => __TAURI_INVOKE<number>("watch_sync_state", { account, updates }),
 	/**  The live room list: a `reset` first, then batches of diffs. */
 	watchRoomList: (account: AccountId, query: RoomListQuery, updates: Channel<ListDiff<RoomSummary>[]>) => __TAURI_INVOKE<number>("watch_room_list", { account, query, updates }),
+	/**
+	 *  How far the room list has loaded, now and at each change: the list says "more rooms are
+	 *  loading" until every room the server counts has arrived.
+	 */
+	watchRoomListLoading: (account: AccountId, updates: Channel<RoomListLoading>) => __TAURI_INVOKE<number>("watch_room_list_loading", { account, updates }),
 	setRoomListQuery: (subscription: number, query: RoomListQuery) => __TAURI_INVOKE<null>("set_room_list_query", { subscription, query }),
 	loadMoreRooms: (subscription: number) => __TAURI_INVOKE<null>("load_more_rooms", { subscription }),
 	/**  The direct conversation with `user_id` (an existing one if any); returns its room ID. */
@@ -275,6 +280,22 @@ export type RoomFilter = "all" |
 "people" | 
 /**  Group rooms. */
 "rooms" | "invites" | "unread";
+
+/**
+ *  How much of the account's room list has arrived from the server.
+ * 
+ *  Sync settles (`SyncState::UpToDate`) once the first window of rooms is in; a large account's
+ *  remaining rooms then arrive in further batches. Front ends say "more rooms are loading"
+ *  until `fully_loaded`, and scripts wait for it.
+ */
+export type RoomListLoading = {
+	/**  Every room the server counts has been received (or restored from the cache, offline). */
+	fully_loaded: boolean,
+	/**  How many rooms the server says the account has, once it has said so. */
+	rooms_on_server: number | null,
+	/**  How many of them this client has so far (joined and invited). */
+	rooms_received: number,
+};
 
 /**  A filter plus an optional search on room names. */
 export type RoomListQuery = {

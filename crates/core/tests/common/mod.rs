@@ -20,16 +20,59 @@ pub const PASSWORD: &str = "correct horse battery staple";
 pub const PATIENCE: Duration = Duration::from_secs(60);
 
 pub fn init() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
+    use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt};
+    let _ = tracing_subscriber::registry()
+        .with(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
         )
-        .with_test_writer()
+        .with(tracing_subscriber::fmt::layer().with_test_writer())
+        // As in the front ends: known harmless SDK events are dropped before anything sees them.
+        .with(estafette_core::logging::SdkNoise)
+        .with(ErrorLog)
         .try_init();
     use_platform_keychain().expect(
         "these tests use the real Secret Service: run them with `cargo xtask test`, \
          which starts gnome-keyring inside a D-Bus session",
     );
+}
+
+/// Every ERROR event logged so far in this test process (each test runs in its own process
+/// under nextest), as `target: fields`. A front end would have printed each of them.
+pub fn errors_logged() -> Vec<String> {
+    ERRORS.lock().expect("not poisoned").clone()
+}
+
+static ERRORS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Records ERROR events for [`errors_logged`].
+struct ErrorLog;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for ErrorLog {
+    fn on_event(
+        &self,
+        event: &tracing::Event<'_>,
+        _context: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        if *event.metadata().level() != tracing::Level::ERROR {
+            return;
+        }
+        let mut fields = Fields(String::new());
+        event.record(&mut fields);
+        ERRORS.lock().expect("not poisoned").push(format!(
+            "{}:{}",
+            event.metadata().target(),
+            fields.0
+        ));
+    }
+}
+
+struct Fields(String);
+
+impl tracing::field::Visit for Fields {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        use std::fmt::Write;
+        let _ = write!(self.0, " {}={value:?}", field.name());
+    }
 }
 
 pub async fn start_server() -> Homeserver {

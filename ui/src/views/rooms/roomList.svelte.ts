@@ -1,19 +1,23 @@
-// One account's live room list: a `reset`, then diffs applied in place.
+// One account's live room list: a `reset`, then diffs applied in place; and how far the list
+// has loaded from the server (a large account's rooms arrive in batches after the first ones).
 
 import { backend, type Live } from "../../lib/backend";
-import type { RoomListQuery, RoomSummary } from "../../lib/bindings";
+import type { RoomListLoading, RoomListQuery, RoomSummary } from "../../lib/bindings";
 import { applyDiffs } from "../../lib/diff";
 
 export class RoomListStore {
   rooms = $state<RoomSummary[]>([]);
   loaded = $state(false);
   query = $state<RoomListQuery>({ filter: "all", search: null });
+  /** Null until the core has said; then whether every room the server counts has arrived. */
+  loading = $state<RoomListLoading | null>(null);
 
   invites = $derived(this.rooms.filter((room) => room.membership === "invited"));
   people = $derived(this.rooms.filter((room) => room.membership !== "invited" && room.is_direct));
   groups = $derived(this.rooms.filter((room) => room.membership !== "invited" && !room.is_direct));
 
   #live: Live | null = null;
+  #loadingLive: Live | null = null;
   #stopped = false;
 
   constructor(readonly account: string) {}
@@ -30,6 +34,13 @@ export class RoomListStore {
     });
     if (this.#stopped) live.close();
     else this.#live = live;
+    if (!this.#loadingLive && !this.#stopped) {
+      const loadingLive = await backend.watchRoomListLoading(this.account, (state) => {
+        this.loading = state;
+      });
+      if (this.#stopped || this.#loadingLive) loadingLive.close();
+      else this.#loadingLive = loadingLive;
+    }
   }
 
   async restart(): Promise<void> {
@@ -55,5 +66,7 @@ export class RoomListStore {
     this.#stopped = true;
     this.#live?.close();
     this.#live = null;
+    this.#loadingLive?.close();
+    this.#loadingLive = null;
   }
 }
