@@ -61,6 +61,8 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             system::open_link,
             system::report_painted,
         ])
+        // Every code a command can fail with, so that the UI's tests can check each one's texts.
+        .constant("ERROR_CODES", crate::error::every_error_code())
         // Timestamps (ms since 1970) and counters stay far below 2^53: plain numbers.
         .dangerously_cast_bigints_to_number()
         // One TypeScript type per Rust type: none of ours serialise differently in each direction.

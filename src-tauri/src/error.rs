@@ -2,7 +2,7 @@
 //! as a fallback and for logs.
 
 use estafette_core::{
-    ErrorCode, encryption::EncryptionError, media::MediaError, rooms::RoomError,
+    Code, ErrorCode, encryption::EncryptionError, media::MediaError, rooms::RoomError,
     timeline::TimelineError,
 };
 use serde::Serialize;
@@ -10,23 +10,86 @@ use serde::Serialize;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, specta::Type, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct IpcError {
-    pub code: String,
+    pub code: IpcErrorCode,
     pub message: String,
 }
 
+/// A core failure's code, or one of the shell's own: in TypeScript, a union of every code's
+/// text, which the UI's translations must cover.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(untagged)]
+pub enum IpcErrorCode {
+    Core(Code),
+    Shell(ShellCode),
+}
+
+/// The failures of the shell itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, specta::Type)]
+pub enum ShellCode {
+    /// A live view's subscription is gone (closed, or the page reloaded).
+    #[serde(rename = "app.subscription_closed")]
+    SubscriptionClosed,
+    #[serde(rename = "link.invalid")]
+    LinkInvalid,
+    /// Only `http`, `https` and `mailto` links are opened.
+    #[serde(rename = "link.unsupported_scheme")]
+    LinkUnsupportedScheme,
+    #[serde(rename = "link.open_failed")]
+    LinkOpenFailed,
+}
+
+impl ShellCode {
+    pub const ALL: &[ShellCode] = &[
+        Self::SubscriptionClosed,
+        Self::LinkInvalid,
+        Self::LinkUnsupportedScheme,
+        Self::LinkOpenFailed,
+    ];
+}
+
+impl std::fmt::Display for IpcErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::String(text)) => f.write_str(&text),
+            _ => write!(f, "{self:?}"),
+        }
+    }
+}
+
+/// Every code a command can fail with, for the UI's test that each has a text in every language.
+pub fn every_error_code() -> Vec<IpcErrorCode> {
+    Code::ALL
+        .iter()
+        .map(|code| IpcErrorCode::Core(*code))
+        .chain(ShellCode::ALL.iter().map(|code| IpcErrorCode::Shell(*code)))
+        .collect()
+}
+
 impl IpcError {
-    pub fn new(code: &str, message: impl Into<String>) -> Self {
+    pub fn new(code: impl Into<IpcErrorCode>, message: impl Into<String>) -> Self {
         Self {
-            code: code.to_owned(),
+            code: code.into(),
             message: message.into(),
         }
     }
 
     pub fn subscription_closed() -> Self {
         Self::new(
-            "app.subscription_closed",
+            ShellCode::SubscriptionClosed,
             "this view was closed; open it again",
         )
+    }
+}
+
+impl From<Code> for IpcErrorCode {
+    fn from(code: Code) -> Self {
+        Self::Core(code)
+    }
+}
+
+impl From<ShellCode> for IpcErrorCode {
+    fn from(code: ShellCode) -> Self {
+        Self::Shell(code)
     }
 }
 

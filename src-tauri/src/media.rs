@@ -4,14 +4,17 @@
 //! Paths: `/<account>/thumbnail/<mxc, URI-encoded>?size=N` (avatars, inline images) and
 //! `/<account>/image/<room ID>/<event ID>?thumbnail=1` (each segment URI-encoded).
 
-use estafette_core::{AccountId, media::MediaContent};
+use estafette_core::{AccountId, Code, media::MediaContent};
 use percent_encoding::percent_decode_str;
 use tauri::{
     AppHandle, Manager,
     http::{Request, Response, StatusCode, header},
 };
 
-use crate::{error::IpcError, state::AppState};
+use crate::{
+    error::{IpcError, IpcErrorCode},
+    state::AppState,
+};
 
 pub const SCHEME: &str = "estafette-media";
 
@@ -33,17 +36,19 @@ pub async fn respond(app: &AppHandle, request: Request<Vec<u8>>) -> Response<Vec
         },
         Err(error) => {
             tracing::debug!(code = %error.code, "media request failed");
-            status(if error.code == "media.invalid_address" {
-                StatusCode::BAD_REQUEST
-            } else {
-                StatusCode::NOT_FOUND
-            })
+            status(
+                if error.code == IpcErrorCode::Core(Code::MediaInvalidAddress) {
+                    StatusCode::BAD_REQUEST
+                } else {
+                    StatusCode::NOT_FOUND
+                },
+            )
         }
     }
 }
 
 async fn fetch(state: &AppState, uri: &tauri::http::Uri) -> Result<MediaContent, IpcError> {
-    let invalid = || IpcError::new("media.invalid_address", "not a valid media address");
+    let invalid = || IpcError::new(Code::MediaInvalidAddress, "not a valid media address");
     let segments: Vec<String> = uri
         .path()
         .trim_start_matches('/')
@@ -66,11 +71,14 @@ async fn fetch(state: &AppState, uri: &tauri::http::Uri) -> Result<MediaContent,
             let size = parameter("size")
                 .and_then(|size| size.parse().ok())
                 .unwrap_or(DEFAULT_AVATAR_SIZE);
-            Ok(account.avatar_thumbnail(mxc, size).await?)
+            Ok(account.media().avatar_thumbnail(mxc, size).await?)
         }
         ("image", [room_id, event_id]) => {
             let thumbnail = parameter("thumbnail") == Some("1");
-            Ok(account.event_image(room_id, event_id, thumbnail).await?)
+            Ok(account
+                .media()
+                .event_image(room_id, event_id, thumbnail)
+                .await?)
         }
         _ => Err(invalid()),
     }

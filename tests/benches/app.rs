@@ -117,7 +117,8 @@ async fn sign_in_and_catch_up(hs: &Homeserver, install: &Installation) -> BenchR
         .await
         .map_err(fail)?;
     let (mut rooms, _controller) = account
-        .room_list(RoomListQuery::default(), 600)
+        .rooms()
+        .list(RoomListQuery::default(), 600)
         .await
         .map_err(fail)?;
     let mut list = Vec::new();

@@ -85,7 +85,7 @@ impl Party {
     /// encrypted for that person (device lists arrive on their own sync loop).
     pub async fn wait_for_device_of(&self, user_id: &str) {
         eventually("a device of the other person", || async {
-            let devices = self.account.devices_of(user_id).await.ok()?;
+            let devices = self.account.devices().of_user(user_id).await.ok()?;
             (!devices.is_empty()).then_some(())
         })
         .await;

@@ -86,7 +86,7 @@ async fn settle(context: &Context<'_>, account: &Account) -> Result<SyncState, F
 /// Waits until the server has sent every room of the account: sync settles with the first
 /// window of a large account's rooms, the rest arrive in later batches.
 async fn all_rooms_loaded(context: &Context<'_>, account: &Account) -> Result<(), Failure> {
-    let mut loading = account.room_list_loading().await?;
+    let mut loading = account.rooms().list_loading().await?;
     let deadline = tokio::time::Instant::now() + context.timeout;
     loop {
         match tokio::time::timeout_at(deadline, loading.next()).await {
@@ -165,7 +165,8 @@ pub async fn rooms(
         all_rooms_loaded(context, &account).await?;
     }
     let (mut updates, _controller) = account
-        .room_list(RoomListQuery { filter, search }, 10_000)
+        .rooms()
+        .list(RoomListQuery { filter, search }, 10_000)
         .await?;
     let mut rooms = Vec::new();
     // The first update is the whole current list.
@@ -201,14 +202,15 @@ pub async fn join(context: &Context<'_>, room: &str) -> Result<(), Failure> {
     let account = context.account().await?;
     settle(context, &account).await?;
     let invited = account
-        .room_summary(room)
+        .rooms()
+        .summary(room)
         .await
         .is_some_and(|summary| summary.membership == Membership::Invited);
     let room_id = if invited {
-        account.accept_invite(room).await?;
+        account.rooms().accept_invite(room).await?;
         room.to_owned()
     } else {
-        account.join(room).await?
+        account.rooms().join(room).await?
     };
     context.output.record(&json!({ "joined": room_id }), || {
         format!("joined {room_id}")

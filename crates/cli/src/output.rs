@@ -32,7 +32,7 @@ impl Failure {
 impl From<estafette_core::Error> for Failure {
     fn from(error: estafette_core::Error) -> Self {
         Self {
-            code: error.code().to_owned(),
+            code: error.code().as_str().to_owned(),
             message: error.to_string(),
             exit_code: 1,
         }

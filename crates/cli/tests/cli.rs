@@ -151,6 +151,7 @@ async fn eventually<T, Fut: Future<Output = Option<T>>>(
 /// Bob (core) opens a DM with Alice; Alice (CLI) sees the invite and accepts it.
 async fn dm_accepted_through_the_cli(hs: &Homeserver, bob: &Account, alice: &CliHome) -> String {
     let room_id = bob
+        .rooms()
         .create_dm(&hs.user_id("alice"))
         .await
         .expect("DM created");
@@ -210,7 +211,8 @@ async fn the_cli_signs_in_and_sends_a_message_a_core_client_decrypts() {
     );
     wait_for_message(&bob, &room_id, "Hello from the *command line*").await;
     assert!(
-        bob.room_summary(&room_id)
+        bob.rooms()
+            .summary(&room_id)
             .await
             .expect("known")
             .is_encrypted
@@ -245,7 +247,8 @@ async fn a_second_process_lists_cached_rooms_offline_then_catches_up() {
     alice.login(&hs, "alice").await;
     let room_id = dm_accepted_through_the_cli(&hs, &bob, &alice).await;
     eventually("Bob to see Alice joined", || async {
-        bob.room_summary(&room_id)
+        bob.rooms()
+            .summary(&room_id)
             .await
             .filter(|room| room.membership == Membership::Joined)
     })

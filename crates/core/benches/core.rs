@@ -183,7 +183,8 @@ struct RoomWatch {
 impl RoomWatch {
     async fn new(account: &Account) -> BenchResult<Self> {
         let (updates, _controller) = account
-            .room_list(RoomListQuery::default(), ROOMS + 10)
+            .rooms()
+            .list(RoomListQuery::default(), ROOMS + 10)
             .await
             .map_err(fail)?;
         Ok(Self {
@@ -391,7 +392,8 @@ async fn seed(hs: &Homeserver) -> BenchResult<String> {
                     invite: vec![alice_id],
                     ..NewRoom::default()
                 };
-                bob.create_room(options)
+                bob.rooms()
+                    .create_room(options)
                     .await
                     .map(|room_id| (number, room_id))
                     .map_err(fail)

@@ -4,6 +4,7 @@
 //! [`crate::AccountManager::sign_in`]; this module owns the protocol side and the precise,
 //! typed reasons a sign-in can fail.
 
+use crate::Code;
 use std::{error::Error as StdError, fmt, time::Duration};
 
 use matrix_sdk::{
@@ -53,21 +54,21 @@ pub enum AuthError {
 }
 
 impl AuthError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Self::InvalidInput(_) => "auth.invalid_input",
-            Self::HomeserverRequired => "auth.homeserver_required",
-            Self::UnknownServer(_) => "auth.unknown_server",
-            Self::ServerUnreachable(_) => "auth.server_unreachable",
-            Self::NotAMatrixServer(_) => "auth.not_a_matrix_server",
-            Self::NoSlidingSync => "auth.no_sliding_sync",
-            Self::PasswordLoginUnsupported => "auth.password_login_unsupported",
-            Self::WrongCredentials => "auth.wrong_credentials",
-            Self::RateLimited { .. } => "auth.rate_limited",
-            Self::AccountDeactivated => "auth.account_deactivated",
-            Self::SessionExpired => "auth.session_expired",
-            Self::Server(_) => "auth.server_error",
-            Self::Store(_) => "auth.store_failed",
+            Self::InvalidInput(_) => Code::AuthInvalidInput,
+            Self::HomeserverRequired => Code::AuthHomeserverRequired,
+            Self::UnknownServer(_) => Code::AuthUnknownServer,
+            Self::ServerUnreachable(_) => Code::AuthServerUnreachable,
+            Self::NotAMatrixServer(_) => Code::AuthNotAMatrixServer,
+            Self::NoSlidingSync => Code::AuthNoSlidingSync,
+            Self::PasswordLoginUnsupported => Code::AuthPasswordLoginUnsupported,
+            Self::WrongCredentials => Code::AuthWrongCredentials,
+            Self::RateLimited { .. } => Code::AuthRateLimited,
+            Self::AccountDeactivated => Code::AuthAccountDeactivated,
+            Self::SessionExpired => Code::AuthSessionExpired,
+            Self::Server(_) => Code::AuthServerError,
+            Self::Store(_) => Code::AuthStoreFailed,
         }
     }
 
@@ -161,16 +162,18 @@ impl AuthError {
 }
 
 /// Whether a request failed for want of a connection (server down, network lost), rather than
-/// being answered with an error.
+/// being answered with an error: the one meaning of "offline" for every domain's errors.
 pub(crate) fn is_network_failure(error: &matrix_sdk::Error) -> bool {
-    fn transport(error: &HttpError) -> bool {
-        match error {
-            HttpError::Reqwest(inner) => is_connection_failure(inner),
-            HttpError::Cached(inner) => transport(inner),
-            _ => false,
-        }
+    matches!(error, matrix_sdk::Error::Http(http) if is_http_network_failure(http))
+}
+
+/// [`is_network_failure`] for the SDK's calls that fail with an [`HttpError`].
+pub(crate) fn is_http_network_failure(error: &HttpError) -> bool {
+    match error {
+        HttpError::Reqwest(inner) => is_connection_failure(inner),
+        HttpError::Cached(inner) => is_http_network_failure(inner),
+        _ => false,
     }
-    matches!(error, matrix_sdk::Error::Http(http) if transport(http))
 }
 
 /// No answer at all: refused, timed out, or the request could not be sent.

@@ -12,6 +12,19 @@ use crate::{
     rooms::RoomError,
 };
 
+impl Account {
+    /// Devices: anyone's as encryption knows them, and this user's own.
+    pub fn devices(&self) -> Devices<'_> {
+        Devices { account: self }
+    }
+}
+
+/// The devices one account deals with (`account.devices()`).
+#[derive(Clone, Copy, Debug)]
+pub struct Devices<'a> {
+    account: &'a Account,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct DeviceSummary {
@@ -20,14 +33,14 @@ pub struct DeviceSummary {
     pub is_verified: bool,
 }
 
-impl Account {
+impl Devices<'_> {
     /// `user_id`'s devices, asked of the server now. A device unknown to this account does not
     /// receive the keys of messages sent to it; asking refreshes what the account knows when
     /// the server's device-list notice has not arrived yet.
-    pub async fn devices_of(&self, user_id: &str) -> Result<Vec<DeviceSummary>, RoomError> {
+    pub async fn of_user(&self, user_id: &str) -> Result<Vec<DeviceSummary>, RoomError> {
         let user_id = UserId::parse(user_id.trim())
             .map_err(|_| RoomError::InvalidUserId(user_id.to_owned()))?;
-        let encryption = self.client().encryption();
+        let encryption = self.account.client().encryption();
         encryption
             .request_user_identity(&user_id)
             .await
@@ -65,15 +78,15 @@ pub struct OwnDevice {
     pub is_current: bool,
 }
 
-impl Account {
+impl Devices<'_> {
     /// This user's devices, most recently seen first (this device at the top).
-    pub async fn own_devices(&self) -> Result<Vec<OwnDevice>, EncryptionError> {
-        let client = self.client();
+    pub async fn own(&self) -> Result<Vec<OwnDevice>, EncryptionError> {
+        let client = self.account.client();
         let response = client
             .devices()
             .await
             .map_err(|error| EncryptionError::from_http(&error))?;
-        let own_user = parse_user(self.user_id())?;
+        let own_user = parse_user(self.account.user_id())?;
         let encryption = client.encryption();
         // The server's list is the truth; keys of devices it lists may be new to this client.
         if let Err(error) = encryption.request_user_identity(&own_user).await {
@@ -110,9 +123,10 @@ impl Account {
         Ok(devices)
     }
 
-    pub async fn rename_device(&self, device_id: &str, name: &str) -> Result<(), EncryptionError> {
+    pub async fn rename(&self, device_id: &str, name: &str) -> Result<(), EncryptionError> {
         let device_id: &DeviceId = device_id.into();
-        self.client()
+        self.account
+            .client()
             .rename_device(device_id, name.trim())
             .await
             .map_err(|error| EncryptionError::from_http(&error))?;
@@ -121,8 +135,8 @@ impl Account {
 
     /// Signs other devices out: the server deletes them and their access. The server asks for
     /// the password ([`EncryptionError::PasswordRequired`] without one).
-    #[tracing::instrument(skip(self, password), fields(account = %self.id()))]
-    pub async fn sign_out_devices(
+    #[tracing::instrument(skip(self, password), fields(account = %self.account.id()))]
+    pub async fn sign_out(
         &self,
         device_ids: &[String],
         password: Option<Zeroizing<String>>,
@@ -131,7 +145,7 @@ impl Account {
             .iter()
             .map(|id| OwnedDeviceId::from(id.as_str()))
             .collect();
-        let client = self.client();
+        let client = self.account.client();
         let challenge = match client.delete_devices(&device_ids, None).await {
             Ok(_) => return Ok(()),
             Err(error) => match error.as_uiaa_response() {
@@ -141,7 +155,10 @@ impl Account {
         };
         let password = password.ok_or(EncryptionError::PasswordRequired)?;
         client
-            .delete_devices(&device_ids, Some(self.password_auth(&password, &challenge)))
+            .delete_devices(
+                &device_ids,
+                Some(self.account.password_auth(&password, &challenge)),
+            )
             .await
             .map_err(|error| EncryptionError::from_http(&error))?;
         tracing::info!(count = device_ids.len(), "devices signed out");

@@ -8,7 +8,93 @@ use crate::{
 /// Something with a stable, machine-readable identifier (`auth.wrong_credentials`, ...).
 /// Front ends branch on it and translate it; the `Display` text is English, for logs and CLI.
 pub trait ErrorCode {
-    fn code(&self) -> &'static str;
+    fn code(&self) -> Code;
+}
+
+/// Declares [`Code`] with each code written once: the variant, its text, and the list of all.
+macro_rules! codes {
+    ($($variant:ident = $code:literal,)*) => {
+        /// Every failure's stable identifier, `domain.reason`. It crosses IPC as its text (a
+        /// union of string literals in the generated TypeScript), so that a front end that
+        /// lacks a translation for one fails to type-check.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+        #[cfg_attr(feature = "specta", derive(specta::Type))]
+        pub enum Code {
+            $(#[serde(rename = $code)] $variant,)*
+        }
+
+        impl Code {
+            /// Every code, in declaration order.
+            pub const ALL: &[Code] = &[$(Code::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $code,)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    AuthInvalidInput = "auth.invalid_input",
+    AuthHomeserverRequired = "auth.homeserver_required",
+    AuthUnknownServer = "auth.unknown_server",
+    AuthServerUnreachable = "auth.server_unreachable",
+    AuthNotAMatrixServer = "auth.not_a_matrix_server",
+    AuthNoSlidingSync = "auth.no_sliding_sync",
+    AuthPasswordLoginUnsupported = "auth.password_login_unsupported",
+    AuthWrongCredentials = "auth.wrong_credentials",
+    AuthRateLimited = "auth.rate_limited",
+    AuthAccountDeactivated = "auth.account_deactivated",
+    AuthSessionExpired = "auth.session_expired",
+    AuthServerError = "auth.server_error",
+    AuthStoreFailed = "auth.store_failed",
+    SecretsKeychainUnavailable = "secrets.keychain_unavailable",
+    SecretsAccessDenied = "secrets.access_denied",
+    SecretsMissing = "secrets.missing",
+    SecretsDamaged = "secrets.damaged",
+    SecretsFailed = "secrets.failed",
+    RoomInvalidUserId = "room.invalid_user_id",
+    RoomInvalidRoomId = "room.invalid_room_id",
+    RoomNotFound = "room.not_found",
+    RoomForbidden = "room.forbidden",
+    RoomOffline = "room.offline",
+    RoomServerError = "room.server_error",
+    TimelineRoomNotFound = "timeline.room_not_found",
+    TimelineOpenFailed = "timeline.open_failed",
+    TimelinePaginationFailed = "timeline.pagination_failed",
+    TimelineSendFailed = "timeline.send_failed",
+    TimelineUnsentMessageNotFound = "timeline.unsent_message_not_found",
+    TimelineReceiptFailed = "timeline.receipt_failed",
+    MediaInvalidAddress = "media.invalid_address",
+    MediaNotAnImage = "media.not_an_image",
+    MediaFetchFailed = "media.fetch_failed",
+    EncryptionPasswordRequired = "encryption.password_required",
+    EncryptionWrongPassword = "encryption.wrong_password",
+    EncryptionWrongRecoveryKey = "encryption.wrong_recovery_key",
+    EncryptionBackupExists = "encryption.backup_exists",
+    EncryptionWrongPassphraseOrFile = "encryption.wrong_passphrase_or_file",
+    EncryptionVerificationNotFound = "encryption.verification_not_found",
+    EncryptionInvalidId = "encryption.invalid_id",
+    EncryptionOffline = "encryption.offline",
+    EncryptionFile = "encryption.file",
+    EncryptionFailed = "encryption.failed",
+    AccountNotFound = "account.not_found",
+    StorageFailed = "storage.failed",
+    SyncFailed = "sync.failed",
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for Code {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -37,7 +123,7 @@ pub enum Error {
 }
 
 impl ErrorCode for Error {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
             Self::Auth(error) => error.code(),
             Self::Secrets(error) => error.code(),
@@ -45,9 +131,9 @@ impl ErrorCode for Error {
             Self::Timeline(error) => error.code(),
             Self::Media(error) => error.code(),
             Self::Encryption(error) => error.code(),
-            Self::AccountNotFound(_) => "account.not_found",
-            Self::Storage(_) => "storage.failed",
-            Self::Sync(_) => "sync.failed",
+            Self::AccountNotFound(_) => Code::AccountNotFound,
+            Self::Storage(_) => Code::StorageFailed,
+            Self::Sync(_) => Code::SyncFailed,
         }
     }
 }
@@ -55,5 +141,35 @@ impl ErrorCode for Error {
 impl Error {
     pub(crate) fn storage(error: impl std::fmt::Display) -> Self {
         Self::Storage(error.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn every_code_is_unique_and_reads_domain_dot_reason() {
+        let texts: HashSet<&str> = Code::ALL.iter().map(|code| code.as_str()).collect();
+        assert_eq!(texts.len(), Code::ALL.len(), "no code is declared twice");
+        for text in texts {
+            let (domain, reason) = text.split_once('.').expect("domain.reason");
+            for part in [domain, reason] {
+                assert!(
+                    !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                    "{text} is lowercase words joined by underscores"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_code_crosses_ipc_as_its_text() {
+        assert_eq!(
+            serde_json::to_string(&Code::AuthWrongCredentials).expect("serialised"),
+            "\"auth.wrong_credentials\""
+        );
     }
 }

@@ -26,7 +26,7 @@ pub mod timeline;
 pub use account::{Account, AccountId, AccountInfo};
 pub use accounts::{AccountManager, CoreConfig, SignIn};
 pub use diff::ListDiff;
-pub use error::{Error, ErrorCode};
+pub use error::{Code, Error, ErrorCode};
 pub use subscription::Subscription;
 /// Passwords are handed to the core in memory that is wiped when dropped.
 pub use zeroize::Zeroizing;

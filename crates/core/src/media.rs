@@ -4,7 +4,7 @@
 use matrix_sdk::{
     media::{MediaFormat, MediaRequestParameters, MediaThumbnailSettings},
     ruma::{
-        EventId, OwnedMxcUri, RoomId, UInt,
+        EventId, OwnedMxcUri, UInt,
         events::{
             AnySyncMessageLikeEvent, AnySyncTimelineEvent, SyncMessageLikeEvent,
             room::{MediaSource, message::MessageType},
@@ -12,12 +12,27 @@ use matrix_sdk::{
     },
 };
 
-use crate::Account;
+use crate::{Account, Code, rooms::RoomError};
+
+impl Account {
+    /// Media: avatars, and the images of messages.
+    pub fn media(&self) -> Media<'_> {
+        Media { account: self }
+    }
+}
+
+/// The media of one account (`account.media()`).
+#[derive(Clone, Copy, Debug)]
+pub struct Media<'a> {
+    account: &'a Account,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
     #[error("not a valid media address")]
     InvalidAddress,
+    #[error(transparent)]
+    Room(#[from] RoomError),
     #[error("this event is not an image")]
     NotAnImage,
     #[error("the media could not be fetched: {0}")]
@@ -25,11 +40,12 @@ pub enum MediaError {
 }
 
 impl MediaError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Self::InvalidAddress => "media.invalid_address",
-            Self::NotAnImage => "media.not_an_image",
-            Self::Fetch(_) => "media.fetch_failed",
+            Self::InvalidAddress => Code::MediaInvalidAddress,
+            Self::Room(error) => error.code(),
+            Self::NotAnImage => Code::MediaNotAnImage,
+            Self::Fetch(_) => Code::MediaFetchFailed,
         }
     }
 }
@@ -53,7 +69,7 @@ impl std::fmt::Debug for MediaContent {
 /// Avatars are square; the size is clamped so a page cannot make us fetch huge thumbnails.
 const MAX_AVATAR_SIZE: u32 = 256;
 
-impl Account {
+impl Media<'_> {
     /// A square thumbnail of an (unencrypted) avatar `mxc://` URI.
     pub async fn avatar_thumbnail(&self, mxc: &str, size: u32) -> Result<MediaContent, MediaError> {
         if !mxc.starts_with("mxc://") {
@@ -79,12 +95,8 @@ impl Account {
         event_id: &str,
         thumbnail: bool,
     ) -> Result<MediaContent, MediaError> {
-        let room_id = RoomId::parse(room_id).map_err(|_| MediaError::InvalidAddress)?;
+        let room = self.account.room(room_id)?;
         let event_id = EventId::parse(event_id).map_err(|_| MediaError::InvalidAddress)?;
-        let room = self
-            .client()
-            .get_room(&room_id)
-            .ok_or(MediaError::InvalidAddress)?;
         let event = room
             .load_or_fetch_event(&event_id, None)
             .await
@@ -124,6 +136,7 @@ impl Account {
         mime_type: Option<String>,
     ) -> Result<MediaContent, MediaError> {
         let bytes = self
+            .account
             .client()
             .media()
             .get_media_content(request, true)

@@ -17,7 +17,7 @@ use matrix_sdk_ui::{
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
-use crate::{Account, Error, ListDiff, Subscription, timeline::map_content};
+use crate::{Error, ListDiff, Subscription, rooms::Rooms, timeline::map_content};
 
 /// One entry of the room list.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -174,9 +174,9 @@ pub struct RoomListLoading {
 /// What one update of a room list subscription carries.
 pub type RoomListUpdate = Vec<ListDiff<RoomSummary>>;
 
-impl Account {
+impl Rooms<'_> {
     /// The account's rooms, most recent activity first, `page_size` at a time.
-    pub async fn room_list(
+    pub async fn list(
         &self,
         query: RoomListQuery,
         page_size: usize,
@@ -218,7 +218,8 @@ impl Account {
     /// The room list service's list of every room, which the live lists and their loading
     /// state are views of.
     async fn all_rooms(&self) -> Result<RoomList, Error> {
-        self.sync_service()
+        self.account
+            .sync_service()
             .room_list_service()
             .all_rooms()
             .await
@@ -229,9 +230,9 @@ impl Account {
     ///
     /// The server counts the account's joined and invited rooms; the list is fully loaded
     /// once the client knows that many.
-    pub async fn room_list_loading(&self) -> Result<Subscription<RoomListLoading>, Error> {
+    pub async fn list_loading(&self) -> Result<Subscription<RoomListLoading>, Error> {
         let room_list = self.all_rooms().await?;
-        let client = self.client().clone();
+        let client = self.account.client().clone();
         Ok(Subscription::spawn(|sender| async move {
             let mut loading_states = room_list.loading_state();
             let (_, mut room_changes) = client.rooms_stream();
@@ -275,9 +276,8 @@ impl Account {
     }
 
     /// A summary of one room, now.
-    pub async fn room_summary(&self, room_id: &str) -> Option<RoomSummary> {
-        let room_id = <&matrix_sdk::ruma::RoomId>::try_from(room_id).ok()?;
-        let room = self.client().get_room(room_id)?;
+    pub async fn summary(&self, room_id: &str) -> Option<RoomSummary> {
+        let room = self.account.room(room_id).ok()?;
         Some(summarise(&room).await)
     }
 }

@@ -15,7 +15,7 @@ use matrix_sdk::{
 use serde::{Deserialize, Serialize};
 use tracing::{instrument, warn};
 
-use crate::{Account, auth::is_network_failure};
+use crate::{Account, Code, auth::is_network_failure};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RoomError {
@@ -34,14 +34,14 @@ pub enum RoomError {
 }
 
 impl RoomError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Self::InvalidUserId(_) => "room.invalid_user_id",
-            Self::InvalidRoomId(_) => "room.invalid_room_id",
-            Self::RoomNotFound(_) => "room.not_found",
-            Self::Forbidden(_) => "room.forbidden",
-            Self::Offline => "room.offline",
-            Self::Server(_) => "room.server_error",
+            Self::InvalidUserId(_) => Code::RoomInvalidUserId,
+            Self::InvalidRoomId(_) => Code::RoomInvalidRoomId,
+            Self::RoomNotFound(_) => Code::RoomNotFound,
+            Self::Forbidden(_) => Code::RoomForbidden,
+            Self::Offline => Code::RoomOffline,
+            Self::Server(_) => Code::RoomServerError,
         }
     }
 
@@ -111,24 +111,45 @@ fn parse_user_id(user_id: &str) -> Result<OwnedUserId, RoomError> {
     UserId::parse(user_id.trim()).map_err(|_| RoomError::InvalidUserId(user_id.to_owned()))
 }
 
+/// The one reading of a room ID handed to the core (by a person, a script or a front end):
+/// surrounding spaces are ignored; anything else that is not `!id:server` is refused the same
+/// way everywhere.
+pub(crate) fn parse_room_id(room_id: &str) -> Result<&RoomId, RoomError> {
+    <&RoomId>::try_from(room_id.trim()).map_err(|_| RoomError::InvalidRoomId(room_id.to_owned()))
+}
+
 impl Account {
+    /// One of this account's rooms, by ID.
     pub(crate) fn room(&self, room_id: &str) -> Result<Room, RoomError> {
-        let parsed = <&RoomId>::try_from(room_id)
-            .map_err(|_| RoomError::InvalidRoomId(room_id.to_owned()))?;
         self.client()
-            .get_room(parsed)
+            .get_room(parse_room_id(room_id)?)
             .ok_or_else(|| RoomError::RoomNotFound(room_id.to_owned()))
     }
 
+    /// This account's rooms: creating, joining and leaving them, its invitations, its live
+    /// room list.
+    pub fn rooms(&self) -> Rooms<'_> {
+        Rooms { account: self }
+    }
+}
+
+/// The rooms of one account (`account.rooms()`).
+#[derive(Clone, Copy, Debug)]
+pub struct Rooms<'a> {
+    pub(crate) account: &'a Account,
+}
+
+impl Rooms<'_> {
     /// The direct conversation with `user_id`: the existing one if there is one (as Element
     /// does), else a new encrypted one with them invited. Returns the room ID.
-    #[instrument(skip(self), fields(account = %self.id()))]
+    #[instrument(skip(self), fields(account = %self.account.id()))]
     pub async fn create_dm(&self, user_id: &str) -> Result<String, RoomError> {
         let user_id = parse_user_id(user_id)?;
-        if let Some(room) = self.client().get_dm_room(&user_id) {
+        if let Some(room) = self.account.client().get_dm_room(&user_id) {
             return Ok(room.room_id().to_string());
         }
         let room = self
+            .account
             .client()
             .create_dm(&user_id)
             .await
@@ -137,7 +158,7 @@ impl Account {
     }
 
     /// Creates a private group room. Returns the room ID.
-    #[instrument(skip_all, fields(account = %self.id()))]
+    #[instrument(skip_all, fields(account = %self.account.id()))]
     pub async fn create_room(&self, options: NewRoom) -> Result<String, RoomError> {
         let invite = options
             .invite
@@ -158,6 +179,7 @@ impl Account {
             ];
         }
         let room = self
+            .account
             .client()
             .create_room(request)
             .await
@@ -167,21 +189,23 @@ impl Account {
 
     pub async fn invite(&self, room_id: &str, user_id: &str) -> Result<(), RoomError> {
         let user_id = parse_user_id(user_id)?;
-        self.room(room_id)?
+        self.account
+            .room(room_id)?
             .invite_user_by_id(&user_id)
             .await
             .map_err(RoomError::from_sdk)
     }
 
     pub async fn accept_invite(&self, room_id: &str) -> Result<(), RoomError> {
-        let room = self.room(room_id)?;
+        let room = self.account.room(room_id)?;
         room.join().await.map_err(RoomError::from_sdk)?;
         refresh_member_devices(room);
         Ok(())
     }
 
     pub async fn decline_invite(&self, room_id: &str) -> Result<(), RoomError> {
-        self.room(room_id)?
+        self.account
+            .room(room_id)?
             .leave()
             .await
             .map_err(RoomError::from_sdk)
@@ -192,6 +216,7 @@ impl Account {
         let target = <&RoomOrAliasId>::try_from(room_id_or_alias.trim())
             .map_err(|_| RoomError::InvalidRoomId(room_id_or_alias.to_owned()))?;
         let room = self
+            .account
             .client()
             .join_room_by_id_or_alias(target, &[])
             .await
@@ -202,7 +227,8 @@ impl Account {
     }
 
     pub async fn leave(&self, room_id: &str) -> Result<(), RoomError> {
-        self.room(room_id)?
+        self.account
+            .room(room_id)?
             .leave()
             .await
             .map_err(RoomError::from_sdk)

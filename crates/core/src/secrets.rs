@@ -5,6 +5,7 @@
 //! There is deliberately no plaintext fallback: without a keychain, signing in fails with
 //! [`SecretsError::KeychainUnavailable`]. Secrets never appear in `Debug` output or logs.
 
+use crate::Code;
 use std::fmt;
 
 use keyring_core::{Entry, Error as KeyringError};
@@ -34,13 +35,13 @@ pub enum SecretsError {
 
 impl SecretsError {
     /// A stable identifier the front ends branch on and translate.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Self::KeychainUnavailable(_) => "secrets.keychain_unavailable",
-            Self::AccessDenied(_) => "secrets.access_denied",
-            Self::Missing => "secrets.missing",
-            Self::Damaged => "secrets.damaged",
-            Self::Failed(_) => "secrets.failed",
+            Self::KeychainUnavailable(_) => Code::SecretsKeychainUnavailable,
+            Self::AccessDenied(_) => Code::SecretsAccessDenied,
+            Self::Missing => Code::SecretsMissing,
+            Self::Damaged => Code::SecretsDamaged,
+            Self::Failed(_) => Code::SecretsFailed,
         }
     }
 }

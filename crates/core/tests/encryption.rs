@@ -113,7 +113,7 @@ async fn security(
     wanted: impl Fn(DeviceTrust, RecoveryStatus) -> bool,
 ) {
     eventually(what, || async {
-        let status = account.security_status().await;
+        let status = account.encryption().status().await;
         wanted(status.device, status.recovery).then_some(())
     })
     .await;
@@ -123,6 +123,7 @@ async fn security(
 async fn backup_complete(account: &Account) {
     eventually("the key backup to be complete", || async {
         account
+            .encryption()
             .sign_out_risk()
             .await
             .ok()
@@ -142,7 +143,11 @@ async fn a_second_device_restores_the_whole_encrypted_history_with_the_recovery_
         |device, _| device == DeviceTrust::Verified,
     )
     .await;
-    let recovery_key = alice.set_up_recovery(None).await.expect("recovery set up");
+    let recovery_key = alice
+        .encryption()
+        .set_up_recovery(None)
+        .await
+        .expect("recovery set up");
     assert_eq!(
         recovery_key.expose().split(' ').count(),
         12,
@@ -154,7 +159,8 @@ async fn a_second_device_restores_the_whole_encrypted_history_with_the_recovery_
     .await;
 
     let room_id = encrypted_dm(&alice, &bob).await;
-    bob.devices_of(alice.user_id())
+    bob.devices()
+        .of_user(alice.user_id())
         .await
         .expect("alice's devices");
     let (alice_timeline, mut alice_view) = open_timeline(&alice, &room_id).await;
@@ -196,6 +202,7 @@ async fn a_second_device_restores_the_whole_encrypted_history_with_the_recovery_
     assert_eq!(decrypted_with_prefix(&view.items, "From "), 0);
 
     let wrong = alice_again
+        .encryption()
         .recover("EsTc 1234 5678 9abc defg hijk lmno pqrs tuvw xyzA BCDE FGHJ")
         .await;
     assert!(
@@ -203,6 +210,7 @@ async fn a_second_device_restores_the_whole_encrypted_history_with_the_recovery_
         "a wrong key is refused as such: {wrong:?}"
     );
     alice_again
+        .encryption()
         .recover(recovery_key.expose())
         .await
         .expect("the recovery key is accepted");
@@ -268,8 +276,8 @@ fn emojis_of(state: FlowState) -> Vec<SasEmoji> {
 /// `asker` has requested `flow`; `answerer` receives the prompt, accepts, and both confirm
 /// the same seven emoji.
 async fn verify_by_emoji(asker: &Account, answerer: &Account, flow: &VerificationId) {
-    let mut prompts = answerer.incoming_verifications();
-    let mut asker_side = asker.watch_verification(flow).await.expect("watched");
+    let mut prompts = answerer.verification().incoming();
+    let mut asker_side = asker.verification().watch(flow).await.expect("watched");
     let prompt = tokio::time::timeout(PATIENCE, async {
         loop {
             let prompt = prompts.next().await.expect("prompts open");
@@ -282,11 +290,13 @@ async fn verify_by_emoji(asker: &Account, answerer: &Account, flow: &Verificatio
     .expect("the request reaches the other side");
     assert_eq!(prompt.id.user_id, asker.user_id());
     answerer
-        .accept_verification(&prompt.id)
+        .verification()
+        .accept(&prompt.id)
         .await
         .expect("accepted");
     let mut answerer_side = answerer
-        .watch_verification(&prompt.id)
+        .verification()
+        .watch(&prompt.id)
         .await
         .expect("watched");
     let is_comparing = |state: &FlowState| matches!(state, FlowState::CompareEmoji { .. });
@@ -301,11 +311,13 @@ async fn verify_by_emoji(asker: &Account, answerer: &Account, flow: &Verificatio
     );
 
     asker
-        .confirm_verification(flow)
+        .verification()
+        .confirm(flow)
         .await
         .expect("asker confirms");
     answerer
-        .confirm_verification(&prompt.id)
+        .verification()
+        .confirm(&prompt.id)
         .await
         .expect("answerer confirms");
     let is_done = |state: &FlowState| matches!(state, FlowState::Done);
@@ -323,7 +335,11 @@ async fn a_new_device_is_verified_by_emoji_from_the_first_one() {
         |device, _| device == DeviceTrust::Verified,
     )
     .await;
-    let _recovery_key = alice.set_up_recovery(None).await.expect("recovery set up");
+    let _recovery_key = alice
+        .encryption()
+        .set_up_recovery(None)
+        .await
+        .expect("recovery set up");
 
     let second_device = Device::new();
     let alice_again = second_device.sign_in(&hs, "alice").await;
@@ -334,6 +350,7 @@ async fn a_new_device_is_verified_by_emoji_from_the_first_one() {
     )
     .await;
     let flow = alice_again
+        .verification()
         .verify_this_device()
         .await
         .expect("verification requested")
@@ -351,7 +368,7 @@ async fn a_new_device_is_verified_by_emoji_from_the_first_one() {
     eventually(
         "the first device to list the new one as verified",
         || async {
-            alice.own_devices().await.ok().filter(|devices| {
+            alice.devices().own().await.ok().filter(|devices| {
                 devices.iter().any(|device| {
                     device.device_id == alice_again.info().device_id && device.is_verified
                 })
@@ -373,9 +390,16 @@ async fn two_people_verify_each_other_by_emoji_in_their_conversation() {
         .await;
     }
     encrypted_dm(&alice, &bob).await;
-    assert!(!alice.is_user_verified(bob.user_id()).await.expect("known"));
+    assert!(
+        !alice
+            .encryption()
+            .is_user_verified(bob.user_id())
+            .await
+            .expect("known")
+    );
 
     let flow = alice
+        .verification()
         .verify_user(bob.user_id())
         .await
         .expect("verification requested")
@@ -385,6 +409,7 @@ async fn two_people_verify_each_other_by_emoji_in_their_conversation() {
 
     eventually("alice to trust bob", || async {
         alice
+            .encryption()
             .is_user_verified(bob.user_id())
             .await
             .ok()
@@ -392,7 +417,8 @@ async fn two_people_verify_each_other_by_emoji_in_their_conversation() {
     })
     .await;
     eventually("bob to trust alice too", || async {
-        bob.is_user_verified(alice.user_id())
+        bob.encryption()
+            .is_user_verified(alice.user_id())
             .await
             .ok()
             .filter(|verified| *verified)
@@ -406,7 +432,8 @@ async fn a_key_export_imported_on_a_fresh_device_decrypts_history() {
     let (_first_device, alice) = new_user(&hs, "alice").await;
     let (_bob_device, bob) = new_user(&hs, "bob").await;
     let room_id = encrypted_dm(&alice, &bob).await;
-    bob.devices_of(alice.user_id())
+    bob.devices()
+        .of_user(alice.user_id())
         .await
         .expect("alice's devices");
     let (_alice_timeline, mut alice_view) = open_timeline(&alice, &room_id).await;
@@ -422,6 +449,7 @@ async fn a_key_export_imported_on_a_fresh_device_decrypts_history() {
     let file = folder.path().join("element-keys.txt");
     let passphrase = Zeroizing::new("une phrase de passe assez longue".to_owned());
     alice
+        .encryption()
         .export_room_keys(&file, &passphrase)
         .await
         .expect("exported");
@@ -444,6 +472,7 @@ async fn a_key_export_imported_on_a_fresh_device_decrypts_history() {
     .await;
 
     let wrong = alice_again
+        .encryption()
         .import_room_keys_text(&contents, &Zeroizing::new("pas la bonne".to_owned()))
         .await;
     assert!(
@@ -451,6 +480,7 @@ async fn a_key_export_imported_on_a_fresh_device_decrypts_history() {
         "a wrong passphrase is refused as such: {wrong:?}"
     );
     let summary = alice_again
+        .encryption()
         .import_room_keys_text(&contents, &passphrase)
         .await
         .expect("imported");
@@ -470,7 +500,7 @@ async fn another_device_is_renamed_then_signed_out_with_the_password() {
     let other_id = alice_again.info().device_id.clone();
 
     // Registering signed in a device too: the test kit's.
-    let devices = alice.own_devices().await.expect("devices");
+    let devices = alice.devices().own().await.expect("devices");
     let count = devices.len();
     assert!(count >= 2);
     assert!(devices[0].is_current, "this device first");
@@ -485,40 +515,43 @@ async fn another_device_is_renamed_then_signed_out_with_the_password() {
     assert!(other(&devices).last_seen_ms.is_some());
     // A core client publishes its keys just after signing in.
     eventually("the other device's encryption keys", || async {
-        let devices = alice.own_devices().await.ok()?;
+        let devices = alice.devices().own().await.ok()?;
         other(&devices).has_encryption.then_some(())
     })
     .await;
 
     alice
-        .rename_device(&other_id, "Portable du bureau")
+        .devices()
+        .rename(&other_id, "Portable du bureau")
         .await
         .expect("renamed");
-    let devices = alice.own_devices().await.expect("devices");
+    let devices = alice.devices().own().await.expect("devices");
     assert_eq!(
         other(&devices).display_name.as_deref(),
         Some("Portable du bureau")
     );
 
     let others = [other_id.clone()];
-    let without = alice.sign_out_devices(&others, None).await;
+    let without = alice.devices().sign_out(&others, None).await;
     assert!(
         matches!(without, Err(EncryptionError::PasswordRequired)),
         "{without:?}"
     );
     let wrong = alice
-        .sign_out_devices(&others, Some(Zeroizing::new("wrong".to_owned())))
+        .devices()
+        .sign_out(&others, Some(Zeroizing::new("wrong".to_owned())))
         .await;
     assert!(
         matches!(wrong, Err(EncryptionError::WrongPassword)),
         "{wrong:?}"
     );
     alice
-        .sign_out_devices(&others, password())
+        .devices()
+        .sign_out(&others, password())
         .await
         .expect("signed out");
 
-    let devices = alice.own_devices().await.expect("devices");
+    let devices = alice.devices().own().await.expect("devices");
     assert_eq!(devices.len(), count - 1);
     assert!(devices.iter().all(|device| device.device_id != other_id));
     eventually("the signed-out device to stop syncing", || async {
@@ -536,9 +569,14 @@ async fn an_identity_reset_keeps_the_account_usable_and_warns_the_other_party() 
         device == DeviceTrust::Verified
     })
     .await;
-    let old_key = alice.set_up_recovery(None).await.expect("recovery set up");
+    let old_key = alice
+        .encryption()
+        .set_up_recovery(None)
+        .await
+        .expect("recovery set up");
     let room_id = encrypted_dm(&alice, &bob).await;
-    bob.devices_of(alice.user_id())
+    bob.devices()
+        .of_user(alice.user_id())
         .await
         .expect("alice's devices");
     let (alice_timeline, _alice_view) = open_timeline(&alice, &room_id).await;
@@ -550,16 +588,21 @@ async fn an_identity_reset_keeps_the_account_usable_and_warns_the_other_party() 
         })
         .await;
     let mut warnings = bob
+        .encryption()
         .watch_identity_warnings(&room_id)
         .await
         .expect("watched");
 
-    let without = alice.reset_identity(None).await;
+    let without = alice.encryption().reset_identity(None).await;
     assert!(
         matches!(without, Err(EncryptionError::PasswordRequired)),
         "{without:?}"
     );
-    let new_key = alice.reset_identity(password()).await.expect("reset");
+    let new_key = alice
+        .encryption()
+        .reset_identity(password())
+        .await
+        .expect("reset");
     assert_ne!(new_key.expose(), old_key.expose());
     security(
         &alice,
@@ -568,7 +611,8 @@ async fn an_identity_reset_keeps_the_account_usable_and_warns_the_other_party() 
     )
     .await;
 
-    bob.devices_of(alice.user_id())
+    bob.devices()
+        .of_user(alice.user_id())
         .await
         .expect("alice's new identity");
     let seen = tokio::time::timeout(PATIENCE, async {
@@ -589,7 +633,8 @@ async fn an_identity_reset_keeps_the_account_usable_and_warns_the_other_party() 
             decrypted_with_prefix(items, "Après") == 1
         })
         .await;
-    bob.acknowledge_identity_change(alice.user_id())
+    bob.encryption()
+        .acknowledge_identity_change(alice.user_id())
         .await
         .expect("acknowledged");
     tokio::time::timeout(PATIENCE, async {

@@ -142,7 +142,8 @@ async fn alice_and_bob_read_each_others_encrypted_messages() {
     let room_id = encrypted_dm(&alice, &bob).await;
     assert!(
         alice
-            .room_summary(&room_id)
+            .rooms()
+            .summary(&room_id)
             .await
             .expect("known")
             .is_encrypted
@@ -403,10 +404,10 @@ async fn a_new_message_moves_its_room_to_the_top_through_a_diff() {
     for name in ["Budget", "Crisis cell", "Drafting"] {
         let room_id = room_with_invite(&bob, name, &alice).await;
         eventually("the invite", || async {
-            alice.room_summary(&room_id).await
+            alice.rooms().summary(&room_id).await
         })
         .await;
-        alice.accept_invite(&room_id).await.expect("joined");
+        alice.rooms().accept_invite(&room_id).await.expect("joined");
         let (timeline, mut view) = open_timeline(&alice, &room_id).await;
         timeline
             .send_markdown(&format!("first words in {name}"))
@@ -594,7 +595,7 @@ async fn two_accounts_in_one_process_each_see_only_their_own_rooms() {
     assert!(invite.inviter.is_some());
     assert!(alice_rooms.items.iter().all(|room| room.id != for_carol));
     assert!(carol_rooms.items.iter().all(|room| room.id != for_alice));
-    assert!(alice.room_summary(&for_carol).await.is_none());
+    assert!(alice.rooms().summary(&for_carol).await.is_none());
     assert_eq!(device.manager.accounts().await.len(), 2);
     assert_eq!(
         device.manager.saved_accounts().await.expect("index").len(),
@@ -620,8 +621,12 @@ async fn invites_can_be_declined_and_rooms_left() {
     invites
         .until("both invites", |rooms| rooms.len() == 2)
         .await;
-    alice.decline_invite(&declined).await.expect("declined");
-    alice.accept_invite(&kept).await.expect("accepted");
+    alice
+        .rooms()
+        .decline_invite(&declined)
+        .await
+        .expect("declined");
+    alice.rooms().accept_invite(&kept).await.expect("accepted");
     invites
         .until("no invite left", |rooms| rooms.is_empty())
         .await;
@@ -629,14 +634,45 @@ async fn invites_can_be_declined_and_rooms_left() {
     let mut all = room_list(&alice, RoomListQuery::default()).await;
     all.until("only the kept room", |rooms| room_names(rooms) == ["Work"])
         .await;
-    alice.leave(&kept).await.expect("left");
+    alice.rooms().leave(&kept).await.expect("left");
     all.until("no room", |rooms| rooms.is_empty()).await;
 
     let error = alice
+        .rooms()
         .join(&format!("#no-such-room:{}", hs.server_name()))
         .await
         .expect_err("no such alias");
-    assert!(error.code().starts_with("room."), "{error:?}");
+    assert!(error.code().as_str().starts_with("room."), "{error:?}");
+
+    // A room ID that is not one is refused the same way by every domain.
+    for bad in ["not a room", "#alias:server", "", "!"] {
+        let codes = [
+            alice.rooms().leave(bad).await.expect_err("leave").code(),
+            alice
+                .rooms()
+                .accept_invite(bad)
+                .await
+                .expect_err("accept")
+                .code(),
+            alice
+                .rooms()
+                .invite(bad, &hs.user_id("bob"))
+                .await
+                .expect_err("invite")
+                .code(),
+            alice.timeline(bad).await.expect_err("timeline").code(),
+            alice
+                .media()
+                .event_image(bad, "$event", true)
+                .await
+                .expect_err("image")
+                .code(),
+        ];
+        assert!(
+            codes.iter().all(|code| *code == "room.invalid_room_id"),
+            "{bad:?}: {codes:?}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -678,6 +714,7 @@ async fn refreshed_tokens_are_saved_so_that_a_restart_stays_signed_in() {
         .and_then(|(_, account)| account.ok())
         .expect("restored");
     let room = alice
+        .rooms()
         .create_room(NewRoom {
             name: "After the refresh".into(),
             ..NewRoom::default()
@@ -772,7 +809,7 @@ async fn every_room_of_a_large_account_is_listed_right_after_sign_in() {
 
     let device = Device::new();
     let alice = device.sign_in(&hs, "alice").await;
-    let mut loading = alice.room_list_loading().await.expect("loading state");
+    let mut loading = alice.rooms().list_loading().await.expect("loading state");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let state = tokio::time::timeout_at(deadline, loading.next())
@@ -793,7 +830,8 @@ async fn every_room_of_a_large_account_is_listed_right_after_sign_in() {
     }
     let mut rooms = LiveList::new(
         alice
-            .room_list(RoomListQuery::default(), 1_000)
+            .rooms()
+            .list(RoomListQuery::default(), 1_000)
             .await
             .expect("room list")
             .0,

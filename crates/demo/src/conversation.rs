@@ -117,8 +117,9 @@ async fn create_rooms(
     bob: &Account,
     charlie: &Account,
 ) -> Result<(String, String), DemoError> {
-    let direct = bob.create_dm(&hs.user_id("alice")).await?;
+    let direct = bob.rooms().create_dm(&hs.user_id("alice")).await?;
     let team = charlie
+        .rooms()
         .create_room(NewRoom {
             name: TEAM_ROOM.to_owned(),
             topic: Some("Coordination de l'équipe".to_owned()),
@@ -128,7 +129,7 @@ async fn create_rooms(
         .await?;
     // bob learns of the invitation through sync.
     for _ in 0..100 {
-        if bob.accept_invite(&team).await.is_ok() {
+        if bob.rooms().accept_invite(&team).await.is_ok() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
@@ -180,7 +181,8 @@ async fn talk(
                     // Encrypted for her devices only once this client has learnt of them.
                     for _ in 0..60 {
                         if account
-                            .devices_of(&alice)
+                            .devices()
+                            .of_user(&alice)
                             .await
                             .is_ok_and(|devices| !devices.is_empty())
                         {

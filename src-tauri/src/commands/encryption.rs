@@ -34,7 +34,7 @@ pub async fn watch_security_status(
     let account = super::account(&state, &account).await?;
     Ok(state
         .live
-        .open(account.watch_security_status(), updates, Steering::None))
+        .open(account.encryption().watch_status(), updates, Steering::None))
 }
 
 /// Sets up cross-signing and recovery; returns the recovery key to show once.
@@ -46,7 +46,10 @@ pub async fn set_up_recovery(
     password: Option<String>,
 ) -> Result<String, IpcError> {
     let account = super::account(&state, &account).await?;
-    let key = account.set_up_recovery(secret(password)).await?;
+    let key = account
+        .encryption()
+        .set_up_recovery(secret(password))
+        .await?;
     Ok(key.expose().to_owned())
 }
 
@@ -68,7 +71,7 @@ pub async fn recover(
 ) -> Result<(), IpcError> {
     let account = super::account(&state, &account).await?;
     let recovery_key = Zeroizing::new(recovery_key);
-    Ok(account.recover(&recovery_key).await?)
+    Ok(account.encryption().recover(&recovery_key).await?)
 }
 
 /// "I lost everything": a new identity; returns the new recovery key.
@@ -80,7 +83,10 @@ pub async fn reset_identity(
     password: Option<String>,
 ) -> Result<String, IpcError> {
     let account = super::account(&state, &account).await?;
-    let key = account.reset_identity(secret(password)).await?;
+    let key = account
+        .encryption()
+        .reset_identity(secret(password))
+        .await?;
     Ok(key.expose().to_owned())
 }
 
@@ -91,7 +97,7 @@ pub async fn sign_out_risk(
     account: AccountId,
 ) -> Result<SignOutRisk, IpcError> {
     let account = super::account(&state, &account).await?;
-    Ok(account.sign_out_risk().await?)
+    Ok(account.encryption().sign_out_risk().await?)
 }
 
 /// Verification requests addressed to this user, as they arrive.
@@ -105,7 +111,7 @@ pub async fn watch_incoming_verifications(
     let account = super::account(&state, &account).await?;
     Ok(state
         .live
-        .open(account.incoming_verifications(), updates, Steering::None))
+        .open(account.verification().incoming(), updates, Steering::None))
 }
 
 #[tauri::command]
@@ -115,7 +121,7 @@ pub async fn verify_this_device(
     account: AccountId,
 ) -> Result<VerificationFlow, IpcError> {
     let account = super::account(&state, &account).await?;
-    Ok(account.verify_this_device().await?)
+    Ok(account.verification().verify_this_device().await?)
 }
 
 #[tauri::command]
@@ -126,7 +132,7 @@ pub async fn verify_own_device(
     device_id: String,
 ) -> Result<VerificationFlow, IpcError> {
     let account = super::account(&state, &account).await?;
-    Ok(account.verify_own_device(&device_id).await?)
+    Ok(account.verification().verify_own_device(&device_id).await?)
 }
 
 #[tauri::command]
@@ -137,7 +143,7 @@ pub async fn verify_user(
     user_id: String,
 ) -> Result<VerificationFlow, IpcError> {
     let account = super::account(&state, &account).await?;
-    Ok(account.verify_user(&user_id).await?)
+    Ok(account.verification().verify_user(&user_id).await?)
 }
 
 /// A flow's state now, then each change.
@@ -150,7 +156,7 @@ pub async fn watch_verification(
     updates: Channel<FlowState>,
 ) -> Result<SubscriptionId, IpcError> {
     let account = super::account(&state, &account).await?;
-    let subscription = account.watch_verification(&flow).await?;
+    let subscription = account.verification().watch(&flow).await?;
     Ok(state.live.open(subscription, updates, Steering::None))
 }
 
@@ -162,7 +168,7 @@ pub async fn accept_verification(
     flow: VerificationId,
 ) -> Result<(), IpcError> {
     let account = super::account(&state, &account).await?;
-    Ok(account.accept_verification(&flow).await?)
+    Ok(account.verification().accept(&flow).await?)
 }
 
 #[tauri::command]
@@ -173,7 +179,7 @@ pub async fn confirm_verification(
     flow: VerificationId,
 ) -> Result<(), IpcError> {
     let account = super::account(&state, &account).await?;
-    Ok(account.confirm_verification(&flow).await?)
+    Ok(account.verification().confirm(&flow).await?)
 }
 
 #[tauri::command]
@@ -184,7 +190,7 @@ pub async fn reject_verification(
     flow: VerificationId,
 ) -> Result<(), IpcError> {
     let account = super::account(&state, &account).await?;
-    Ok(account.reject_verification(&flow).await?)
+    Ok(account.verification().reject(&flow).await?)
 }
 
 #[tauri::command]
@@ -195,7 +201,7 @@ pub async fn cancel_verification(
     flow: VerificationId,
 ) -> Result<(), IpcError> {
     let account = super::account(&state, &account).await?;
-    Ok(account.cancel_verification(&flow).await?)
+    Ok(account.verification().cancel(&flow).await?)
 }
 
 #[tauri::command]
@@ -205,7 +211,7 @@ pub async fn own_devices(
     account: AccountId,
 ) -> Result<Vec<OwnDevice>, IpcError> {
     let account = super::account(&state, &account).await?;
-    Ok(account.own_devices().await?)
+    Ok(account.devices().own().await?)
 }
 
 #[tauri::command]
@@ -217,7 +223,7 @@ pub async fn rename_device(
     name: String,
 ) -> Result<(), IpcError> {
     let account = super::account(&state, &account).await?;
-    Ok(account.rename_device(&device_id, &name).await?)
+    Ok(account.devices().rename(&device_id, &name).await?)
 }
 
 #[tauri::command]
@@ -230,7 +236,8 @@ pub async fn sign_out_devices(
 ) -> Result<(), IpcError> {
     let account = super::account(&state, &account).await?;
     Ok(account
-        .sign_out_devices(&device_ids, secret(password))
+        .devices()
+        .sign_out(&device_ids, secret(password))
         .await?)
 }
 
@@ -246,7 +253,10 @@ pub async fn export_room_keys(
     let account = super::account(&state, &account).await?;
     let passphrase = Zeroizing::new(passphrase);
     let path = free_download_path("estafette-keys.txt");
-    account.export_room_keys(&path, &passphrase).await?;
+    account
+        .encryption()
+        .export_room_keys(&path, &passphrase)
+        .await?;
     Ok(path.display().to_string())
 }
 
@@ -262,6 +272,7 @@ pub async fn import_room_keys(
     let account = super::account(&state, &account).await?;
     let passphrase = Zeroizing::new(passphrase);
     Ok(account
+        .encryption()
         .import_room_keys_text(&contents, &passphrase)
         .await?)
 }
@@ -276,7 +287,10 @@ pub async fn watch_identity_warnings(
     updates: Channel<Vec<IdentityWarning>>,
 ) -> Result<SubscriptionId, IpcError> {
     let account = super::account(&state, &account).await?;
-    let subscription = account.watch_identity_warnings(&room_id).await?;
+    let subscription = account
+        .encryption()
+        .watch_identity_warnings(&room_id)
+        .await?;
     Ok(state.live.open(subscription, updates, Steering::None))
 }
 
@@ -288,5 +302,8 @@ pub async fn acknowledge_identity_change(
     user_id: String,
 ) -> Result<(), IpcError> {
     let account = super::account(&state, &account).await?;
-    Ok(account.acknowledge_identity_change(&user_id).await?)
+    Ok(account
+        .encryption()
+        .acknowledge_identity_change(&user_id)
+        .await?)
 }

@@ -27,7 +27,7 @@ pub async fn watch_room_list(
     updates: Channel<RoomListUpdate>,
 ) -> Result<SubscriptionId, IpcError> {
     let account = super::account(&state, &account).await?;
-    let (subscription, controller) = account.room_list(query, ROOM_LIST_PAGE).await?;
+    let (subscription, controller) = account.rooms().list(query, ROOM_LIST_PAGE).await?;
     Ok(state
         .live
         .open(subscription, updates, Steering::RoomList(controller)))
@@ -43,7 +43,7 @@ pub async fn watch_room_list_loading(
     updates: Channel<RoomListLoading>,
 ) -> Result<SubscriptionId, IpcError> {
     let account = super::account(&state, &account).await?;
-    let subscription = account.room_list_loading().await?;
+    let subscription = account.rooms().list_loading().await?;
     Ok(state.live.open(subscription, updates, Steering::None))
 }
 
@@ -77,7 +77,7 @@ pub async fn create_direct_message(
     user_id: String,
 ) -> Result<String, IpcError> {
     let account = super::account(&state, &account).await?;
-    Ok(account.create_dm(user_id.trim()).await?)
+    Ok(account.rooms().create_dm(user_id.trim()).await?)
 }
 
 #[tauri::command]
@@ -88,7 +88,7 @@ pub async fn create_room(
     room: NewRoom,
 ) -> Result<String, IpcError> {
     let account = super::account(&state, &account).await?;
-    Ok(account.create_room(room).await?)
+    Ok(account.rooms().create_room(room).await?)
 }
 
 #[tauri::command]
@@ -99,7 +99,7 @@ pub async fn accept_invite(
     room_id: String,
 ) -> Result<(), IpcError> {
     let account = super::account(&state, &account).await?;
-    Ok(account.accept_invite(&room_id).await?)
+    Ok(account.rooms().accept_invite(&room_id).await?)
 }
 
 #[tauri::command]
@@ -110,7 +110,7 @@ pub async fn decline_invite(
     room_id: String,
 ) -> Result<(), IpcError> {
     let account = super::account(&state, &account).await?;
-    Ok(account.decline_invite(&room_id).await?)
+    Ok(account.rooms().decline_invite(&room_id).await?)
 }
 
 /// Joins by room ID or alias; returns the room ID.
@@ -122,5 +122,5 @@ pub async fn join_room(
     room: String,
 ) -> Result<String, IpcError> {
     let account = super::account(&state, &account).await?;
-    Ok(account.join(room.trim()).await?)
+    Ok(account.rooms().join(room.trim()).await?)
 }

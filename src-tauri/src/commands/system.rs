@@ -5,7 +5,10 @@ use tauri::AppHandle;
 use tauri_plugin_opener::OpenerExt;
 use url::Url;
 
-use crate::{error::IpcError, launch::LaunchConfig};
+use crate::{
+    error::{IpcError, ShellCode},
+    launch::LaunchConfig,
+};
 
 /// Opens a link from a message in the system browser (or mail client); never in the webview.
 #[tauri::command]
@@ -14,17 +17,17 @@ pub fn open_link(app: AppHandle, url: String) -> Result<(), IpcError> {
     let parsed = openable_link(&url)?;
     app.opener()
         .open_url(parsed.as_str(), None::<&str>)
-        .map_err(|error| IpcError::new("link.open_failed", error.to_string()))
+        .map_err(|error| IpcError::new(ShellCode::LinkOpenFailed, error.to_string()))
 }
 
 /// Only web and mail links leave the app: never `file:`, `javascript:` or custom schemes that
 /// would start other programs.
 fn openable_link(url: &str) -> Result<Url, IpcError> {
     let parsed = Url::parse(url.trim())
-        .map_err(|_| IpcError::new("link.invalid", "this link is not a valid address"))?;
+        .map_err(|_| IpcError::new(ShellCode::LinkInvalid, "this link is not a valid address"))?;
     if !matches!(parsed.scheme(), "http" | "https" | "mailto") {
         return Err(IpcError::new(
-            "link.unsupported_scheme",
+            ShellCode::LinkUnsupportedScheme,
             format!("links of the kind {}: are not opened", parsed.scheme()),
         ));
     }

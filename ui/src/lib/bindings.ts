@@ -85,6 +85,9 @@ export const commands = {
 	reportPainted: (mark: PaintMark, elapsedMs: number | null) => __TAURI_INVOKE<void>("report_painted", { mark, elapsedMs }),
 };
 
+/* Constants */
+export const ERROR_CODES = ["auth.invalid_input","auth.homeserver_required","auth.unknown_server","auth.server_unreachable","auth.not_a_matrix_server","auth.no_sliding_sync","auth.password_login_unsupported","auth.wrong_credentials","auth.rate_limited","auth.account_deactivated","auth.session_expired","auth.server_error","auth.store_failed","secrets.keychain_unavailable","secrets.access_denied","secrets.missing","secrets.damaged","secrets.failed","room.invalid_user_id","room.invalid_room_id","room.not_found","room.forbidden","room.offline","room.server_error","timeline.room_not_found","timeline.open_failed","timeline.pagination_failed","timeline.send_failed","timeline.unsent_message_not_found","timeline.receipt_failed","media.invalid_address","media.not_an_image","media.fetch_failed","encryption.password_required","encryption.wrong_password","encryption.wrong_recovery_key","encryption.backup_exists","encryption.wrong_passphrase_or_file","encryption.verification_not_found","encryption.invalid_id","encryption.offline","encryption.file","encryption.failed","account.not_found","storage.failed","sync.failed","app.subscription_closed","link.invalid","link.unsupported_scheme","link.open_failed"] as const;
+
 /* Types */
 /**
  *  The local, random identifier of an account: names its data directory and keychain entries.
@@ -107,6 +110,13 @@ export type CancelReason =
 "mismatch" | 
 /**  Another device of this user answered the request. */
 "answered_elsewhere" | "other";
+
+/**
+ *  Every failure's stable identifier, `domain.reason`. It crosses IPC as its text (a
+ *  union of string literals in the generated TypeScript), so that a front end that
+ *  lacks a translation for one fails to type-check.
+ */
+export type Code = "auth.invalid_input" | "auth.homeserver_required" | "auth.unknown_server" | "auth.server_unreachable" | "auth.not_a_matrix_server" | "auth.no_sliding_sync" | "auth.password_login_unsupported" | "auth.wrong_credentials" | "auth.rate_limited" | "auth.account_deactivated" | "auth.session_expired" | "auth.server_error" | "auth.store_failed" | "secrets.keychain_unavailable" | "secrets.access_denied" | "secrets.missing" | "secrets.damaged" | "secrets.failed" | "room.invalid_user_id" | "room.invalid_room_id" | "room.not_found" | "room.forbidden" | "room.offline" | "room.server_error" | "timeline.room_not_found" | "timeline.open_failed" | "timeline.pagination_failed" | "timeline.send_failed" | "timeline.unsent_message_not_found" | "timeline.receipt_failed" | "media.invalid_address" | "media.not_an_image" | "media.fetch_failed" | "encryption.password_required" | "encryption.wrong_password" | "encryption.wrong_recovery_key" | "encryption.backup_exists" | "encryption.wrong_passphrase_or_file" | "encryption.verification_not_found" | "encryption.invalid_id" | "encryption.offline" | "encryption.file" | "encryption.failed" | "account.not_found" | "storage.failed" | "sync.failed";
 
 /**  Demo credentials, shown on the sign-in screen only in demo mode. */
 export type DemoAccounts = {
@@ -168,9 +178,15 @@ export type IncomingVerification = {
 };
 
 export type IpcError = {
-	code: string,
+	code: IpcErrorCode,
 	message: string,
 };
+
+/**
+ *  A core failure's code, or one of the shell's own: in TypeScript, a union of every code's
+ *  text, which the UI's translations must cover.
+ */
+export type IpcErrorCode = Code | ShellCode;
 
 export type KeyImportSummary = {
 	/**  Keys this device did not have (or had in a worse form). */
@@ -351,6 +367,13 @@ export type SendState =
  *  chooses to retry or cancel.
  */
 { state: "failed"; recoverable: boolean; reason: string };
+
+/**  The failures of the shell itself. */
+export type ShellCode = 
+/**  A live view's subscription is gone (closed, or the page reloaded). */
+"app.subscription_closed" | "link.invalid" | 
+/**  Only `http`, `https` and `mailto` links are opened. */
+"link.unsupported_scheme" | "link.open_failed";
 
 /**  A warning about who really sent a message, as Element shows it next to the message. */
 export type Shield = {

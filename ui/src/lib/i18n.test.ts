@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { dictionaries, pickLanguage, translate, type MessageKey } from "./i18n";
+import { ERROR_CODES } from "./bindings";
+import { dictionaries, errorText, pickLanguage, translate, type MessageKey } from "./i18n";
 
 const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((match) => match[1]).sort();
 
@@ -19,6 +20,23 @@ describe("i18n", () => {
       expect(dictionaries.fr[key].trim(), key).not.toBe("");
       expect(placeholders(dictionaries.fr[key]), key).toEqual(placeholders(dictionaries.en[key]));
     }
+  });
+
+  it("has a text in both languages for every code a command can fail with", () => {
+    for (const code of ERROR_CODES) {
+      const key = `error.${code}` as MessageKey;
+      expect(dictionaries.en[key]?.trim(), key).toBeTruthy();
+      expect(dictionaries.fr[key]?.trim(), key).toBeTruthy();
+    }
+  });
+
+  it("says an unknown failure's English message rather than nothing", () => {
+    expect(errorText({ code: "auth.wrong_credentials", message: "the password is wrong" })).toBe(
+      "Wrong username or password.",
+    );
+    expect(errorText({ code: "app.unexpected", message: "the window closed" })).toBe(
+      "Something went wrong: the window closed",
+    );
   });
 
   it("fills placeholders", () => {

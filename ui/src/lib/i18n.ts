@@ -1,6 +1,7 @@
 // English and French. French on a French system, English elsewhere; every string a person
 // reads goes through `t` so that both languages stay complete (i18n.test.ts checks this).
 
+import { ERROR_CODES, type IpcErrorCode } from "./bindings";
 import { devicesEn, devicesFr } from "./messages/devices";
 import { securityEn, securityFr } from "./messages/security";
 
@@ -157,6 +158,14 @@ const en = {
   "error.timeline.room_not_found": "This conversation no longer exists here.",
   "error.account.not_found": "This account is no longer signed in.",
   "error.storage.failed": "Estafette's local data could not be read or written.",
+  "error.timeline.unsent_message_not_found": "This message has already been sent or removed.",
+  "error.timeline.receipt_failed": "The others could not be told that you have read this conversation.",
+  "error.media.invalid_address": "This media address is not valid.",
+  "error.media.not_an_image": "This message holds no image.",
+  "error.media.fetch_failed": "The file could not be downloaded. Try again later.",
+  "error.sync.failed": "Synchronisation could not start. Restart Estafette.",
+  "error.link.invalid": "This link is not a valid address.",
+  "error.link.open_failed": "This link could not be opened.",
   "error.unknown": "Something went wrong: {message}",
   "error.dismiss": "Dismiss",
 } as const;
@@ -316,6 +325,14 @@ const fr: Record<MessageKey, string> = {
   "error.timeline.room_not_found": "Cette conversation n'existe plus ici.",
   "error.account.not_found": "Ce compte n'est plus connecté.",
   "error.storage.failed": "Les données locales d'Estafette n'ont pas pu être lues ou écrites.",
+  "error.timeline.unsent_message_not_found": "Ce message a déjà été envoyé ou retiré.",
+  "error.timeline.receipt_failed": "Les autres n'ont pas pu être informés que vous avez lu cette conversation.",
+  "error.media.invalid_address": "Cette adresse de média n'est pas valide.",
+  "error.media.not_an_image": "Ce message ne contient pas d'image.",
+  "error.media.fetch_failed": "Le fichier n'a pas pu être téléchargé. Réessayez plus tard.",
+  "error.sync.failed": "La synchronisation n'a pas pu démarrer. Redémarrez Estafette.",
+  "error.link.invalid": "Ce lien n'est pas une adresse valide.",
+  "error.link.open_failed": "Ce lien n'a pas pu être ouvert.",
   "error.unknown": "Une erreur est survenue : {message}",
   "error.dismiss": "Fermer",
 };
@@ -359,10 +376,17 @@ export function t(key: MessageKey, params?: Record<string, string | number>): st
   return translate(language, key, params);
 }
 
-/** A core error in the user's language; the core's English text when no translation exists. */
+function isErrorCode(code: string): code is IpcErrorCode {
+  return (ERROR_CODES as readonly string[]).includes(code);
+}
+
+/**
+ * A failure in the user's language. Every code a command can fail with has its text: the type
+ * checker refuses `error.${code}` for a code without one. Anything else (a failure outside the
+ * shell's commands) shows its English message.
+ */
 export function errorText(error: { code: string; message: string }): string {
-  const key = `error.${error.code}` as MessageKey;
-  if (key in en) return t(key);
+  if (isErrorCode(error.code)) return t(`error.${error.code}`);
   return t("error.unknown", { message: error.message });
 }
 

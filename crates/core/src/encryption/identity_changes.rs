@@ -10,8 +10,8 @@ use matrix_sdk_base::crypto::IdentityState;
 use serde::Serialize;
 use tracing::instrument;
 
-use super::EncryptionError;
-use crate::{Account, Subscription};
+use super::{Encryption, EncryptionError};
+use crate::Subscription;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -33,7 +33,7 @@ pub enum IdentityWarningKind {
     VerifiedIdentityChanged,
 }
 
-impl Account {
+impl Encryption<'_> {
     /// The room's members whose identity changed unacknowledged: the whole list, again at
     /// each change (it holds a few people at most).
     pub async fn watch_identity_warnings(
@@ -41,6 +41,7 @@ impl Account {
         room_id: &str,
     ) -> Result<Subscription<Vec<IdentityWarning>>, EncryptionError> {
         let room = self
+            .account
             .room(room_id)
             .map_err(|error| EncryptionError::InvalidId(error.to_string()))?;
         let mut changes = Box::pin(
@@ -93,9 +94,9 @@ impl Account {
 
     /// The user has seen that `user_id`'s identity changed: the new one is pinned (or their
     /// verification withdrawn) and the warning goes away.
-    #[instrument(skip(self), fields(account = %self.id()))]
+    #[instrument(skip(self), fields(account = %self.account.id()))]
     pub async fn acknowledge_identity_change(&self, user_id: &str) -> Result<(), EncryptionError> {
-        let identity = self.identity_of(user_id).await?;
+        let identity = self.account.identity_of(user_id).await?;
         let result = if identity.has_verification_violation() {
             identity.withdraw_verification().await
         } else {
@@ -106,6 +107,6 @@ impl Account {
 
     /// Whether this user has verified `user_id` (by emoji, in person).
     pub async fn is_user_verified(&self, user_id: &str) -> Result<bool, EncryptionError> {
-        Ok(self.identity_of(user_id).await?.is_verified())
+        Ok(self.account.identity_of(user_id).await?.is_verified())
     }
 }

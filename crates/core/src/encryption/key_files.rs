@@ -8,8 +8,7 @@ use serde::Serialize;
 use tracing::{info, instrument};
 use zeroize::Zeroizing;
 
-use super::EncryptionError;
-use crate::Account;
+use super::{Encryption, EncryptionError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -69,9 +68,9 @@ async fn write_private(path: &Path, contents: &[u8]) -> Result<(), EncryptionErr
     .map_err(|error| EncryptionError::File(error.to_string()))
 }
 
-impl Account {
+impl Encryption<'_> {
     /// Exports every room key this device holds to `path`, encrypted with `passphrase`.
-    #[instrument(skip_all, fields(account = %self.id()))]
+    #[instrument(skip_all, fields(account = %self.account.id()))]
     pub async fn export_room_keys(
         &self,
         path: &Path,
@@ -80,7 +79,8 @@ impl Account {
         if passphrase.trim().is_empty() {
             return Err(EncryptionError::WrongPassphraseOrFile);
         }
-        self.client()
+        self.account
+            .client()
             .encryption()
             .export_room_keys(path.to_owned(), passphrase, |_| true)
             .await
@@ -91,13 +91,14 @@ impl Account {
 
     /// Imports a key export (from Element or Estafette); messages waiting for these keys
     /// decrypt in place.
-    #[instrument(skip_all, fields(account = %self.id()))]
+    #[instrument(skip_all, fields(account = %self.account.id()))]
     pub async fn import_room_keys(
         &self,
         path: &Path,
         passphrase: &Zeroizing<String>,
     ) -> Result<KeyImportSummary, EncryptionError> {
         let result = self
+            .account
             .client()
             .encryption()
             .import_room_keys(path.to_owned(), passphrase)

@@ -22,7 +22,10 @@ use matrix_sdk::{
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use crate::{Account, Subscription, auth::is_network_failure};
+use crate::{
+    Account, Code, Subscription,
+    auth::{is_http_network_failure, is_network_failure},
+};
 
 pub use identity_changes::{IdentityWarning, IdentityWarningKind};
 pub use key_files::{KeyImportSummary, free_download_path, save_recovery_key};
@@ -61,18 +64,18 @@ pub enum EncryptionError {
 }
 
 impl EncryptionError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Self::PasswordRequired => "encryption.password_required",
-            Self::WrongPassword => "encryption.wrong_password",
-            Self::WrongRecoveryKey => "encryption.wrong_recovery_key",
-            Self::BackupExistsOnServer => "encryption.backup_exists",
-            Self::WrongPassphraseOrFile => "encryption.wrong_passphrase_or_file",
-            Self::VerificationNotFound => "encryption.verification_not_found",
-            Self::InvalidId(_) => "encryption.invalid_id",
-            Self::Offline => "encryption.offline",
-            Self::File(_) => "encryption.file",
-            Self::Failed(_) => "encryption.failed",
+            Self::PasswordRequired => Code::EncryptionPasswordRequired,
+            Self::WrongPassword => Code::EncryptionWrongPassword,
+            Self::WrongRecoveryKey => Code::EncryptionWrongRecoveryKey,
+            Self::BackupExistsOnServer => Code::EncryptionBackupExists,
+            Self::WrongPassphraseOrFile => Code::EncryptionWrongPassphraseOrFile,
+            Self::VerificationNotFound => Code::EncryptionVerificationNotFound,
+            Self::InvalidId(_) => Code::EncryptionInvalidId,
+            Self::Offline => Code::EncryptionOffline,
+            Self::File(_) => Code::EncryptionFile,
+            Self::Failed(_) => Code::EncryptionFailed,
         }
     }
 
@@ -89,7 +92,7 @@ impl EncryptionError {
     pub(crate) fn from_http(error: &matrix_sdk::HttpError) -> Self {
         match error.as_uiaa_response() {
             Some(info) => Self::from_uiaa(info),
-            None if matches!(error, matrix_sdk::HttpError::Reqwest(_)) => Self::Offline,
+            None if is_http_network_failure(error) => Self::Offline,
             None => Self::Failed(error.to_string()),
         }
     }
@@ -198,13 +201,38 @@ impl From<RecoveryState> for RecoveryStatus {
 }
 
 impl Account {
-    pub async fn security_status(&self) -> SecurityStatus {
-        security_status(self.client()).await
+    /// End-to-end encryption: this device's standing, recovery, identities of conversation
+    /// partners, room-key files.
+    pub fn encryption(&self) -> Encryption<'_> {
+        Encryption { account: self }
+    }
+
+    /// Verifications of devices and people, by emoji.
+    pub fn verification(&self) -> Verification<'_> {
+        Verification { account: self }
+    }
+}
+
+/// The end-to-end encryption of one account (`account.encryption()`).
+#[derive(Clone, Copy, Debug)]
+pub struct Encryption<'a> {
+    account: &'a Account,
+}
+
+/// The verifications of one account (`account.verification()`).
+#[derive(Clone, Copy, Debug)]
+pub struct Verification<'a> {
+    account: &'a Account,
+}
+
+impl Encryption<'_> {
+    pub async fn status(&self) -> SecurityStatus {
+        security_status(self.account.client()).await
     }
 
     /// The current [`SecurityStatus`], then each change.
-    pub fn watch_security_status(&self) -> Subscription<SecurityStatus> {
-        let client = self.client().clone();
+    pub fn watch_status(&self) -> Subscription<SecurityStatus> {
+        let client = self.account.client().clone();
         Subscription::spawn(|sender| async move {
             let encryption = client.encryption();
             let mut device_states = encryption.verification_state();
@@ -232,7 +260,9 @@ impl Account {
             }
         })
     }
+}
 
+impl Account {
     /// `user_id`'s cross-signing identity, asked of the server: right after sign-in, or for
     /// someone just met, the first key query may not have run yet.
     pub(crate) async fn identity_of(&self, user_id: &str) -> Result<UserIdentity, EncryptionError> {

@@ -14,8 +14,7 @@ use serde::Serialize;
 use tracing::{info, instrument, warn};
 use zeroize::Zeroizing;
 
-use super::EncryptionError;
-use crate::Account;
+use super::{Encryption, EncryptionError};
 
 /// The recovery key, shown to the user once. Never logged: its `Debug` says nothing of it.
 pub struct RecoveryKey(Zeroizing<String>);
@@ -57,17 +56,18 @@ fn recovery_error(error: RecoveryError) -> EncryptionError {
     }
 }
 
-impl Account {
+impl Encryption<'_> {
     /// Sets up the account's identity and recovery at first sign-in: cross-signing (with the
     /// password when the server asks for it), then secret storage and key backup. Returns the
     /// recovery key, which exists nowhere else: the user must keep it.
-    #[instrument(skip_all, fields(account = %self.id()))]
+    #[instrument(skip_all, fields(account = %self.account.id()))]
     pub async fn set_up_recovery(
         &self,
         password: Option<Zeroizing<String>>,
     ) -> Result<RecoveryKey, EncryptionError> {
         self.ensure_cross_signing(password.as_ref()).await?;
         let key = self
+            .account
             .client()
             .encryption()
             .recovery()
@@ -82,7 +82,7 @@ impl Account {
         &self,
         password: Option<&Zeroizing<String>>,
     ) -> Result<(), EncryptionError> {
-        let encryption = self.client().encryption();
+        let encryption = self.account.client().encryption();
         let challenge: UiaaInfo = match encryption.bootstrap_cross_signing_if_needed(None).await {
             Ok(()) => return Ok(()),
             Err(error) => match error.as_uiaa_response() {
@@ -92,7 +92,9 @@ impl Account {
         };
         let password = password.ok_or(EncryptionError::PasswordRequired)?;
         encryption
-            .bootstrap_cross_signing_if_needed(Some(self.password_auth(password, &challenge)))
+            .bootstrap_cross_signing_if_needed(Some(
+                self.account.password_auth(password, &challenge),
+            ))
             .await
             .map_err(|error| EncryptionError::from_sdk(&error))
     }
@@ -100,9 +102,9 @@ impl Account {
     /// A new device enters the recovery key: it imports the identity (the device becomes
     /// verified) and the backup key, then fetches the keys of existing history from the
     /// backup so that unreadable messages decrypt in place.
-    #[instrument(skip_all, fields(account = %self.id()))]
+    #[instrument(skip_all, fields(account = %self.account.id()))]
     pub async fn recover(&self, recovery_key: &str) -> Result<(), EncryptionError> {
-        let recovery = self.client().encryption().recovery();
+        let recovery = self.account.client().encryption().recovery();
         recovery
             .recover_and_fix_backup(recovery_key.trim())
             .await
@@ -116,7 +118,7 @@ impl Account {
     /// asks the backup for keys of messages that fail to decrypt *after* backup is on, and
     /// history seen before the recovery key was entered must decrypt too.
     fn download_history_keys(&self) {
-        let client = self.client().clone();
+        let client = self.account.client().clone();
         tokio::spawn(async move {
             let backups = client.encryption().backups();
             for room in client.joined_rooms() {
@@ -134,17 +136,17 @@ impl Account {
     /// "I lost everything": a new identity, new key backup and new recovery key. Messages
     /// whose keys were only in the old backup stay unreadable; other people see that this
     /// user's identity changed. The server asks for the password.
-    #[instrument(skip_all, fields(account = %self.id()))]
+    #[instrument(skip_all, fields(account = %self.account.id()))]
     pub async fn reset_identity(
         &self,
         password: Option<Zeroizing<String>>,
     ) -> Result<RecoveryKey, EncryptionError> {
-        let recovery = self.client().encryption().recovery();
+        let recovery = self.account.client().encryption().recovery();
         let handle = recovery.reset_identity().await.map_err(recovery_error)?;
         if let Some(handle) = handle {
             let auth = match (handle.auth_type(), password.as_ref()) {
                 (CrossSigningResetAuthType::Uiaa(challenge), Some(password)) => {
-                    Some(self.password_auth(password, challenge))
+                    Some(self.account.password_auth(password, challenge))
                 }
                 (CrossSigningResetAuthType::Uiaa(_), None) => {
                     handle.cancel().await;
@@ -161,7 +163,14 @@ impl Account {
             handle.reset(auth).await.map_err(recovery_error)?;
         }
         info!("identity reset");
-        let key = if self.client().encryption().backups().are_enabled().await {
+        let key = if self
+            .account
+            .client()
+            .encryption()
+            .backups()
+            .are_enabled()
+            .await
+        {
             recovery.reset_key().await
         } else {
             recovery.enable().await
@@ -172,7 +181,7 @@ impl Account {
 
     /// What signing out would lose. Waits a few seconds for pending keys to reach the backup.
     pub async fn sign_out_risk(&self) -> Result<SignOutRisk, EncryptionError> {
-        let encryption = self.client().encryption();
+        let encryption = self.account.client().encryption();
         let is_last_device = encryption
             .recovery()
             .is_last_device()

@@ -21,8 +21,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tracing::{info, instrument, warn};
 
-use super::{EncryptionError, parse_user};
-use crate::{Account, Subscription};
+use super::{EncryptionError, Verification, parse_user};
+use crate::Subscription;
 
 /// Estafette verifies by emoji only; QR codes need a camera on one side, rare on desktops.
 fn methods() -> Vec<VerificationMethod> {
@@ -130,10 +130,10 @@ fn flow_of(request: &VerificationRequest) -> VerificationFlow {
     }
 }
 
-impl Account {
+impl Verification<'_> {
     /// Requests from other devices of this user and from other people, as they arrive.
-    pub fn incoming_verifications(&self) -> Subscription<IncomingVerification> {
-        let client = self.client().clone();
+    pub fn incoming(&self) -> Subscription<IncomingVerification> {
+        let client = self.account.client().clone();
         let (found, mut requests) = mpsc::unbounded_channel::<(String, String)>();
         let to_device = found.clone();
         let in_room = found;
@@ -205,10 +205,11 @@ impl Account {
 
     /// Asks this user's other devices to verify this one (a new device that has no recovery
     /// key at hand). Any of them may answer.
-    #[instrument(skip(self), fields(account = %self.id()))]
+    #[instrument(skip(self), fields(account = %self.account.id()))]
     pub async fn verify_this_device(&self) -> Result<VerificationFlow, EncryptionError> {
         let request = self
-            .identity_of(self.user_id())
+            .account
+            .identity_of(self.account.user_id())
             .await?
             .request_verification_with_methods(methods())
             .await
@@ -217,14 +218,15 @@ impl Account {
     }
 
     /// Asks one of this user's other devices to verify it.
-    #[instrument(skip(self), fields(account = %self.id()))]
+    #[instrument(skip(self), fields(account = %self.account.id()))]
     pub async fn verify_own_device(
         &self,
         device_id: &str,
     ) -> Result<VerificationFlow, EncryptionError> {
-        let own_user = parse_user(self.user_id())?;
+        let own_user = parse_user(self.account.user_id())?;
         let device_id: &DeviceId = device_id.into();
         let device = self
+            .account
             .client()
             .encryption()
             .get_device(&own_user, device_id)
@@ -240,9 +242,10 @@ impl Account {
 
     /// Asks another person to verify each other, in the direct conversation with them
     /// (created if none exists), as Element does.
-    #[instrument(skip(self), fields(account = %self.id()))]
+    #[instrument(skip(self), fields(account = %self.account.id()))]
     pub async fn verify_user(&self, user_id: &str) -> Result<VerificationFlow, EncryptionError> {
         let request = self
+            .account
             .identity_of(user_id)
             .await?
             .request_verification_with_methods(methods())
@@ -256,7 +259,8 @@ impl Account {
         id: &VerificationId,
     ) -> Result<VerificationRequest, EncryptionError> {
         let user = parse_user(&id.user_id)?;
-        self.client()
+        self.account
+            .client()
             .encryption()
             .get_verification_request(&user, &id.flow_id)
             .await
@@ -265,7 +269,8 @@ impl Account {
 
     async fn sas(&self, id: &VerificationId) -> Result<SasVerification, EncryptionError> {
         let user = parse_user(&id.user_id)?;
-        self.client()
+        self.account
+            .client()
             .encryption()
             .get_verification(&user, &id.flow_id)
             .await
@@ -273,7 +278,7 @@ impl Account {
             .ok_or(EncryptionError::VerificationNotFound)
     }
 
-    pub async fn accept_verification(&self, id: &VerificationId) -> Result<(), EncryptionError> {
+    pub async fn accept(&self, id: &VerificationId) -> Result<(), EncryptionError> {
         self.verification_request(id)
             .await?
             .accept_with_methods(methods())
@@ -282,7 +287,7 @@ impl Account {
     }
 
     /// The emoji match: this side trusts the other device (or person).
-    pub async fn confirm_verification(&self, id: &VerificationId) -> Result<(), EncryptionError> {
+    pub async fn confirm(&self, id: &VerificationId) -> Result<(), EncryptionError> {
         self.sas(id)
             .await?
             .confirm()
@@ -291,7 +296,7 @@ impl Account {
     }
 
     /// The emoji differ: the flow is cancelled as a mismatch on both sides.
-    pub async fn reject_verification(&self, id: &VerificationId) -> Result<(), EncryptionError> {
+    pub async fn reject(&self, id: &VerificationId) -> Result<(), EncryptionError> {
         self.sas(id)
             .await?
             .mismatch()
@@ -300,7 +305,7 @@ impl Account {
     }
 
     /// Declines a request or stops a flow at any step.
-    pub async fn cancel_verification(&self, id: &VerificationId) -> Result<(), EncryptionError> {
+    pub async fn cancel(&self, id: &VerificationId) -> Result<(), EncryptionError> {
         let request = self.verification_request(id).await?;
         match self.sas(id).await {
             Ok(sas) => sas.cancel().await,
@@ -312,12 +317,12 @@ impl Account {
     /// The flow's state, then each change. Watching also moves the flow along the steps that
     /// need no decision: the side that asked starts the emoji exchange once the other side
     /// accepts, and the other side takes it up.
-    pub async fn watch_verification(
+    pub async fn watch(
         &self,
         id: &VerificationId,
     ) -> Result<Subscription<VerificationState>, EncryptionError> {
         let request = self.verification_request(id).await?;
-        let client = self.client().clone();
+        let client = self.account.client().clone();
         Ok(Subscription::spawn(|sender| async move {
             let follow = async {
                 if let Some(sas) = follow_request(&request, &sender).await {

@@ -7,7 +7,7 @@ use std::{sync::Arc, time::Duration};
 
 use futures_util::StreamExt;
 use matrix_sdk::ruma::{
-    OwnedRoomId, RoomId, api::client::receipt::create_receipt::v3::ReceiptType,
+    OwnedRoomId, api::client::receipt::create_receipt::v3::ReceiptType,
     events::room::message::RoomMessageEventContent,
 };
 use matrix_sdk_ui::timeline::{RoomExt, Timeline};
@@ -18,10 +18,16 @@ pub use self::items::{
     EventContent, MediaKind, MediaSummary, MembershipKind, Person, SendState, StateChange,
     TimelineEvent, TimelineItem, TimelineItemKind, UtdReason,
 };
-use crate::{Account, ListDiff, Subscription};
+use crate::{
+    Account, Code, ListDiff, Subscription,
+    rooms::{RoomError, parse_room_id},
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TimelineError {
+    #[error(transparent)]
+    /// A room ID that is not one.
+    Room(#[from] RoomError),
     #[error("no room {0} is known to this account")]
     RoomNotFound(String),
     #[error("the conversation could not be opened: {0}")]
@@ -37,14 +43,15 @@ pub enum TimelineError {
 }
 
 impl TimelineError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Self::RoomNotFound(_) => "timeline.room_not_found",
-            Self::Open(_) => "timeline.open_failed",
-            Self::Pagination(_) => "timeline.pagination_failed",
-            Self::Send(_) => "timeline.send_failed",
-            Self::UnsentMessageNotFound(_) => "timeline.unsent_message_not_found",
-            Self::Receipt(_) => "timeline.receipt_failed",
+            Self::Room(error) => error.code(),
+            Self::RoomNotFound(_) => Code::TimelineRoomNotFound,
+            Self::Open(_) => Code::TimelineOpenFailed,
+            Self::Pagination(_) => Code::TimelinePaginationFailed,
+            Self::Send(_) => Code::TimelineSendFailed,
+            Self::UnsentMessageNotFound(_) => Code::TimelineUnsentMessageNotFound,
+            Self::Receipt(_) => Code::TimelineReceiptFailed,
         }
     }
 }
@@ -70,8 +77,7 @@ impl Account {
     /// Opens the timeline of a room this account knows (joined, or invited with a preview).
     #[instrument(skip(self), fields(account = %self.id()))]
     pub async fn timeline(&self, room_id: &str) -> Result<RoomTimeline, TimelineError> {
-        let room_id = <&RoomId>::try_from(room_id)
-            .map_err(|_| TimelineError::RoomNotFound(room_id.to_owned()))?;
+        let room_id = parse_room_id(room_id)?;
         let room = self
             .client()
             .get_room(room_id)

@@ -244,17 +244,20 @@ pub async fn open_timeline(
 /// `inviter` opens an encrypted DM with `invitee`, who accepts it. Returns the room ID.
 pub async fn encrypted_dm(inviter: &Account, invitee: &Account) -> String {
     let room_id = inviter
+        .rooms()
         .create_dm(invitee.user_id())
         .await
         .expect("DM created");
     eventually("the invite to arrive", || async {
         invitee
-            .room_summary(&room_id)
+            .rooms()
+            .summary(&room_id)
             .await
             .filter(|room| room.membership == estafette_core::room_list::Membership::Invited)
     })
     .await;
     invitee
+        .rooms()
         .accept_invite(&room_id)
         .await
         .expect("invite accepted");
@@ -268,6 +271,7 @@ pub fn room_names(rooms: &[RoomSummary]) -> Vec<String> {
 /// `inviter` creates a group room named `name` (encrypted, the default) inviting `invitee`.
 pub async fn room_with_invite(inviter: &Account, name: &str, invitee: &Account) -> String {
     inviter
+        .rooms()
         .create_room(NewRoom {
             name: name.to_owned(),
             invite: vec![invitee.user_id().to_owned()],
@@ -279,5 +283,5 @@ pub async fn room_with_invite(inviter: &Account, name: &str, invitee: &Account) 
 
 /// A front end's copy of `account`'s room list under `query`.
 pub async fn room_list(account: &Account, query: RoomListQuery) -> LiveList<RoomSummary> {
-    LiveList::new(account.room_list(query, 100).await.expect("room list").0)
+    LiveList::new(account.rooms().list(query, 100).await.expect("room list").0)
 }
