@@ -169,6 +169,8 @@ impl Account {
         // Messages left in the queue by a crash or by a previous offline session go out as
         // soon as the server answers.
         client.send_queue().set_enabled(true).await;
+        // Uploads report their progress to the timeline's local echoes.
+        client.send_queue().enable_upload_progress(true);
         sync_service.start().await;
         info!(account = %info.id, "account started");
         Ok(Self {

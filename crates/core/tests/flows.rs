@@ -318,7 +318,7 @@ async fn a_message_typed_while_the_server_is_down_arrives_exactly_once() {
                     event.content.summary() == "typed offline"
                         && matches!(
                             event.send_state,
-                            Some(SendState::Sending)
+                            Some(SendState::Sending { .. })
                                 | Some(SendState::Failed {
                                     recoverable: true,
                                     ..

@@ -127,7 +127,10 @@ fn map_shield(state: TimelineEventShieldState) -> Option<Shield> {
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum SendState {
     /// Queued or in flight (also while offline: it goes out when the server answers).
-    Sending,
+    Sending {
+        /// How much of a file has been uploaded, once its upload has started.
+        upload: Option<UploadProgress>,
+    },
     Sent,
     /// `recoverable`: retried automatically when connectivity returns; otherwise the user
     /// chooses to retry or cancel.
@@ -135,6 +138,14 @@ pub enum SendState {
         recoverable: bool,
         reason: String,
     },
+}
+
+/// Bytes of a file (and its thumbnail) uploaded so far.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct UploadProgress {
+    pub sent: u64,
+    pub total: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -344,7 +355,12 @@ fn map_event(event: &EventTimelineItem) -> TimelineEvent {
 
 fn map_send_state(state: &EventSendState) -> SendState {
     match state {
-        EventSendState::NotSentYet { .. } => SendState::Sending,
+        EventSendState::NotSentYet { progress } => SendState::Sending {
+            upload: progress.as_ref().map(|progress| UploadProgress {
+                sent: progress.progress.current as u64,
+                total: progress.progress.total as u64,
+            }),
+        },
         EventSendState::Sent { .. } => SendState::Sent,
         EventSendState::SendingFailed {
             error,

@@ -16,7 +16,7 @@ use tracing::{instrument, warn};
 pub(crate) use self::items::map_content;
 pub use self::items::{
     EventContent, MediaKind, MediaSummary, MembershipKind, Person, SendState, StateChange,
-    TimelineEvent, TimelineItem, TimelineItemKind, UtdReason,
+    TimelineEvent, TimelineItem, TimelineItemKind, UploadProgress, UtdReason,
 };
 use crate::{
     Account, Code, ListDiff, Subscription,

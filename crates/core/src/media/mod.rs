@@ -1,5 +1,14 @@
-//! Media for display: avatars and images, fetched through the SDK's media cache and decrypted
-//! in memory. Front ends get bytes, never a URL to a server or a decryption key.
+//! Media: avatars and pictures for display, fetched through the SDK's media cache and decrypted
+//! in memory (front ends get bytes, never a URL to a server or a decryption key); files sent
+//! (`upload`: photos without their metadata) and saved (`download`: under safe names).
+
+mod download;
+pub mod file_name;
+pub mod metadata;
+mod upload;
+
+pub use download::{SaveTo, SavedFile};
+pub use upload::OutgoingFile;
 
 use matrix_sdk::{
     media::{MediaFormat, MediaRequestParameters, MediaThumbnailSettings},
@@ -12,7 +21,7 @@ use matrix_sdk::{
     },
 };
 
-use crate::{Account, Code, rooms::RoomError};
+use crate::{Account, Code, auth::is_network_failure, rooms::RoomError};
 
 impl Account {
     /// Media: avatars, and the images of messages.
@@ -37,6 +46,21 @@ pub enum MediaError {
     NotAnImage,
     #[error("the media could not be fetched: {0}")]
     Fetch(String),
+    #[error("this message has no file")]
+    NoAttachment,
+    #[error("the file is {size} bytes; the server accepts at most {limit}")]
+    TooLarge { size: u64, limit: u64 },
+    #[error("the file could not be read: {0}")]
+    Read(String),
+    #[error("the file could not be queued for sending: {0}")]
+    Upload(String),
+    #[error("the file could not be saved: {0}")]
+    Write(String),
+    /// Its checksum or size is not what the sender said: altered or cut short on the way.
+    #[error("the file is damaged or was altered on its way")]
+    Damaged,
+    #[error("the server cannot be reached")]
+    Offline,
 }
 
 impl MediaError {
@@ -46,6 +70,22 @@ impl MediaError {
             Self::Room(error) => error.code(),
             Self::NotAnImage => Code::MediaNotAnImage,
             Self::Fetch(_) => Code::MediaFetchFailed,
+            Self::NoAttachment => Code::MediaNoAttachment,
+            Self::TooLarge { .. } => Code::MediaTooLarge,
+            Self::Read(_) => Code::MediaReadFailed,
+            Self::Upload(_) => Code::MediaUploadFailed,
+            Self::Write(_) => Code::MediaWriteFailed,
+            Self::Damaged => Code::MediaDamaged,
+            Self::Offline => Code::MediaOffline,
+        }
+    }
+
+    pub(crate) fn from_sdk(error: &matrix_sdk::Error) -> Self {
+        match error {
+            _ if is_network_failure(error) => Self::Offline,
+            // The decryptor's checksum, or the ciphertext's framing, did not hold.
+            matrix_sdk::Error::Io(_) => Self::Damaged,
+            _ => Self::Fetch(error.to_string()),
         }
     }
 }
@@ -100,7 +140,7 @@ impl Media<'_> {
         let event = room
             .load_or_fetch_event(&event_id, None)
             .await
-            .map_err(|error| MediaError::Fetch(error.to_string()))?;
+            .map_err(|error| MediaError::from_sdk(&error))?;
         let Ok(AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(
             SyncMessageLikeEvent::Original(message),
         ))) = event.raw().deserialize()
@@ -141,7 +181,7 @@ impl Media<'_> {
             .media()
             .get_media_content(request, true)
             .await
-            .map_err(|error| MediaError::Fetch(error.to_string()))?;
+            .map_err(|error| MediaError::from_sdk(&error))?;
         Ok(MediaContent { bytes, mime_type })
     }
 }
