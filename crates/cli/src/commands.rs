@@ -1,12 +1,13 @@
 //! One function per subcommand, each a thin script over the core's API.
 
-use std::{collections::HashMap, io::BufRead, sync::Arc, time::Duration};
+use std::{collections::HashMap, io::BufRead, path::PathBuf, sync::Arc, time::Duration};
 
 use estafette_core::{
-    Account, AccountManager, SignIn,
+    Account, AccountManager, SignIn, Subscription,
+    media::{OutgoingFile, SaveTo},
     room_list::{Membership, RoomFilter, RoomListQuery},
     sync::SyncState,
-    timeline::{SendState, TimelineItem},
+    timeline::{SendState, TimelineItem, TimelineUpdate},
 };
 use serde_json::json;
 use zeroize::Zeroizing;
@@ -222,8 +223,71 @@ pub async fn send(context: &Context<'_>, room: &str, text: &str) -> Result<(), F
     let account = context.account().await?;
     settle(context, &account).await?;
     let timeline = account.timeline(room).await?;
-    let mut updates = timeline.subscribe();
+    let updates = timeline.subscribe();
     let echo_id = timeline.send_markdown(text).await?;
+    let event_id =
+        wait_until_sent(context, updates, |item| echo_id.as_ref() == Some(&item.id)).await?;
+    context
+        .output
+        .record(&json!({ "sent": event_id, "room": room }), || {
+            format!("sent {event_id}")
+        });
+    Ok(())
+}
+
+/// Sends a file (photos without their location and camera details unless `keep_metadata`)
+/// and waits until the server has it.
+pub async fn send_file(
+    context: &Context<'_>,
+    room: &str,
+    file: OutgoingFile,
+) -> Result<(), Failure> {
+    let account = context.account().await?;
+    settle(context, &account).await?;
+    let timeline = account.timeline(room).await?;
+    let updates = timeline.subscribe();
+    let transaction_id = account.media().send_file(room, file).await?;
+    let event_id = wait_until_sent(context, updates, |item| {
+        item.as_event()
+            .and_then(|event| event.transaction_id.as_deref())
+            == Some(transaction_id.as_str())
+    })
+    .await?;
+    context
+        .output
+        .record(&json!({ "sent": event_id, "room": room }), || {
+            format!("sent {event_id}")
+        });
+    Ok(())
+}
+
+/// Saves a message's file into `folder` under a safe name that replaces nothing.
+pub async fn download(
+    context: &Context<'_>,
+    room: &str,
+    event: &str,
+    folder: PathBuf,
+) -> Result<(), Failure> {
+    let account = context.account().await?;
+    settle(context, &account).await?;
+    let saved = account
+        .media()
+        .download(room, event, SaveTo::Folder(folder))
+        .await?;
+    context
+        .output
+        .record(&json!({ "saved": saved.path, "size": saved.size }), || {
+            format!("saved {} ({} bytes)", saved.path, saved.size)
+        });
+    Ok(())
+}
+
+/// Follows the timeline until the local echo `is_echo` picks is sent; returns its event ID.
+async fn wait_until_sent(
+    context: &Context<'_>,
+    mut updates: Subscription<TimelineUpdate>,
+    is_echo: impl Fn(&TimelineItem) -> bool,
+) -> Result<String, Failure> {
     let mut items: Vec<TimelineItem> = Vec::new();
     let deadline = tokio::time::Instant::now() + context.timeout;
     loop {
@@ -239,21 +303,13 @@ pub async fn send(context: &Context<'_>, room: &str, text: &str) -> Result<(), F
         }
         let Some(event) = items
             .iter()
-            .find(|item| echo_id.as_ref() == Some(&item.id))
+            .find(|item| is_echo(item))
             .and_then(|item| item.as_event())
         else {
             continue;
         };
         match &event.send_state {
-            None | Some(SendState::Sent) => {
-                let event_id = event.event_id.clone().unwrap_or_default();
-                context
-                    .output
-                    .record(&json!({ "sent": event_id, "room": room }), || {
-                        format!("sent {event_id}")
-                    });
-                return Ok(());
-            }
+            None | Some(SendState::Sent) => return Ok(event.event_id.clone().unwrap_or_default()),
             Some(SendState::Failed {
                 recoverable: false,
                 reason,

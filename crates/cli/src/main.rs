@@ -12,7 +12,7 @@ mod output;
 use std::{path::PathBuf, process::ExitCode, time::Duration};
 
 use clap::{Parser, Subcommand};
-use estafette_core::{AccountManager, CoreConfig, room_list::RoomFilter};
+use estafette_core::{AccountManager, CoreConfig, media::OutgoingFile, room_list::RoomFilter};
 
 use crate::output::{Failure, Output};
 
@@ -81,6 +81,26 @@ enum Command {
     Join { room: String },
     /// Send a message (Markdown) and wait until the server has it.
     Send { room: String, text: String },
+    /// Send a file and wait until the server has it. Photos go without their location and
+    /// camera details.
+    SendFile {
+        room: String,
+        path: PathBuf,
+        /// Text shown with the file.
+        #[arg(long)]
+        caption: Option<String>,
+        /// Send a photo as it is, location and camera details included.
+        #[arg(long)]
+        keep_metadata: bool,
+    },
+    /// Save a message's file, under its name made safe; an existing file is never replaced.
+    Download {
+        room: String,
+        event: String,
+        /// The folder to save into (default: the current one).
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
     /// Print a room's latest messages.
     Tail {
         room: String,
@@ -164,6 +184,22 @@ async fn run(cli: Cli, output: &Output) -> Result<(), Failure> {
         } => commands::rooms(&context, filter.into(), search, no_wait).await,
         Command::Join { room } => commands::join(&context, &room).await,
         Command::Send { room, text } => commands::send(&context, &room, &text).await,
+        Command::SendFile {
+            room,
+            path,
+            caption,
+            keep_metadata,
+        } => {
+            let file = OutgoingFile {
+                path,
+                caption,
+                keep_metadata,
+            };
+            commands::send_file(&context, &room, file).await
+        }
+        Command::Download { room, event, out } => {
+            commands::download(&context, &room, &event, out).await
+        }
         Command::Tail {
             room,
             limit,

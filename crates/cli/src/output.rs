@@ -52,6 +52,7 @@ failure_from_domain_error!(
     estafette_core::secrets::SecretsError,
     estafette_core::rooms::RoomError,
     estafette_core::timeline::TimelineError,
+    estafette_core::media::MediaError,
     estafette_core::auth::AuthError
 );
 

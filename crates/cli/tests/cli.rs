@@ -471,3 +471,114 @@ async fn rooms_right_after_login_lists_every_room_of_a_large_account() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_sends_a_file_and_saves_one_under_a_safe_name() {
+    let hs = start().await;
+    let bob_dir = tempfile::tempdir().expect("temporary directory");
+    let (_bob_manager, bob) = core_user(&hs, "bob", bob_dir.path()).await;
+    let alice = CliHome::new("files");
+    alice.login(&hs, "alice").await;
+    let room_id = dm_accepted_through_the_cli(&hs, &bob, &alice).await;
+    let files = tempfile::tempdir().expect("temporary directory");
+
+    // alice sends a PDF with a caption; bob (a core client) saves it with the same bytes.
+    let pdf = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n";
+    let pdf_path = files.path().join("Note de service.pdf");
+    std::fs::write(&pdf_path, pdf).expect("written");
+    let sent = alice
+        .run_ok(
+            &[
+                "send-file",
+                &room_id,
+                pdf_path.to_str().expect("UTF-8"),
+                "--caption",
+                "Pour relecture",
+            ],
+            None,
+        )
+        .await;
+    let event_id = sent[0]["sent"].as_str().expect("an event ID").to_owned();
+    wait_for_message(&bob, &room_id, "[File] Note de service.pdf").await;
+    let saved = bob
+        .media()
+        .download(
+            &room_id,
+            &event_id,
+            estafette_core::media::SaveTo::Folder(files.path().join("bob")),
+        )
+        .await;
+    assert!(
+        saved.is_err(),
+        "the folder does not exist: nothing is saved"
+    );
+    std::fs::create_dir(files.path().join("bob")).expect("folder");
+    let saved = bob
+        .media()
+        .download(
+            &room_id,
+            &event_id,
+            estafette_core::media::SaveTo::Folder(files.path().join("bob")),
+        )
+        .await
+        .expect("saved");
+    assert_eq!(std::fs::read(&saved.path).expect("read"), pdf);
+
+    // bob sends a file whose name reads backwards and one Windows reserves; the CLI saves both
+    // under names that are what they seem.
+    let out = files.path().join("alice");
+    std::fs::create_dir(&out).expect("folder");
+    for name in ["facture\u{202E}fdp.exe", "CON.txt"] {
+        let path = files.path().join(name);
+        std::fs::write(&path, name.as_bytes()).expect("written");
+        bob.media()
+            .send_file(
+                &room_id,
+                estafette_core::media::OutgoingFile {
+                    path,
+                    caption: None,
+                    keep_metadata: false,
+                },
+            )
+            .await
+            .expect("queued");
+        let lines = alice
+            .run_ok(
+                &["tail", &room_id, "--until", &format!("[File] {name}")],
+                None,
+            )
+            .await;
+        let event = lines
+            .iter()
+            .find(|event| event["content"]["name"] == name)
+            .unwrap_or_else(|| panic!("{name:?} in {lines:?}"));
+        let event_id = event["event_id"].as_str().expect("an event ID");
+        let saved = alice
+            .run_ok(
+                &[
+                    "download",
+                    &room_id,
+                    event_id,
+                    "--out",
+                    out.to_str().expect("UTF-8"),
+                ],
+                None,
+            )
+            .await;
+        let path = std::path::PathBuf::from(saved[0]["saved"].as_str().expect("a path"));
+        assert_eq!(path.parent(), Some(out.as_path()));
+        assert_eq!(std::fs::read(&path).expect("read"), name.as_bytes());
+    }
+    let mut names: Vec<_> = std::fs::read_dir(&out)
+        .expect("listed")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .into_string()
+                .expect("UTF-8")
+        })
+        .collect();
+    names.sort();
+    assert_eq!(names, ["_CON.txt", "facturefdp.exe"]);
+}

@@ -1,0 +1,339 @@
+#![recursion_limit = "256"]
+//! Files between two real clients through a real Synapse, in an encrypted room: what arrives is
+//! what was sent (photos without their metadata), refused before anything is sent when too
+//! large, never sent when cancelled, sent once when queued offline, and refused when altered.
+
+mod common;
+
+use std::{io::Cursor, path::Path, time::Duration};
+
+use common::*;
+use estafette_core::{
+    Account,
+    media::{OutgoingFile, SaveTo},
+    timeline::{EventContent, MediaKind, MediaSummary, TimelineItem},
+};
+use image::{DynamicImage, ImageFormat, RgbImage};
+
+/// A 1600 × 1200 JPEG as a phone writes it: EXIF with the camera's make and a GPS position.
+fn phone_photo() -> Vec<u8> {
+    let picture = RgbImage::from_fn(1600, 1200, |x, y| {
+        image::Rgb([
+            (x % 256) as u8,
+            (y % 256) as u8,
+            ((x / 7 + y / 5) % 256) as u8,
+        ])
+    });
+    let mut plain = Vec::new();
+    DynamicImage::ImageRgb8(picture)
+        .write_to(&mut Cursor::new(&mut plain), ImageFormat::Jpeg)
+        .expect("encoded");
+    // IFD0: the make at offset 38, and the GPS IFD at 48 whose one entry holds the latitude.
+    let mut tiff = b"MM\0\x2A\0\0\0\x08".to_vec();
+    tiff.extend_from_slice(&2u16.to_be_bytes());
+    tiff.extend_from_slice(&[0x01, 0x0F, 0, 2, 0, 0, 0, 10, 0, 0, 0, 38]);
+    tiff.extend_from_slice(&[0x88, 0x25, 0, 4, 0, 0, 0, 1, 0, 0, 0, 48]);
+    tiff.extend_from_slice(&[0, 0, 0, 0]);
+    tiff.extend_from_slice(b"SecretCam\0");
+    tiff.extend_from_slice(&1u16.to_be_bytes());
+    tiff.extend_from_slice(&[0, 2, 0, 2, 0, 0, 0, 8, 0, 0, 0, 66]);
+    tiff.extend_from_slice(&[0, 0, 0, 0]);
+    tiff.extend_from_slice(b"48.8566\0");
+    let mut body = b"Exif\0\0".to_vec();
+    body.extend(tiff);
+    let mut photo = plain[..2].to_vec();
+    photo.extend_from_slice(&[0xFF, 0xE1]);
+    photo.extend_from_slice(&u16::try_from(body.len() + 2).expect("short").to_be_bytes());
+    photo.extend(body);
+    photo.extend_from_slice(&plain[2..]);
+    photo
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
+}
+
+fn pseudo_random(size: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed;
+    (0..size)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
+}
+
+fn write(folder: &Path, name: &str, bytes: &[u8]) -> OutgoingFile {
+    let path = folder.join(name);
+    std::fs::write(&path, bytes).expect("written");
+    OutgoingFile {
+        path,
+        caption: None,
+        keep_metadata: false,
+    }
+}
+
+/// The sent files of `sender` in the view, by name: their event ID and summary.
+fn received(items: &[TimelineItem], name: &str) -> Option<(String, MediaSummary)> {
+    items
+        .iter()
+        .filter_map(TimelineItem::as_event)
+        .find_map(|event| {
+            let EventContent::Media(media) = &event.content else {
+                return None;
+            };
+            (media.name == name && event.send_state.is_none())
+                .then(|| Some((event.event_id.clone()?, media.clone())))
+                .flatten()
+        })
+}
+
+async fn encrypted_pair(
+    hs: &Homeserver,
+) -> (
+    (Device, std::sync::Arc<Account>),
+    (Device, std::sync::Arc<Account>),
+    String,
+) {
+    let alice = new_user(hs, "alice").await;
+    let bob = new_user(hs, "bob").await;
+    let room_id = encrypted_dm(&alice.1, &bob.1).await;
+    // alice's client must know bob's devices before the room key goes out.
+    eventually("alice to know bob's device", || async {
+        let devices = alice.1.devices().of_user(bob.1.user_id()).await.ok()?;
+        (!devices.is_empty()).then_some(())
+    })
+    .await;
+    (alice, bob, room_id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_a_pdf_and_a_large_file_cross_an_encrypted_room_whole_and_the_photo_without_its_location()
+ {
+    let hs = start_server().await;
+    let ((_a, alice), (_b, bob), room_id) = encrypted_pair(&hs).await;
+    let outbox = tempfile::tempdir().expect("folder");
+    let photo = phone_photo();
+    assert!(contains(&photo, b"48.8566") && contains(&photo, b"SecretCam"));
+    let pdf =
+        b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+            .to_vec();
+    let large = pseudo_random(50 * 1024 * 1024, 7);
+
+    let (_bob_timeline, mut bob_view) = open_timeline(&bob, &room_id).await;
+    for (name, bytes) in [
+        ("IMG_2041.jpg", &photo),
+        ("Compte rendu.pdf", &pdf),
+        ("archive.bin", &large),
+    ] {
+        alice
+            .media()
+            .send_file(&room_id, write(outbox.path(), name, bytes))
+            .await
+            .expect("queued");
+    }
+    bob_view
+        .until("all three files", |items| {
+            ["IMG_2041.jpg", "Compte rendu.pdf", "archive.bin"]
+                .iter()
+                .all(|name| received(items, name).is_some())
+        })
+        .await;
+
+    let inbox = tempfile::tempdir().expect("folder");
+    let save = |name: &'static str| {
+        let (event_id, summary) = received(&bob_view.items, name).expect("received");
+        let bob = bob.clone();
+        let room_id = room_id.clone();
+        let folder = inbox.path().to_owned();
+        async move {
+            let saved = bob
+                .media()
+                .download(&room_id, &event_id, SaveTo::Folder(folder))
+                .await
+                .expect("downloaded");
+            (
+                event_id,
+                summary,
+                std::fs::read(&saved.path).expect("saved file"),
+            )
+        }
+    };
+
+    let (_, summary, bytes) = save("Compte rendu.pdf").await;
+    assert_eq!(bytes, pdf);
+    assert!(summary.encrypted);
+    assert_eq!(summary.media_kind, MediaKind::File);
+    assert_eq!(summary.mime_type.as_deref(), Some("application/pdf"));
+
+    let (_, summary, bytes) = save("archive.bin").await;
+    assert!(bytes == large, "the 50 MB file arrives byte for byte");
+    assert_eq!(summary.size, Some(large.len() as u64));
+
+    let (photo_event, summary, bytes) = save("IMG_2041.jpg").await;
+    assert_eq!(summary.media_kind, MediaKind::Image);
+    assert_eq!((summary.width, summary.height), (Some(1600), Some(1200)));
+    assert!(!contains(&bytes, b"48.8566"), "no GPS position");
+    assert!(!contains(&bytes, b"SecretCam"), "no camera details");
+    let decoded = image::load_from_memory(&bytes).expect("still a picture");
+    assert_eq!((decoded.width(), decoded.height()), (1600, 1200));
+    let thumbnail = bob
+        .media()
+        .event_image(&room_id, &photo_event, true)
+        .await
+        .expect("thumbnail");
+    let thumbnail = image::load_from_memory(&thumbnail.bytes).expect("a picture");
+    assert_eq!((thumbnail.width(), thumbnail.height()), (800, 600));
+
+    // Saved twice, the second copy gets its own name.
+    let (_, _, again) = save("Compte rendu.pdf").await;
+    assert_eq!(again, pdf);
+    assert!(inbox.path().join("Compte rendu (2).pdf").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_over_the_limit_is_refused_and_a_cancelled_one_never_arrives() {
+    let hs = start_server().await;
+    let ((_a, alice), (_b, bob), room_id) = encrypted_pair(&hs).await;
+    let outbox = tempfile::tempdir().expect("folder");
+
+    // The test server accepts 100 MB; a sparse file of 101 MB costs nothing to make.
+    let huge = outbox.path().join("huge.iso");
+    std::fs::File::create(&huge)
+        .and_then(|file| file.set_len(101 * 1024 * 1024))
+        .expect("sparse file");
+    let error = alice
+        .media()
+        .send_file(
+            &room_id,
+            OutgoingFile {
+                path: huge,
+                caption: None,
+                keep_metadata: false,
+            },
+        )
+        .await
+        .expect_err("over the limit");
+    assert_eq!(error.code(), "media.too_large", "{error}");
+
+    let missing = alice
+        .media()
+        .send_file(
+            &room_id,
+            OutgoingFile {
+                path: outbox.path().join("gone.pdf"),
+                caption: None,
+                keep_metadata: false,
+            },
+        )
+        .await
+        .expect_err("no such file");
+    assert_eq!(missing.code(), "media.read_failed");
+
+    let (alice_timeline, _alice_view) = open_timeline(&alice, &room_id).await;
+    let transaction = alice
+        .media()
+        .send_file(
+            &room_id,
+            write(
+                outbox.path(),
+                "cancelled.bin",
+                &pseudo_random(30 * 1024 * 1024, 3),
+            ),
+        )
+        .await
+        .expect("queued");
+    let cancelled = eventually("the upload to be cancellable", || async {
+        alice_timeline.cancel_send(&transaction).await.ok()
+    })
+    .await;
+    assert!(cancelled, "cancelled before it was sent");
+    alice_timeline
+        .send_markdown("after the files")
+        .await
+        .expect("queued");
+
+    let (_bob_timeline, mut bob_view) = open_timeline(&bob, &room_id).await;
+    bob_view
+        .until("alice's text", |items| {
+            bodies(items).iter().any(|body| body == "after the files")
+        })
+        .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    bob_view.apply_pending();
+    let media: Vec<_> = bob_view
+        .items
+        .iter()
+        .filter_map(TimelineItem::as_event)
+        .filter(|event| matches!(event.content, EventContent::Media(_)))
+        .collect();
+    assert!(media.is_empty(), "no file arrived: {media:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_sent_offline_arrives_once_and_an_altered_one_is_refused() {
+    let mut hs = start_server().await;
+    let ((_a, alice), (_b, bob), room_id) = encrypted_pair(&hs).await;
+    let outbox = tempfile::tempdir().expect("folder");
+    let report = pseudo_random(200_000, 11);
+
+    hs.stop().await.expect("server stopped");
+    alice
+        .media()
+        .send_file(&room_id, write(outbox.path(), "rapport.odt", &report))
+        .await
+        .expect("queued offline");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    hs.restart().await.expect("server back");
+
+    let (_bob_timeline, mut bob_view) = open_timeline(&bob, &room_id).await;
+    bob_view
+        .until("the file sent offline", |items| {
+            received(items, "rapport.odt").is_some()
+        })
+        .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    bob_view.apply_pending();
+    let copies = bob_view
+        .items
+        .iter()
+        .filter_map(TimelineItem::as_event)
+        .filter(|event| matches!(&event.content, EventContent::Media(media) if media.name == "rapport.odt"))
+        .count();
+    assert_eq!(copies, 1, "sent exactly once");
+
+    // Someone with access to the server's disk changes one byte of the encrypted file.
+    let (event_id, summary) = received(&bob_view.items, "rapport.odt").expect("received");
+    let media_id = summary
+        .mxc
+        .rsplit('/')
+        .next()
+        .expect("a media ID")
+        .to_owned();
+    let stored = hs
+        .data_dir()
+        .join("media_store/local_content")
+        .join(&media_id[..2])
+        .join(&media_id[2..4])
+        .join(&media_id[4..]);
+    let mut ciphertext = std::fs::read(&stored).expect("the stored file");
+    ciphertext[1000] ^= 0x01;
+    std::fs::write(&stored, ciphertext).expect("altered");
+
+    let inbox = tempfile::tempdir().expect("folder");
+    let error = bob
+        .media()
+        .download(&room_id, &event_id, SaveTo::Folder(inbox.path().to_owned()))
+        .await
+        .expect_err("an altered file is refused");
+    assert_eq!(error.code(), "media.damaged", "{error}");
+    assert_eq!(
+        std::fs::read_dir(inbox.path()).expect("listed").count(),
+        0,
+        "nothing saved"
+    );
+}
