@@ -7,7 +7,7 @@ use std::path::Path;
 use specta_typescript::Typescript;
 use tauri_specta::{Builder, ErrorHandlingMode, collect_commands};
 
-use crate::commands::{accounts, encryption, rooms, system, timeline};
+use crate::commands::{accounts, encryption, files, rooms, system, timeline};
 
 /// Relative to the `src-tauri` folder.
 pub const BINDINGS_PATH: &str = "../ui/src/lib/bindings.ts";
@@ -58,6 +58,12 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             encryption::import_room_keys,
             encryption::watch_identity_warnings,
             encryption::acknowledge_identity_change,
+            files::choose_files,
+            files::watch_dropped_files,
+            files::send_chosen_file,
+            files::download_file,
+            files::open_saved_file,
+            files::show_saved_file,
             system::open_link,
             system::report_painted,
         ])

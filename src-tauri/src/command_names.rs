@@ -44,6 +44,12 @@ pub const COMMAND_NAMES: &[&str] = &[
     "import_room_keys",
     "watch_identity_warnings",
     "acknowledge_identity_change",
+    "choose_files",
+    "watch_dropped_files",
+    "send_chosen_file",
+    "download_file",
+    "open_saved_file",
+    "show_saved_file",
     "open_link",
     "report_painted",
 ];

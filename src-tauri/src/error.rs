@@ -36,6 +36,11 @@ pub enum ShellCode {
     LinkUnsupportedScheme,
     #[serde(rename = "link.open_failed")]
     LinkOpenFailed,
+    /// The page named a file the user did not choose, or the shell did not save.
+    #[serde(rename = "file.unknown")]
+    FileUnknown,
+    #[serde(rename = "file.open_failed")]
+    FileOpenFailed,
 }
 
 impl ShellCode {
@@ -44,6 +49,8 @@ impl ShellCode {
         Self::LinkInvalid,
         Self::LinkUnsupportedScheme,
         Self::LinkOpenFailed,
+        Self::FileUnknown,
+        Self::FileOpenFailed,
     ];
 }
 

@@ -13,7 +13,7 @@ mod live;
 mod media;
 mod state;
 
-use tauri::{Manager, RunEvent, WindowEvent, webview::PageLoadEvent};
+use tauri::{DragDropEvent, Manager, RunEvent, WindowEvent, webview::PageLoadEvent};
 
 pub use bindings::{BINDINGS_PATH, export_bindings, specta_builder};
 pub use launch::LaunchConfig;
@@ -48,6 +48,8 @@ pub fn run() {
         }))
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_opener::init())
+        // Its Rust side only (the file chooser of `choose_files`): the page is granted nothing.
+        .plugin(tauri_plugin_dialog::init())
         .register_asynchronous_uri_scheme_protocol(media::SCHEME, |context, request, responder| {
             let app = context.app_handle().clone();
             tauri::async_runtime::spawn(async move {
@@ -68,6 +70,12 @@ pub fn run() {
         })
         .on_window_event(|window, event| match event {
             WindowEvent::Destroyed => window.state::<state::AppState>().live.close_all(),
+            WindowEvent::DragDrop(DragDropEvent::Drop { paths, .. }) => {
+                window
+                    .state::<state::AppState>()
+                    .files
+                    .dropped(paths.clone());
+            }
             WindowEvent::Resized(_) | WindowEvent::Moved(_) => {
                 save_window_state_soon(window.app_handle());
             }

@@ -6,13 +6,16 @@ use estafette_core::{AccountManager, CoreConfig, secrets};
 use tokio::sync::watch;
 use tracing::warn;
 
-use crate::{error::IpcError, launch::LaunchConfig, live::LiveSubscriptions};
+use crate::{
+    commands::files::FileRegistry, error::IpcError, launch::LaunchConfig, live::LiveSubscriptions,
+};
 
 #[derive(Debug)]
 pub struct AppState {
     pub manager: Arc<AccountManager>,
     pub live: LiveSubscriptions,
     pub launch: LaunchConfig,
+    pub files: FileRegistry,
     /// `None` until saved accounts are restored; then the failure, if any.
     restored: watch::Sender<Option<Result<(), IpcError>>>,
 }
@@ -32,6 +35,7 @@ impl AppState {
             manager: Arc::new(AccountManager::new(config)),
             live: LiveSubscriptions::default(),
             launch,
+            files: FileRegistry::default(),
             restored: watch::Sender::new(None),
         })
     }

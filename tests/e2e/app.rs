@@ -776,3 +776,137 @@ async fn a_large_account_says_that_more_rooms_are_loading_until_all_are_listed()
     app.find("button", "Service 1").await;
     app.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sends_a_picture_and_a_pdf_and_saves_a_received_file_to_downloads() {
+    let world = World::new("en").await;
+    let files = tempfile::tempdir().expect("folder");
+    let mut picture = Vec::new();
+    image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(1200, 900, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+    }))
+    .write_to(
+        &mut std::io::Cursor::new(&mut picture),
+        image::ImageFormat::Png,
+    )
+    .expect("encoded");
+    let picture_path = files.path().join("plan du site.png");
+    std::fs::write(&picture_path, &picture).expect("written");
+    let pdf = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n".to_vec();
+    let pdf_path = files.path().join("Note de service.pdf");
+    std::fs::write(&pdf_path, &pdf).expect("written");
+    // The Downloads folder, where the system's user folders say it is.
+    let config = files.path().join("config");
+    let downloads = files.path().join("Téléchargements");
+    std::fs::create_dir_all(&config).expect("folder");
+    std::fs::write(
+        config.join("user-dirs.dirs"),
+        format!("XDG_DOWNLOAD_DIR=\"{}\"\n", downloads.display()),
+    )
+    .expect("written");
+
+    let mut environment = world.alice.environment(&world.display);
+    environment.push((
+        "ESTAFETTE_TEST_CHOSEN_FILES".into(),
+        format!("{}\n{}", picture_path.display(), pdf_path.display()),
+    ));
+    environment.push(("XDG_CONFIG_HOME".into(), config.display().to_string()));
+    let driver = TauriDriver::start(&environment);
+    let app = driver
+        .launch("sends_a_picture_and_a_pdf_and_saves_a_received_file_to_downloads")
+        .await;
+    world.sign_in(&app).await;
+    app.click(&app.find("button", "bob").await).await;
+    app.click(&app.find("button", "Accept").await).await;
+    app.find("log", "Messages in bob").await;
+    world.bob_says("Envoie-moi le plan").await;
+    app.wait_for_text("Envoie-moi le plan").await;
+
+    // Attach: the (answered) file dialog, then the preview with both files and a caption.
+    app.click(&app.find("button", "Attach files").await).await;
+    app.find("dialog", "Send to bob").await;
+    app.wait_for_text("plan du site.png").await;
+    app.wait_for_text("Note de service.pdf").await;
+    let caption = app.find("textbox", "Caption (optional)").await;
+    // Enter sends, as in the composer.
+    app.type_into(&caption, &format!("Voici les deux{}", Key::Enter.code()))
+        .await;
+    app.wait_until_gone("dialog", "Send to bob").await;
+    // The picture shows in alice's conversation, described by its caption.
+    estafette_e2e::eventually("the picture in the conversation", || async {
+        app.execute(
+            "return !!document.querySelector('[role=log] img[alt=\"Voici les deux\"]');",
+            serde_json::json!([]),
+        )
+        .await
+        .as_bool()
+        .filter(|shown| *shown)
+    })
+    .await;
+
+    // bob's client receives both, whole.
+    let bob_timeline = world.bob.timeline(&world.dm_id).await;
+    let received = estafette_e2e::eventually("bob to receive both files", || async {
+        let items = bob_timeline.items().await;
+        let find = |name: &str| {
+            items
+                .iter()
+                .filter_map(|item| item.as_event())
+                .find_map(|event| match &event.content {
+                    estafette_core::timeline::EventContent::Media(media) if media.name == name => {
+                        event.event_id.clone().map(|id| (id, media.clone()))
+                    }
+                    _ => None,
+                })
+        };
+        Some((find("plan du site.png")?, find("Note de service.pdf")?))
+    })
+    .await;
+    let ((_, picture_summary), (pdf_event, _)) = received;
+    assert_eq!(
+        (picture_summary.width, picture_summary.height),
+        (Some(1200), Some(900))
+    );
+    assert_eq!(picture_summary.caption.as_deref(), Some("Voici les deux"));
+    let inbox = tempfile::tempdir().expect("folder");
+    let saved = world
+        .bob
+        .account
+        .media()
+        .download(
+            &world.dm_id,
+            &pdf_event,
+            estafette_core::media::SaveTo::Folder(inbox.path().to_owned()),
+        )
+        .await
+        .expect("bob saves the PDF");
+    assert_eq!(std::fs::read(&saved.path).expect("read"), pdf);
+
+    // bob sends a PDF back: a file card, downloaded into the Downloads folder.
+    let agenda = b"%PDF-1.7\n% ordre du jour\n%%EOF\n".to_vec();
+    let agenda_path = inbox.path().join("Ordre du jour.pdf");
+    std::fs::write(&agenda_path, &agenda).expect("written");
+    world
+        .bob
+        .account
+        .media()
+        .send_file(
+            &world.dm_id,
+            estafette_core::media::OutgoingFile {
+                path: agenda_path,
+                caption: None,
+                keep_metadata: false,
+            },
+        )
+        .await
+        .expect("bob sends");
+    app.click(&app.find("button", "Download Ordre du jour.pdf").await)
+        .await;
+    app.wait_for_text("Saved as Ordre du jour.pdf in").await;
+    assert_eq!(
+        std::fs::read(downloads.join("Ordre du jour.pdf")).expect("in Downloads"),
+        agenda
+    );
+    app.find("button", "Show in folder").await;
+    app.close().await;
+}

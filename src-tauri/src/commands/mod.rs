@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod encryption;
+pub mod files;
 pub mod rooms;
 pub mod system;
 pub mod timeline;

@@ -5,6 +5,8 @@ import { Channel } from "@tauri-apps/api/core";
 import {
   commands,
   type AccountInfo,
+  type ChosenFile,
+  type SavedFile,
   type IdentityWarning,
   type IncomingVerification,
   type SecurityStatus,
@@ -93,6 +95,21 @@ export const backend = {
   setRoomListQuery: (live: Live, query: RoomListQuery) =>
     call(commands.setRoomListQuery(live.id, query)),
   loadMoreRooms: (live: Live) => call(commands.loadMoreRooms(live.id)),
+
+  /** The system's file dialog; the page gets numbered files, never paths. */
+  chooseFiles: (): Promise<ChosenFile[]> => call(commands.chooseFiles()),
+  /** Files dropped on the window, each time; a later call replaces the earlier listener. */
+  watchDroppedFiles: (onDrop: (files: ChosenFile[]) => void): Promise<void> => {
+    const channel = new Channel<ChosenFile[]>();
+    channel.onmessage = onDrop;
+    return call(commands.watchDroppedFiles(channel));
+  },
+  sendChosenFile: (account: string, roomId: string, file: number, caption: string | null, keepMetadata: boolean) =>
+    call(commands.sendChosenFile(account, roomId, file, caption, keepMetadata)),
+  downloadFile: (account: string, roomId: string, eventId: string): Promise<SavedFile> =>
+    call(commands.downloadFile(account, roomId, eventId)),
+  openSavedFile: (file: number) => call(commands.openSavedFile(file)),
+  showSavedFile: (file: number) => call(commands.showSavedFile(file)),
 
   createDirectMessage: (account: string, userId: string) =>
     call(commands.createDirectMessage(account, userId)),

@@ -76,6 +76,18 @@ export const commands = {
 	/**  Members of a room whose identity changed unacknowledged: the whole list at each change. */
 	watchIdentityWarnings: (account: AccountId, roomId: string, updates: Channel<IdentityWarning[]>) => __TAURI_INVOKE<number>("watch_identity_warnings", { account, roomId, updates }),
 	acknowledgeIdentityChange: (account: AccountId, userId: string) => __TAURI_INVOKE<null>("acknowledge_identity_change", { account, userId }),
+	/**  Opens the system's file dialog; returns what the user chose (nothing if they cancelled). */
+	chooseFiles: () => __TAURI_INVOKE<ChosenFile[]>("choose_files"),
+	/**  Files dropped on the window, each time some are. */
+	watchDroppedFiles: (updates: Channel<ChosenFile[]>) => __TAURI_INVOKE<void>("watch_dropped_files", { updates }),
+	/**  Sends a chosen file; returns the transaction ID of its local echo (to cancel it). */
+	sendChosenFile: (account: AccountId, roomId: string, file: number, caption: string | null, keepMetadata: boolean) => __TAURI_INVOKE<string>("send_chosen_file", { account, roomId, file, caption, keepMetadata }),
+	/**  Saves a message's file into the Downloads folder, under a safe name replacing nothing. */
+	downloadFile: (account: AccountId, roomId: string, eventId: string) => __TAURI_INVOKE<SavedFile>("download_file", { account, roomId, eventId }),
+	/**  Opens a saved file with the system's application for its type. */
+	openSavedFile: (file: number) => __TAURI_INVOKE<null>("open_saved_file", { file }),
+	/**  Shows a saved file in the system's file manager. */
+	showSavedFile: (file: number) => __TAURI_INVOKE<null>("show_saved_file", { file }),
 	/**  Opens a link from a message in the system browser (or mail client); never in the webview. */
 	openLink: (url: string) => __TAURI_INVOKE<null>("open_link", { url }),
 	/**
@@ -86,7 +98,7 @@ export const commands = {
 };
 
 /* Constants */
-export const ERROR_CODES = ["auth.invalid_input","auth.homeserver_required","auth.unknown_server","auth.server_unreachable","auth.not_a_matrix_server","auth.no_sliding_sync","auth.password_login_unsupported","auth.wrong_credentials","auth.rate_limited","auth.account_deactivated","auth.session_expired","auth.server_error","auth.store_failed","secrets.keychain_unavailable","secrets.access_denied","secrets.missing","secrets.damaged","secrets.failed","room.invalid_user_id","room.invalid_room_id","room.not_found","room.forbidden","room.offline","room.server_error","timeline.room_not_found","timeline.open_failed","timeline.pagination_failed","timeline.send_failed","timeline.unsent_message_not_found","timeline.receipt_failed","media.invalid_address","media.not_an_image","media.fetch_failed","encryption.password_required","encryption.wrong_password","encryption.wrong_recovery_key","encryption.backup_exists","encryption.wrong_passphrase_or_file","encryption.verification_not_found","encryption.invalid_id","encryption.offline","encryption.file","encryption.failed","account.not_found","storage.failed","sync.failed","app.subscription_closed","link.invalid","link.unsupported_scheme","link.open_failed"] as const;
+export const ERROR_CODES = ["auth.invalid_input","auth.homeserver_required","auth.unknown_server","auth.server_unreachable","auth.not_a_matrix_server","auth.no_sliding_sync","auth.password_login_unsupported","auth.wrong_credentials","auth.rate_limited","auth.account_deactivated","auth.session_expired","auth.server_error","auth.store_failed","secrets.keychain_unavailable","secrets.access_denied","secrets.missing","secrets.damaged","secrets.failed","room.invalid_user_id","room.invalid_room_id","room.not_found","room.forbidden","room.offline","room.server_error","timeline.room_not_found","timeline.open_failed","timeline.pagination_failed","timeline.send_failed","timeline.unsent_message_not_found","timeline.receipt_failed","media.invalid_address","media.not_an_image","media.fetch_failed","media.no_attachment","media.too_large","media.read_failed","media.upload_failed","media.write_failed","media.damaged","media.offline","encryption.password_required","encryption.wrong_password","encryption.wrong_recovery_key","encryption.backup_exists","encryption.wrong_passphrase_or_file","encryption.verification_not_found","encryption.invalid_id","encryption.offline","encryption.file","encryption.failed","account.not_found","storage.failed","sync.failed","app.subscription_closed","link.invalid","link.unsupported_scheme","link.open_failed","file.unknown","file.open_failed"] as const;
 
 /* Types */
 /**
@@ -111,12 +123,19 @@ export type CancelReason =
 /**  Another device of this user answered the request. */
 "answered_elsewhere" | "other";
 
+/**  A file the user chose to send, as the page knows it. */
+export type ChosenFile = {
+	id: number,
+	name: string,
+	size: number,
+};
+
 /**
  *  Every failure's stable identifier, `domain.reason`. It crosses IPC as its text (a
  *  union of string literals in the generated TypeScript), so that a front end that
  *  lacks a translation for one fails to type-check.
  */
-export type Code = "auth.invalid_input" | "auth.homeserver_required" | "auth.unknown_server" | "auth.server_unreachable" | "auth.not_a_matrix_server" | "auth.no_sliding_sync" | "auth.password_login_unsupported" | "auth.wrong_credentials" | "auth.rate_limited" | "auth.account_deactivated" | "auth.session_expired" | "auth.server_error" | "auth.store_failed" | "secrets.keychain_unavailable" | "secrets.access_denied" | "secrets.missing" | "secrets.damaged" | "secrets.failed" | "room.invalid_user_id" | "room.invalid_room_id" | "room.not_found" | "room.forbidden" | "room.offline" | "room.server_error" | "timeline.room_not_found" | "timeline.open_failed" | "timeline.pagination_failed" | "timeline.send_failed" | "timeline.unsent_message_not_found" | "timeline.receipt_failed" | "media.invalid_address" | "media.not_an_image" | "media.fetch_failed" | "encryption.password_required" | "encryption.wrong_password" | "encryption.wrong_recovery_key" | "encryption.backup_exists" | "encryption.wrong_passphrase_or_file" | "encryption.verification_not_found" | "encryption.invalid_id" | "encryption.offline" | "encryption.file" | "encryption.failed" | "account.not_found" | "storage.failed" | "sync.failed";
+export type Code = "auth.invalid_input" | "auth.homeserver_required" | "auth.unknown_server" | "auth.server_unreachable" | "auth.not_a_matrix_server" | "auth.no_sliding_sync" | "auth.password_login_unsupported" | "auth.wrong_credentials" | "auth.rate_limited" | "auth.account_deactivated" | "auth.session_expired" | "auth.server_error" | "auth.store_failed" | "secrets.keychain_unavailable" | "secrets.access_denied" | "secrets.missing" | "secrets.damaged" | "secrets.failed" | "room.invalid_user_id" | "room.invalid_room_id" | "room.not_found" | "room.forbidden" | "room.offline" | "room.server_error" | "timeline.room_not_found" | "timeline.open_failed" | "timeline.pagination_failed" | "timeline.send_failed" | "timeline.unsent_message_not_found" | "timeline.receipt_failed" | "media.invalid_address" | "media.not_an_image" | "media.fetch_failed" | "media.no_attachment" | "media.too_large" | "media.read_failed" | "media.upload_failed" | "media.write_failed" | "media.damaged" | "media.offline" | "encryption.password_required" | "encryption.wrong_password" | "encryption.wrong_recovery_key" | "encryption.backup_exists" | "encryption.wrong_passphrase_or_file" | "encryption.verification_not_found" | "encryption.invalid_id" | "encryption.offline" | "encryption.file" | "encryption.failed" | "account.not_found" | "storage.failed" | "sync.failed";
 
 /**  Demo credentials, shown on the sign-in screen only in demo mode. */
 export type DemoAccounts = {
@@ -350,6 +369,15 @@ export type SasEmoji = {
 	description: string,
 };
 
+/**  A received file saved to disk, as the page knows it. */
+export type SavedFile = {
+	id: number,
+	name: string,
+	/**  The folder it is in, to say where it went. */
+	folder: string,
+	size: number,
+};
+
 /**
  *  This device's standing in the account's end-to-end encryption, as the UI needs it to decide
  *  what to ask of the user.
@@ -361,7 +389,9 @@ export type SecurityStatus = {
 
 export type SendState = 
 /**  Queued or in flight (also while offline: it goes out when the server answers). */
-{ state: "sending" } | { state: "sent" } | 
+{ state: "sending"; 
+/**  How much of a file has been uploaded, once its upload has started. */
+upload: UploadProgress | null } | { state: "sent" } | 
 /**
  *  `recoverable`: retried automatically when connectivity returns; otherwise the user
  *  chooses to retry or cancel.
@@ -373,7 +403,9 @@ export type ShellCode =
 /**  A live view's subscription is gone (closed, or the page reloaded). */
 "app.subscription_closed" | "link.invalid" | 
 /**  Only `http`, `https` and `mailto` links are opened. */
-"link.unsupported_scheme" | "link.open_failed";
+"link.unsupported_scheme" | "link.open_failed" | 
+/**  The page named a file the user did not choose, or the shell did not save. */
+"file.unknown" | "file.open_failed";
 
 /**  A warning about who really sent a message, as Element shows it next to the message. */
 export type Shield = {
@@ -463,6 +495,12 @@ export type TimelineItemKind = {
 ({ type: "read_marker" }) & { timestamp_ms?: never } | 
 /**  Nothing older exists: back-pagination is complete. */
 ({ type: "timeline_start" }) & { timestamp_ms?: never };
+
+/**  Bytes of a file (and its thumbnail) uploaded so far. */
+export type UploadProgress = {
+	sent: number,
+	total: number,
+};
 
 /**  Why a message could not be decrypted, in terms a person can be told about. */
 export type UtdReason = 

@@ -166,6 +166,30 @@ const en = {
   "error.sync.failed": "Synchronisation could not start. Restart Estafette.",
   "error.link.invalid": "This link is not a valid address.",
   "error.link.open_failed": "This link could not be opened.",
+  "files.attach": "Attach files",
+  "files.send_title": "Send to {room}",
+  "files.caption": "Caption (optional)",
+  "files.keep_metadata": "Keep location and camera details in photos",
+  "files.keep_metadata_hint": "Off, photos are sent without where and how they were taken.",
+  "files.send": "Send",
+  "files.cancel": "Cancel",
+  "files.sending": "Sending {name}…",
+  "files.uploading": "Uploading: {percent}%",
+  "files.download": "Download {name}",
+  "files.downloading": "Downloading…",
+  "files.saved": "Saved as {name} in {folder}",
+  "files.open": "Open",
+  "files.show": "Show in folder",
+  "files.drop_hint": "Drop files on the window to send them",
+  "error.file.unknown": "This file is no longer available. Choose it again.",
+  "error.file.open_failed": "The file could not be opened.",
+  "error.media.no_attachment": "This message has no file.",
+  "error.media.too_large": "This file is larger than the server accepts.",
+  "error.media.read_failed": "The file could not be read.",
+  "error.media.upload_failed": "The file could not be queued for sending.",
+  "error.media.write_failed": "The file could not be saved.",
+  "error.media.damaged": "The file is damaged or was altered on its way. It was not saved.",
+  "error.media.offline": "You are offline. Try again when the connection is back.",
   "error.unknown": "Something went wrong: {message}",
   "error.dismiss": "Dismiss",
 } as const;
@@ -333,6 +357,30 @@ const fr: Record<MessageKey, string> = {
   "error.sync.failed": "La synchronisation n'a pas pu démarrer. Redémarrez Estafette.",
   "error.link.invalid": "Ce lien n'est pas une adresse valide.",
   "error.link.open_failed": "Ce lien n'a pas pu être ouvert.",
+  "files.attach": "Joindre des fichiers",
+  "files.send_title": "Envoyer à {room}",
+  "files.caption": "Légende (facultative)",
+  "files.keep_metadata": "Garder le lieu et l'appareil des photos",
+  "files.keep_metadata_hint": "Sinon, les photos partent sans dire où ni comment elles ont été prises.",
+  "files.send": "Envoyer",
+  "files.cancel": "Annuler",
+  "files.sending": "Envoi de {name}…",
+  "files.uploading": "Envoi : {percent} %",
+  "files.download": "Télécharger {name}",
+  "files.downloading": "Téléchargement…",
+  "files.saved": "Enregistré sous {name} dans {folder}",
+  "files.open": "Ouvrir",
+  "files.show": "Afficher dans le dossier",
+  "files.drop_hint": "Déposez des fichiers sur la fenêtre pour les envoyer",
+  "error.file.unknown": "Ce fichier n'est plus disponible. Choisissez-le à nouveau.",
+  "error.file.open_failed": "Le fichier n'a pas pu être ouvert.",
+  "error.media.no_attachment": "Ce message ne contient pas de fichier.",
+  "error.media.too_large": "Ce fichier dépasse la taille acceptée par le serveur.",
+  "error.media.read_failed": "Le fichier n'a pas pu être lu.",
+  "error.media.upload_failed": "Le fichier n'a pas pu être mis en file d'envoi.",
+  "error.media.write_failed": "Le fichier n'a pas pu être enregistré.",
+  "error.media.damaged": "Le fichier est endommagé ou a été modifié en chemin. Il n'a pas été enregistré.",
+  "error.media.offline": "Vous êtes hors ligne. Réessayez quand la connexion sera revenue.",
   "error.unknown": "Une erreur est survenue : {message}",
   "error.dismiss": "Fermer",
 };
@@ -396,6 +444,19 @@ export function failureText(failure: unknown): string {
     return errorText({ code: String(failure.code), message: String(failure.message) });
   }
   return String(failure);
+}
+
+/** A file size as people read it: "512 bytes", "1.4 MB". */
+export function formatSize(bytes: number): string {
+  const units = language === "fr" ? ["octets", "Ko", "Mo", "Go"] : ["bytes", "KB", "MB", "GB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  const number = new Intl.NumberFormat(language, { maximumFractionDigits: unit === 0 ? 0 : 1 }).format(value);
+  return `${number} ${units[unit]}`;
 }
 
 export function formatTime(timestampMs: number): string {

@@ -1,0 +1,272 @@
+//! Files: chosen in the system's dialog or dropped on the window, then sent; received ones
+//! saved into the Downloads folder, then opened or shown in their folder.
+//!
+//! The page never names a path on disk: the shell keeps the files the user chose, and the
+//! files it saved, and the page refers to them by number. A page that went wrong cannot send
+//! or open any other file.
+
+use std::{
+    collections::HashMap,
+    path::PathBuf,
+    sync::{
+        Mutex,
+        atomic::{AtomicU32, Ordering},
+    },
+};
+
+use estafette_core::{
+    AccountId, Code,
+    media::{OutgoingFile, SaveTo},
+};
+use serde::Serialize;
+use tauri::{AppHandle, State, ipc::Channel};
+use tauri_plugin_dialog::DialogExt;
+use tauri_plugin_opener::OpenerExt;
+
+use crate::{
+    error::{IpcError, ShellCode},
+    state::AppState,
+};
+
+/// A file the user chose to send, as the page knows it.
+#[derive(Clone, Debug, Serialize, specta::Type)]
+pub struct ChosenFile {
+    pub id: u32,
+    pub name: String,
+    pub size: u64,
+}
+
+/// A received file saved to disk, as the page knows it.
+#[derive(Clone, Debug, Serialize, specta::Type)]
+pub struct SavedFile {
+    pub id: u32,
+    pub name: String,
+    /// The folder it is in, to say where it went.
+    pub folder: String,
+    pub size: u64,
+}
+
+/// The files the user chose and the files the shell saved, by number.
+#[derive(Default)]
+pub struct FileRegistry {
+    next_id: AtomicU32,
+    chosen: Mutex<HashMap<u32, PathBuf>>,
+    saved: Mutex<HashMap<u32, PathBuf>>,
+    drops: Mutex<Option<Channel<Vec<ChosenFile>>>>,
+}
+
+impl std::fmt::Debug for FileRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileRegistry").finish_non_exhaustive()
+    }
+}
+
+impl FileRegistry {
+    fn choose(&self, paths: Vec<PathBuf>) -> Vec<ChosenFile> {
+        let mut chosen = self
+            .chosen
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        paths
+            .into_iter()
+            .filter_map(|path| {
+                let metadata = std::fs::metadata(&path)
+                    .ok()
+                    .filter(|meta| meta.is_file())?;
+                let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+                let name = path.file_name()?.to_string_lossy().into_owned();
+                chosen.insert(id, path);
+                Some(ChosenFile {
+                    id,
+                    name,
+                    size: metadata.len(),
+                })
+            })
+            .collect()
+    }
+
+    fn chosen(&self, id: u32) -> Result<PathBuf, IpcError> {
+        self.chosen
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| IpcError::new(ShellCode::FileUnknown, "this file was not chosen"))
+    }
+
+    fn saved(&self, id: u32) -> Result<PathBuf, IpcError> {
+        self.saved
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| IpcError::new(ShellCode::FileUnknown, "this file was not saved here"))
+    }
+
+    /// Files dropped on the window: offered to the page that listens.
+    pub fn dropped(&self, paths: Vec<PathBuf>) {
+        let files = self.choose(paths);
+        if files.is_empty() {
+            return;
+        }
+        let drops = self
+            .drops
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(channel) = drops.as_ref() {
+            let _ = channel.send(files);
+        }
+    }
+}
+
+/// Opens the system's file dialog; returns what the user chose (nothing if they cancelled).
+#[tauri::command]
+#[specta::specta]
+pub async fn choose_files(
+    app: AppHandle,
+    state: State<'_, AppState>,
+) -> Result<Vec<ChosenFile>, IpcError> {
+    let paths = match test_dialog_answer() {
+        Some(paths) => paths,
+        None => {
+            let (sender, receiver) = tokio::sync::oneshot::channel();
+            app.dialog().file().pick_files(move |picked| {
+                let _ = sender.send(picked);
+            });
+            receiver
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|path| path.into_path().ok())
+                .collect()
+        }
+    };
+    Ok(state.files.choose(paths))
+}
+
+/// End-to-end tests cannot click through the system's dialog: debug builds take its answer
+/// from `ESTAFETTE_TEST_CHOSEN_FILES` (paths, one per line) when it is set.
+fn test_dialog_answer() -> Option<Vec<PathBuf>> {
+    if !cfg!(debug_assertions) {
+        return None;
+    }
+    let answer = std::env::var("ESTAFETTE_TEST_CHOSEN_FILES").ok()?;
+    Some(
+        answer
+            .lines()
+            .filter(|line| !line.is_empty())
+            .map(PathBuf::from)
+            .collect(),
+    )
+}
+
+/// Files dropped on the window, each time some are.
+#[tauri::command]
+#[specta::specta]
+pub fn watch_dropped_files(state: State<'_, AppState>, updates: Channel<Vec<ChosenFile>>) {
+    *state
+        .files
+        .drops
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(updates);
+}
+
+/// Sends a chosen file; returns the transaction ID of its local echo (to cancel it).
+#[tauri::command]
+#[specta::specta]
+pub async fn send_chosen_file(
+    state: State<'_, AppState>,
+    account: AccountId,
+    room_id: String,
+    file: u32,
+    caption: Option<String>,
+    keep_metadata: bool,
+) -> Result<String, IpcError> {
+    let path = state.files.chosen(file)?;
+    let account = super::account(&state, &account).await?;
+    Ok(account
+        .media()
+        .send_file(
+            &room_id,
+            OutgoingFile {
+                path,
+                caption,
+                keep_metadata,
+            },
+        )
+        .await?)
+}
+
+/// Saves a message's file into the Downloads folder, under a safe name replacing nothing.
+#[tauri::command]
+#[specta::specta]
+pub async fn download_file(
+    state: State<'_, AppState>,
+    account: AccountId,
+    room_id: String,
+    event_id: String,
+) -> Result<SavedFile, IpcError> {
+    let folder = downloads_folder()?;
+    let account = super::account(&state, &account).await?;
+    let saved = account
+        .media()
+        .download(&room_id, &event_id, SaveTo::Folder(folder.clone()))
+        .await?;
+    let path = PathBuf::from(&saved.path);
+    let id = state.files.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    state
+        .files
+        .saved
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .insert(id, path);
+    Ok(SavedFile {
+        id,
+        name,
+        folder: folder.to_string_lossy().into_owned(),
+        size: saved.size,
+    })
+}
+
+fn downloads_folder() -> Result<PathBuf, IpcError> {
+    let folder = dirs::download_dir()
+        .or_else(|| dirs::home_dir().map(|home| home.join("Downloads")))
+        .ok_or_else(|| IpcError::new(Code::MediaWriteFailed, "no Downloads folder"))?;
+    std::fs::create_dir_all(&folder)
+        .map_err(|error| IpcError::new(Code::MediaWriteFailed, error.to_string()))?;
+    Ok(folder)
+}
+
+/// Opens a saved file with the system's application for its type.
+#[tauri::command]
+#[specta::specta]
+pub fn open_saved_file(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    file: u32,
+) -> Result<(), IpcError> {
+    let path = state.files.saved(file)?;
+    app.opener()
+        .open_path(path.to_string_lossy(), None::<&str>)
+        .map_err(|error| IpcError::new(ShellCode::FileOpenFailed, error.to_string()))
+}
+
+/// Shows a saved file in the system's file manager.
+#[tauri::command]
+#[specta::specta]
+pub fn show_saved_file(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    file: u32,
+) -> Result<(), IpcError> {
+    let path = state.files.saved(file)?;
+    app.opener()
+        .reveal_item_in_dir(path)
+        .map_err(|error| IpcError::new(ShellCode::FileOpenFailed, error.to_string()))
+}
