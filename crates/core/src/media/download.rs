@@ -10,11 +10,8 @@ use std::{
 use matrix_sdk::{
     media::{MediaFormat, MediaRequestParameters},
     ruma::{
-        EventId, UInt,
-        events::{
-            AnySyncMessageLikeEvent, AnySyncTimelineEvent, SyncMessageLikeEvent,
-            room::{MediaSource, message::MessageType},
-        },
+        UInt,
+        events::room::{MediaSource, message::MessageType},
     },
 };
 use serde::Serialize;
@@ -68,19 +65,11 @@ impl Media<'_> {
         room_id: &str,
         event_id: &str,
     ) -> Result<Attachment, MediaError> {
-        let room = self.account.room(room_id)?;
-        let event_id = EventId::parse(event_id).map_err(|_| MediaError::InvalidAddress)?;
-        let event = room
-            .load_or_fetch_event(&event_id, None)
-            .await
-            .map_err(|error| MediaError::from_sdk(&error))?;
-        let Ok(AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(
-            SyncMessageLikeEvent::Original(message),
-        ))) = event.raw().deserialize()
-        else {
-            return Err(MediaError::NoAttachment);
-        };
-        let (source, name, declared_size) = match message.content.msgtype {
+        let message = self
+            .message(room_id, event_id)
+            .await?
+            .ok_or(MediaError::NoAttachment)?;
+        let (source, name, declared_size) = match message {
             MessageType::File(file) => (
                 file.source.clone(),
                 file.filename().to_owned(),

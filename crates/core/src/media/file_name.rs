@@ -185,7 +185,12 @@ mod tests {
         let (third, _) = create_unique_file(folder.path(), "../report.pdf").expect("third");
         let names: Vec<_> = [first, second, third]
             .iter()
-            .map(|path| path.file_name().unwrap().to_string_lossy().into_owned())
+            .map(|path| {
+                path.file_name()
+                    .expect("a name")
+                    .to_string_lossy()
+                    .into_owned()
+            })
             .collect();
         assert_eq!(names, ["report.pdf", "report (2).pdf", "report (3).pdf"]);
         for path in std::fs::read_dir(folder.path()).expect("listed") {

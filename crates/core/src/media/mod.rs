@@ -135,19 +135,7 @@ impl Media<'_> {
         event_id: &str,
         thumbnail: bool,
     ) -> Result<MediaContent, MediaError> {
-        let room = self.account.room(room_id)?;
-        let event_id = EventId::parse(event_id).map_err(|_| MediaError::InvalidAddress)?;
-        let event = room
-            .load_or_fetch_event(&event_id, None)
-            .await
-            .map_err(|error| MediaError::from_sdk(&error))?;
-        let Ok(AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(
-            SyncMessageLikeEvent::Original(message),
-        ))) = event.raw().deserialize()
-        else {
-            return Err(MediaError::NotAnImage);
-        };
-        let MessageType::Image(image) = message.content.msgtype else {
+        let Some(MessageType::Image(image)) = self.message(room_id, event_id).await? else {
             return Err(MediaError::NotAnImage);
         };
         let info = image.info.as_deref();
@@ -168,6 +156,26 @@ impl Media<'_> {
             format: MediaFormat::File,
         };
         self.fetch(&request, mime_type).await
+    }
+
+    /// What the message `event_id` holds; `None` for any other kind of event.
+    async fn message(
+        &self,
+        room_id: &str,
+        event_id: &str,
+    ) -> Result<Option<MessageType>, MediaError> {
+        let room = self.account.room(room_id)?;
+        let event_id = EventId::parse(event_id).map_err(|_| MediaError::InvalidAddress)?;
+        let event = room
+            .load_or_fetch_event(&event_id, None)
+            .await
+            .map_err(|error| MediaError::from_sdk(&error))?;
+        Ok(match event.raw().deserialize() {
+            Ok(AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(
+                SyncMessageLikeEvent::Original(message),
+            ))) => Some(message.content.msgtype),
+            _ => None,
+        })
     }
 
     async fn fetch(

@@ -104,7 +104,7 @@ impl Media<'_> {
         config.caption = file
             .caption
             .filter(|caption| !caption.trim().is_empty())
-            .map(|caption| TextMessageEventContent::markdown(caption));
+            .map(TextMessageEventContent::markdown);
         room.send_queue()
             .send_attachment(prepared.filename, prepared.mime, prepared.bytes, config)
             .await

@@ -1,6 +1,6 @@
 // Puts structured events into words, in the user's language.
 
-import type { MembershipKind, Person, StateChange } from "../../lib/bindings";
+import type { MediaSummary, MembershipKind, Person, StateChange } from "../../lib/bindings";
 import { t, type MessageKey } from "../../lib/i18n";
 
 function personName(person: Person): string {
@@ -51,3 +51,15 @@ export function describeStateChange(change: StateChange, sender: Person): string
 }
 
 export { personName };
+
+const MEDIA_KEYS: Record<MediaSummary["media_kind"], MessageKey> = {
+  image: "message.image",
+  video: "message.video",
+  audio: "message.audio",
+  file: "message.file",
+};
+
+/** A file, picture, video or recording in words: "File: report.pdf". */
+export function describeMedia(media: MediaSummary): string {
+  return t(MEDIA_KEYS[media.media_kind], { name: media.name });
+}
