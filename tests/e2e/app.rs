@@ -908,5 +908,37 @@ async fn sends_a_picture_and_a_pdf_and_saves_a_received_file_to_downloads() {
         agenda
     );
     app.find("button", "Show in folder").await;
+
+    // A picture from bob shows inline and opens in the viewer; Escape closes it and the focus
+    // goes back to the picture.
+    let map_path = inbox.path().join("carte.png");
+    std::fs::write(&map_path, &picture).expect("written");
+    world
+        .bob
+        .account
+        .media()
+        .send_file(
+            &world.dm_id,
+            estafette_core::media::OutgoingFile {
+                path: map_path,
+                caption: None,
+                keep_metadata: false,
+            },
+        )
+        .await
+        .expect("bob sends");
+    let view = app.find("button", "View picture: carte.png").await;
+    app.click(&view).await;
+    app.find("dialog", "carte.png").await;
+    app.wait_for_text("2 of 2").await;
+    app.press(&Key::Escape.code().to_string()).await;
+    app.wait_until_gone("dialog", "carte.png").await;
+    let focused = app
+        .execute(
+            "return document.activeElement?.getAttribute('aria-label');",
+            serde_json::json!([]),
+        )
+        .await;
+    assert_eq!(focused.as_str(), Some("View picture: carte.png"));
     app.close().await;
 }

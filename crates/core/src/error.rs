@@ -77,6 +77,7 @@ codes! {
     MediaWriteFailed = "media.write_failed",
     MediaDamaged = "media.damaged",
     MediaOffline = "media.offline",
+    MediaTooLargeToShow = "media.too_large_to_show",
     EncryptionPasswordRequired = "encryption.password_required",
     EncryptionWrongPassword = "encryption.wrong_password",
     EncryptionWrongRecoveryKey = "encryption.wrong_recovery_key",

@@ -61,6 +61,8 @@ pub enum MediaError {
     Damaged,
     #[error("the server cannot be reached")]
     Offline,
+    #[error("this picture is too large to show; it can be saved")]
+    TooLargeToShow,
 }
 
 impl MediaError {
@@ -77,6 +79,7 @@ impl MediaError {
             Self::Write(_) => Code::MediaWriteFailed,
             Self::Damaged => Code::MediaDamaged,
             Self::Offline => Code::MediaOffline,
+            Self::TooLargeToShow => Code::MediaTooLargeToShow,
         }
     }
 
@@ -106,6 +109,11 @@ impl std::fmt::Debug for MediaContent {
     }
 }
 
+/// Pictures larger than this are shown as a file card, not decoded by the webview: a sender
+/// could otherwise make every reader's app fetch and decode a huge or hostile picture.
+const MAX_SHOWN_BYTES: u64 = 20 * 1024 * 1024;
+const MAX_SHOWN_PIXELS: u64 = 50_000_000;
+
 /// Avatars are square; the size is clamped so a page cannot make us fetch huge thumbnails.
 const MAX_AVATAR_SIZE: u32 = 256;
 
@@ -128,7 +136,8 @@ impl Media<'_> {
     }
 
     /// The image of an `m.image` event (its thumbnail when `thumbnail` and one exists),
-    /// decrypted in memory when the room is encrypted.
+    /// decrypted in memory when the room is encrypted. An original over 20 MB or 50
+    /// megapixels is not fetched for display ([`MediaError::TooLargeToShow`]): it can be saved.
     pub async fn event_image(
         &self,
         room_id: &str,
@@ -146,16 +155,31 @@ impl Media<'_> {
                 info.and_then(|info| info.thumbnail_info.as_ref())
                     .and_then(|thumb| thumb.mimetype.clone()),
             ),
-            _ => (
-                image.source.clone(),
-                info.and_then(|info| info.mimetype.clone()),
-            ),
+            _ => {
+                let declared_size = info.and_then(|info| info.size).map(u64::from);
+                let pixels =
+                    info.and_then(|info| Some(u64::from(info.width?) * u64::from(info.height?)));
+                if declared_size.is_some_and(|size| size > MAX_SHOWN_BYTES)
+                    || pixels.is_some_and(|pixels| pixels > MAX_SHOWN_PIXELS)
+                {
+                    return Err(MediaError::TooLargeToShow);
+                }
+                (
+                    image.source.clone(),
+                    info.and_then(|info| info.mimetype.clone()),
+                )
+            }
         };
         let request = MediaRequestParameters {
             source,
             format: MediaFormat::File,
         };
-        self.fetch(&request, mime_type).await
+        let content = self.fetch(&request, mime_type).await?;
+        // The sender may have declared less than they sent.
+        if content.bytes.len() as u64 > MAX_SHOWN_BYTES {
+            return Err(MediaError::TooLargeToShow);
+        }
+        Ok(content)
     }
 
     /// What the message `event_id` holds; `None` for any other kind of event.
