@@ -62,6 +62,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             files::watch_dropped_files,
             files::send_chosen_file,
             files::download_file,
+            files::save_file_as,
             files::open_saved_file,
             files::show_saved_file,
             system::open_link,

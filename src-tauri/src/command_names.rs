@@ -48,6 +48,7 @@ pub const COMMAND_NAMES: &[&str] = &[
     "watch_dropped_files",
     "send_chosen_file",
     "download_file",
+    "save_file_as",
     "open_saved_file",
     "show_saved_file",
     "open_link",

@@ -811,6 +811,11 @@ async fn sends_a_picture_and_a_pdf_and_saves_a_received_file_to_downloads() {
         format!("{}\n{}", picture_path.display(), pdf_path.display()),
     ));
     environment.push(("XDG_CONFIG_HOME".into(), config.display().to_string()));
+    let saved_as = files.path().join("carte enregistrée.png");
+    environment.push((
+        "ESTAFETTE_TEST_SAVE_AS".into(),
+        saved_as.display().to_string(),
+    ));
     let driver = TauriDriver::start(&environment);
     let app = driver
         .launch("sends_a_picture_and_a_pdf_and_saves_a_received_file_to_downloads")
@@ -931,6 +936,10 @@ async fn sends_a_picture_and_a_pdf_and_saves_a_received_file_to_downloads() {
     app.click(&view).await;
     app.find("dialog", "carte.png").await;
     app.wait_for_text("2 of 2").await;
+    // "Save as…" writes where the (answered) dialog says.
+    app.click(&app.find("button", "Save as…").await).await;
+    app.wait_for_text("Saved as carte enregistrée.png").await;
+    assert_eq!(std::fs::read(&saved_as).expect("saved"), picture);
     app.press(&Key::Escape.code().to_string()).await;
     app.wait_until_gone("dialog", "carte.png").await;
     let focused = app

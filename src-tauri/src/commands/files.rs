@@ -16,7 +16,7 @@ use std::{
 
 use estafette_core::{
     AccountId, Code,
-    media::{OutgoingFile, SaveTo},
+    media::{OutgoingFile, SaveTo, file_name::safe_file_name},
 };
 use serde::Serialize;
 use tauri::{AppHandle, State, ipc::Channel};
@@ -103,6 +103,30 @@ impl FileRegistry {
             .ok_or_else(|| IpcError::new(ShellCode::FileUnknown, "this file was not saved here"))
     }
 
+    /// A file the core saved, numbered for the page.
+    fn remember_saved(&self, saved: &estafette_core::media::SavedFile) -> SavedFile {
+        let path = PathBuf::from(&saved.path);
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let name = path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let folder = path
+            .parent()
+            .map(|folder| folder.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        self.saved
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(id, path);
+        SavedFile {
+            id,
+            name,
+            folder,
+            size: saved.size,
+        }
+    }
+
     /// Files dropped on the window: offered to the page that listens.
     pub fn dropped(&self, paths: Vec<PathBuf>) {
         let files = self.choose(paths);
@@ -126,7 +150,7 @@ pub async fn choose_files(
     app: AppHandle,
     state: State<'_, AppState>,
 ) -> Result<Vec<ChosenFile>, IpcError> {
-    let paths = match test_dialog_answer() {
+    let paths = match test_dialog_answer("ESTAFETTE_TEST_CHOSEN_FILES") {
         Some(paths) => paths,
         None => {
             let (sender, receiver) = tokio::sync::oneshot::channel();
@@ -146,13 +170,14 @@ pub async fn choose_files(
     Ok(state.files.choose(paths))
 }
 
-/// End-to-end tests cannot click through the system's dialog: debug builds take its answer
-/// from `ESTAFETTE_TEST_CHOSEN_FILES` (paths, one per line) when it is set.
-fn test_dialog_answer() -> Option<Vec<PathBuf>> {
+/// End-to-end tests cannot click through the system's dialogs: debug builds take their answer
+/// from `variable` (paths, one per line) when it is set: `ESTAFETTE_TEST_CHOSEN_FILES` for
+/// the file chooser, `ESTAFETTE_TEST_SAVE_AS` for "Save as…".
+fn test_dialog_answer(variable: &str) -> Option<Vec<PathBuf>> {
     if !cfg!(debug_assertions) {
         return None;
     }
-    let answer = std::env::var("ESTAFETTE_TEST_CHOSEN_FILES").ok()?;
+    let answer = std::env::var(variable).ok()?;
     Some(
         answer
             .lines()
@@ -212,26 +237,50 @@ pub async fn download_file(
     let account = super::account(&state, &account).await?;
     let saved = account
         .media()
-        .download(&room_id, &event_id, SaveTo::Folder(folder.clone()))
+        .download(&room_id, &event_id, SaveTo::Folder(folder))
         .await?;
-    let path = PathBuf::from(&saved.path);
-    let id = state.files.next_id.fetch_add(1, Ordering::Relaxed) + 1;
-    let name = path
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    state
-        .files
-        .saved
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .insert(id, path);
-    Ok(SavedFile {
-        id,
-        name,
-        folder: folder.to_string_lossy().into_owned(),
-        size: saved.size,
-    })
+    Ok(state.files.remember_saved(&saved))
+}
+
+/// Saves a message's file where the user says, in the system's "Save as…" dialog (which
+/// proposes the sender's name, made safe). `None` when they cancel.
+#[tauri::command]
+#[specta::specta]
+pub async fn save_file_as(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    account: AccountId,
+    room_id: String,
+    event_id: String,
+    name: String,
+) -> Result<Option<SavedFile>, IpcError> {
+    let account = super::account(&state, &account).await?;
+    let target = match test_dialog_answer("ESTAFETTE_TEST_SAVE_AS") {
+        Some(paths) => paths.into_iter().next(),
+        None => {
+            let (sender, receiver) = tokio::sync::oneshot::channel();
+            let mut dialog = app.dialog().file().set_file_name(safe_file_name(&name));
+            if let Ok(folder) = downloads_folder() {
+                dialog = dialog.set_directory(folder);
+            }
+            dialog.save_file(move |picked| {
+                let _ = sender.send(picked);
+            });
+            receiver
+                .await
+                .ok()
+                .flatten()
+                .and_then(|path| path.into_path().ok())
+        }
+    };
+    let Some(target) = target else {
+        return Ok(None);
+    };
+    let saved = account
+        .media()
+        .download(&room_id, &event_id, SaveTo::File(target))
+        .await?;
+    Ok(Some(state.files.remember_saved(&saved)))
 }
 
 fn downloads_folder() -> Result<PathBuf, IpcError> {

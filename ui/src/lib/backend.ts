@@ -108,6 +108,8 @@ export const backend = {
     call(commands.sendChosenFile(account, roomId, file, caption, keepMetadata)),
   downloadFile: (account: string, roomId: string, eventId: string): Promise<SavedFile> =>
     call(commands.downloadFile(account, roomId, eventId)),
+  saveFileAs: (account: string, roomId: string, eventId: string, name: string): Promise<SavedFile | null> =>
+    call(commands.saveFileAs(account, roomId, eventId, name)),
   openSavedFile: (file: number) => call(commands.openSavedFile(file)),
   showSavedFile: (file: number) => call(commands.showSavedFile(file)),
 
