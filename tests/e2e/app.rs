@@ -85,6 +85,23 @@ impl World {
             .expect("bob sends");
     }
 
+    /// bob sends the file at `path` into the direct conversation.
+    async fn bob_sends_file(&self, path: std::path::PathBuf) {
+        self.bob
+            .account
+            .media()
+            .send_file(
+                &self.dm_id,
+                estafette_core::media::OutgoingFile {
+                    path,
+                    caption: None,
+                    keep_metadata: false,
+                },
+            )
+            .await
+            .expect("bob sends");
+    }
+
     /// Signs alice in through the form, typing as a person would, and puts off setting up
     /// recovery, which a first sign-in offers at once.
     async fn sign_in(&self, app: &AppWindow) {
@@ -891,20 +908,7 @@ async fn sends_a_picture_and_a_pdf_and_saves_a_received_file_to_downloads() {
     let agenda = b"%PDF-1.7\n% ordre du jour\n%%EOF\n".to_vec();
     let agenda_path = inbox.path().join("Ordre du jour.pdf");
     std::fs::write(&agenda_path, &agenda).expect("written");
-    world
-        .bob
-        .account
-        .media()
-        .send_file(
-            &world.dm_id,
-            estafette_core::media::OutgoingFile {
-                path: agenda_path,
-                caption: None,
-                keep_metadata: false,
-            },
-        )
-        .await
-        .expect("bob sends");
+    world.bob_sends_file(agenda_path).await;
     app.click(&app.find("button", "Download Ordre du jour.pdf").await)
         .await;
     app.wait_for_text("Saved as Ordre du jour.pdf in").await;
@@ -918,20 +922,7 @@ async fn sends_a_picture_and_a_pdf_and_saves_a_received_file_to_downloads() {
     // goes back to the picture.
     let map_path = inbox.path().join("carte.png");
     std::fs::write(&map_path, &picture).expect("written");
-    world
-        .bob
-        .account
-        .media()
-        .send_file(
-            &world.dm_id,
-            estafette_core::media::OutgoingFile {
-                path: map_path,
-                caption: None,
-                keep_metadata: false,
-            },
-        )
-        .await
-        .expect("bob sends");
+    world.bob_sends_file(map_path).await;
     let view = app.find("button", "View picture: carte.png").await;
     app.click(&view).await;
     app.find("dialog", "carte.png").await;

@@ -725,6 +725,25 @@ async fn refreshed_tokens_are_saved_so_that_a_restart_stays_signed_in() {
     assert_ne!(alice.current_sync_state(), SyncState::SessionExpired);
 }
 
+/// Each expected message the view shows more than once, with the item and event IDs of its
+/// copies: tells a duplicated event (one event ID) from a message sent twice (two).
+fn shown_twice(items: &[TimelineItem], expected: &[String]) -> Vec<String> {
+    expected
+        .iter()
+        .filter_map(|body| {
+            let copies: Vec<String> = items
+                .iter()
+                .filter_map(|item| {
+                    let event = item.as_event()?;
+                    (event.content.summary() == *body)
+                        .then(|| format!("{} {:?}", item.id, event.event_id))
+                })
+                .collect();
+            (copies.len() > 1).then(|| format!("{body}: {}", copies.join(", ")))
+        })
+        .collect()
+}
+
 /// What a front end does with an open room: apply updates and, whenever the start of the room
 /// is not shown, load older messages, until every expected message and the start are there.
 async fn read_whole_room(
@@ -744,10 +763,11 @@ async fn read_whole_room(
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "only {} of {} messages (start shown: {})",
+            "{} of {} messages (start shown: {}); shown more than once: {:?}",
             received.len(),
             expected.len(),
-            shows_room_start(&view.items)
+            shows_room_start(&view.items),
+            shown_twice(&view.items, expected)
         );
         if !shows_room_start(&view.items) {
             timeline.paginate_backwards(50).await.expect("paginated");
