@@ -16,7 +16,10 @@ use std::{
 
 use estafette_core::{
     AccountId, Code,
-    media::{OutgoingFile, SaveTo, file_name::safe_file_name},
+    media::{
+        OutgoingFile, SaveTo,
+        file_name::{self, safe_file_name},
+    },
 };
 use serde::Serialize;
 use tauri::{AppHandle, State, ipc::Channel};
@@ -284,9 +287,7 @@ pub async fn save_file_as(
 }
 
 fn downloads_folder() -> Result<PathBuf, IpcError> {
-    let folder = dirs::download_dir()
-        .or_else(|| dirs::home_dir().map(|home| home.join("Downloads")))
-        .ok_or_else(|| IpcError::new(Code::MediaWriteFailed, "no Downloads folder"))?;
+    let folder = file_name::downloads_folder();
     std::fs::create_dir_all(&folder)
         .map_err(|error| IpcError::new(Code::MediaWriteFailed, error.to_string()))?;
     Ok(folder)

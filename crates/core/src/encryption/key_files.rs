@@ -9,6 +9,7 @@ use tracing::{info, instrument};
 use zeroize::Zeroizing;
 
 use super::{Encryption, EncryptionError};
+use crate::media::file_name::{downloads_folder, numbered_name};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -21,25 +22,11 @@ pub struct KeyImportSummary {
 /// A path in the user's Downloads folder (their home when there is none) that names no
 /// existing file: `name`, else `name (2)`, `name (3)`, ... as browsers do.
 pub fn free_download_path(file_name: &str) -> PathBuf {
-    let folder = dirs::download_dir()
-        .or_else(dirs::home_dir)
-        .unwrap_or_else(std::env::temp_dir);
-    let path = Path::new(file_name);
-    let stem = path
-        .file_stem()
-        .map(|stem| stem.to_string_lossy().into_owned())
-        .unwrap_or_else(|| file_name.to_owned());
-    let extension = path
-        .extension()
-        .map(|extension| format!(".{}", extension.to_string_lossy()))
-        .unwrap_or_default();
-    let mut candidate = folder.join(file_name);
-    let mut number = 2;
-    while candidate.exists() {
-        candidate = folder.join(format!("{stem} ({number}){extension}"));
-        number += 1;
-    }
-    candidate
+    let folder = downloads_folder();
+    (1..)
+        .map(|number| folder.join(numbered_name(file_name, number)))
+        .find(|candidate| !candidate.exists())
+        .unwrap_or_else(|| folder.join(file_name))
 }
 
 /// Writes the recovery key to a new file readable by its owner only; returns its path.

@@ -83,22 +83,33 @@ fn shorten(name: &str, max: usize) -> String {
     format!("{}{extension}", &stem[..cut])
 }
 
+/// The user's Downloads folder: where received files and exported keys go (their home when the
+/// system names none, the temporary folder when there is no home either).
+pub fn downloads_folder() -> PathBuf {
+    dirs::download_dir()
+        .or_else(dirs::home_dir)
+        .unwrap_or_else(std::env::temp_dir)
+}
+
+/// `name`, or its `number`th copy as browsers name them: `report (2).pdf`.
+pub fn numbered_name(name: &str, number: u32) -> String {
+    if number <= 1 {
+        return name.to_owned();
+    }
+    let (stem, extension) = match name.rfind('.') {
+        Some(dot) if dot > 0 => name.split_at(dot),
+        _ => (name, ""),
+    };
+    format!("{stem} ({number}){extension}")
+}
+
 /// Creates a new file for `name` in `folder`, never replacing one: `report.pdf`, then
 /// `report (2).pdf`, `report (3).pdf`… Creation and the check are one step (`create_new`), so
 /// two downloads at once cannot pick the same name.
 pub fn create_unique_file(folder: &Path, name: &str) -> io::Result<(PathBuf, File)> {
     let name = safe_file_name(name);
-    let (stem, extension) = match name.rfind('.') {
-        Some(dot) if dot > 0 => name.split_at(dot),
-        _ => (name.as_str(), ""),
-    };
     for number in 1..=999u32 {
-        let candidate = if number == 1 {
-            name.clone()
-        } else {
-            format!("{stem} ({number}){extension}")
-        };
-        let path = folder.join(candidate);
+        let path = folder.join(numbered_name(&name, number));
         match OpenOptions::new().write(true).create_new(true).open(&path) {
             Ok(file) => return Ok((path, file)),
             Err(error) if error.kind() == io::ErrorKind::AlreadyExists => continue,
