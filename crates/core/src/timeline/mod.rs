@@ -3,7 +3,7 @@
 
 mod items;
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::HashSet, sync::Arc, time::Duration};
 
 use futures_util::StreamExt;
 use matrix_sdk::ruma::{
@@ -60,7 +60,7 @@ impl TimelineError {
 #[derive(Clone, Debug)]
 pub struct RoomTimeline {
     room_id: OwnedRoomId,
-    timeline: Arc<Timeline>,
+    slot: Arc<TimelineSlot>,
 }
 
 /// How long one back-pagination may run before it is abandoned. Requests to the server time
@@ -69,6 +69,9 @@ pub struct RoomTimeline {
 /// run stuck for five minutes); a fresh call picks the shared pagination up again.
 const PAGINATION_ATTEMPT: Duration = Duration::from_secs(45);
 const PAGINATION_ATTEMPTS: u32 = 2;
+
+/// How many times one open room's timeline may be built again because it held an event twice.
+const MAX_REBUILDS: u64 = 3;
 
 /// What one update of a timeline subscription carries.
 pub type TimelineUpdate = Vec<ListDiff<TimelineItem>>;
@@ -82,6 +85,15 @@ impl Account {
             .client()
             .get_room(room_id)
             .ok_or_else(|| TimelineError::RoomNotFound(room_id.to_string()))?;
+        // Building a timeline subscribes to the room's event cache, then reads its events: a
+        // sync that lands in between is taken twice, and one message shows twice (issue 9).
+        // Nothing here should make that window longer or bring a sync into it: the encryption
+        // state (a request to the server for a room just joined) is asked for first, and the
+        // room is subscribed to only once its timeline listens.
+        if let Err(error) = room.request_encryption_state().await {
+            warn!(%error, "the room's encryption state is not known yet");
+        }
+        let timeline = open_sdk_timeline(&room).await?;
         // Without a subscription the open room syncs only as a list entry, one event at a
         // time: a burst then arrives as a "limited" sync, the event cache keeps only its last
         // chunk and the timeline is cleared, to be paginated again (issue 9). Subscribed, the
@@ -90,13 +102,9 @@ impl Account {
             .room_list_service()
             .subscribe_to_rooms(&[room_id])
             .await;
-        let timeline = room
-            .timeline()
-            .await
-            .map_err(|error| TimelineError::Open(error.to_string()))?;
         Ok(RoomTimeline {
             room_id: room_id.to_owned(),
-            timeline: Arc::new(timeline),
+            slot: Arc::new(TimelineSlot::new(room, timeline)),
         })
     }
 }
@@ -107,41 +115,61 @@ impl RoomTimeline {
     }
 
     /// The items as they are now, in one `Reset`, then each batch of changes.
+    ///
+    /// If the SDK's timeline ever holds one event twice (see [`Account::timeline`]), it is
+    /// built again from the event cache, and this subscription starts over with a `Reset`: the
+    /// copy is never shown.
     pub fn subscribe(&self) -> Subscription<TimelineUpdate> {
-        let timeline = self.timeline.clone();
+        let slot = self.slot.clone();
         Subscription::spawn(|sender| async move {
-            // Taking the items and the stream in one call guarantees that no change falls
-            // between the snapshot and the first diff.
-            let (items, mut stream) = timeline.subscribe().await;
-            let reset = ListDiff::Reset {
-                values: items
-                    .iter()
-                    .map(|item| TimelineItem::from_sdk(item))
-                    .collect(),
-            };
-            if !sender.send(vec![reset]) {
-                return;
-            }
-            while let Some(diffs) = stream.next().await {
-                let mut batch = Vec::with_capacity(diffs.len());
-                for diff in diffs {
-                    batch.push(
-                        ListDiff::from_vector_diff(diff, |item| async move {
-                            TimelineItem::from_sdk(&item)
-                        })
-                        .await,
-                    );
+            'timeline: loop {
+                let (generation, timeline) = slot.current();
+                // Taking the items and the stream in one call guarantees that no change falls
+                // between the snapshot and the first diff.
+                let (items, mut stream) = timeline.subscribe().await;
+                if holds_an_event_twice(&items) && slot.rebuild(generation).await {
+                    continue 'timeline;
                 }
-                if !sender.send(batch) {
+                let reset = ListDiff::Reset {
+                    values: items
+                        .iter()
+                        .map(|item| TimelineItem::from_sdk(item))
+                        .collect(),
+                };
+                if !sender.send(vec![reset]) {
                     return;
                 }
+                while let Some(diffs) = stream.next().await {
+                    if slot.generation() != generation {
+                        continue 'timeline;
+                    }
+                    if holds_an_event_twice(&timeline.items().await)
+                        && slot.rebuild(generation).await
+                    {
+                        continue 'timeline;
+                    }
+                    let mut batch = Vec::with_capacity(diffs.len());
+                    for diff in diffs {
+                        batch.push(
+                            ListDiff::from_vector_diff(diff, |item| async move {
+                                TimelineItem::from_sdk(&item)
+                            })
+                            .await,
+                        );
+                    }
+                    if !sender.send(batch) {
+                        return;
+                    }
+                }
+                return;
             }
         })
     }
 
     /// The current items, without subscribing (CLI, tests).
     pub async fn items(&self) -> Vec<TimelineItem> {
-        self.timeline
+        self.slot
+            .timeline()
             .items()
             .await
             .iter()
@@ -156,8 +184,11 @@ impl RoomTimeline {
     #[instrument(skip(self), fields(room_id = %self.room_id))]
     pub async fn paginate_backwards(&self, count: u16) -> Result<bool, TimelineError> {
         for attempt in 1..=PAGINATION_ATTEMPTS {
-            match tokio::time::timeout(PAGINATION_ATTEMPT, self.timeline.paginate_backwards(count))
-                .await
+            match tokio::time::timeout(
+                PAGINATION_ATTEMPT,
+                self.slot.timeline().paginate_backwards(count),
+            )
+            .await
             {
                 Ok(outcome) => {
                     return outcome.map_err(|error| TimelineError::Pagination(error.to_string()));
@@ -182,14 +213,15 @@ impl RoomTimeline {
         let content = RoomMessageEventContent::text_markdown(markdown);
         let body = content.body().to_owned();
         let handle = self
-            .timeline
+            .slot
+            .timeline()
             .send(content.into())
             .await
             .map_err(|error| TimelineError::Send(error.to_string()))?;
         // The send handle does not expose its transaction ID; its creation time is what the
         // local echo carries, and it is unique per millisecond and message.
         for _ in 0..500 {
-            let items = self.timeline.items().await;
+            let items = self.slot.timeline().items().await;
             // Local echoes sit at the end of the timeline: search from there.
             let echo = items.iter().rev().find(|item| {
                 item.as_event().is_some_and(|event| {
@@ -212,7 +244,8 @@ impl RoomTimeline {
         &self,
         transaction_id: &str,
     ) -> Result<matrix_sdk::send_queue::SendHandle, TimelineError> {
-        self.timeline
+        self.slot
+            .timeline()
             .items()
             .await
             .iter()
@@ -246,10 +279,96 @@ impl RoomTimeline {
 
     /// Marks everything up to the latest event as read (read receipt and read marker).
     pub async fn mark_as_read(&self) -> Result<(), TimelineError> {
-        self.timeline
+        self.slot
+            .timeline()
             .mark_as_read(ReceiptType::Read)
             .await
             .map(|_| ())
             .map_err(|error| TimelineError::Receipt(error.to_string()))
+    }
+}
+
+async fn open_sdk_timeline(room: &matrix_sdk::Room) -> Result<Arc<Timeline>, TimelineError> {
+    room.timeline()
+        .await
+        .map(Arc::new)
+        .map_err(|error| TimelineError::Open(error.to_string()))
+}
+
+/// Whether two items of the SDK's timeline are the same event from the server. Local echoes
+/// do not count: the SDK merges each one with its remote echo itself.
+fn holds_an_event_twice<'a>(
+    items: impl IntoIterator<Item = &'a Arc<matrix_sdk_ui::timeline::TimelineItem>>,
+) -> bool {
+    let mut seen = HashSet::new();
+    items
+        .into_iter()
+        .filter_map(|item| item.as_event())
+        .filter(|event| !event.is_local_echo())
+        .filter_map(|event| event.event_id())
+        .any(|event_id| !seen.insert(event_id))
+}
+
+/// The SDK timeline a [`RoomTimeline`] reads, replaced by a new one built from the event cache
+/// when it holds an event twice. The generation tells each subscription that its timeline was
+/// replaced, so that several of them rebuild once, not once each.
+#[derive(Debug)]
+struct TimelineSlot {
+    room: matrix_sdk::Room,
+    current: std::sync::Mutex<(u64, Arc<Timeline>)>,
+    rebuilding: tokio::sync::Mutex<()>,
+}
+
+impl TimelineSlot {
+    fn new(room: matrix_sdk::Room, timeline: Arc<Timeline>) -> Self {
+        Self {
+            room,
+            current: std::sync::Mutex::new((0, timeline)),
+            rebuilding: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    fn current(&self) -> (u64, Arc<Timeline>) {
+        let current = self
+            .current
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        (current.0, current.1.clone())
+    }
+
+    fn timeline(&self) -> Arc<Timeline> {
+        self.current().1
+    }
+
+    fn generation(&self) -> u64 {
+        self.current().0
+    }
+
+    /// Replaces the timeline of `generation` by a new one. Returns whether the slot now holds
+    /// a newer timeline than `generation` (built here or by another subscription).
+    async fn rebuild(&self, generation: u64) -> bool {
+        let _one_at_a_time = self.rebuilding.lock().await;
+        if self.generation() != generation {
+            return true;
+        }
+        if generation >= MAX_REBUILDS {
+            // Showing a copy is better than building timelines without end.
+            return false;
+        }
+        warn!("the timeline held one event twice; building it again from the event cache");
+        match open_sdk_timeline(&self.room).await {
+            Ok(timeline) => {
+                let mut current = self
+                    .current
+                    .lock()
+                    .unwrap_or_else(|poison| poison.into_inner());
+                *current = (generation + 1, timeline);
+                true
+            }
+            Err(error) => {
+                warn!(%error, "the timeline could not be built again");
+                false
+            }
+        }
     }
 }

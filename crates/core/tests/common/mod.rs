@@ -172,8 +172,14 @@ impl<T: Clone + Send + 'static> LiveList<T> {
 
     /// Applies the updates already waiting, without waiting for more.
     pub fn apply_pending(&mut self) {
+        self.apply_pending_checking_each(|_| {});
+    }
+
+    /// Applies every pending batch, calling `check` on the list after each one.
+    pub fn apply_pending_checking_each(&mut self, mut check: impl FnMut(&[T])) {
         while let Some(batch) = self.subscription.try_next() {
             self.apply(batch);
+            check(&self.items);
         }
     }
 
