@@ -63,6 +63,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             files::send_chosen_file,
             files::download_file,
             files::save_file_as,
+            files::cancel_download,
             files::open_saved_file,
             files::show_saved_file,
             system::open_link,

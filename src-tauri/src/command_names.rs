@@ -49,6 +49,7 @@ pub const COMMAND_NAMES: &[&str] = &[
     "send_chosen_file",
     "download_file",
     "save_file_as",
+    "cancel_download",
     "open_saved_file",
     "show_saved_file",
     "open_link",

@@ -899,6 +899,7 @@ async fn sends_a_picture_and_a_pdf_and_saves_a_received_file_to_downloads() {
             &world.dm_id,
             &pdf_event,
             estafette_core::media::SaveTo::Folder(inbox.path().to_owned()),
+            |_| {},
         )
         .await
         .expect("bob saves the PDF");
@@ -940,5 +941,53 @@ async fn sends_a_picture_and_a_pdf_and_saves_a_received_file_to_downloads() {
         )
         .await;
     assert_eq!(focused.as_str(), Some("View picture: carte.png"));
+
+    // A video and a voice message play in the conversation, from the file the shell decrypted:
+    // the player reads the video's length and seeks in it.
+    let clip_path = inbox.path().join("visite.webm");
+    std::fs::write(&clip_path, include_bytes!("../fixtures/clip.webm")).expect("written");
+    world.bob_sends_file(clip_path).await;
+    let note_path = inbox.path().join("message vocal.ogg");
+    std::fs::write(&note_path, include_bytes!("../fixtures/note.ogg")).expect("written");
+    world.bob_sends_file(note_path).await;
+    let video = "document.querySelector('[role=log] video[aria-label=\"Video: visite.webm\"]')";
+    let duration = estafette_e2e::eventually("the video's length", || async {
+        app.execute(
+            &format!("const p = {video}; return p && p.readyState >= 1 && isFinite(p.duration) ? p.duration : null;"),
+            serde_json::json!([]),
+        )
+        .await
+        .as_f64()
+    })
+    .await;
+    assert!(
+        (2.5..3.5).contains(&duration),
+        "the video lasts 3 s: {duration} s"
+    );
+    app.execute(&format!("{video}.currentTime = 2;"), serde_json::json!([]))
+        .await;
+    estafette_e2e::eventually("the video to seek", || async {
+        app.execute(
+            &format!("const p = {video}; return !p.seeking && Math.abs(p.currentTime - 2) < 0.3;"),
+            serde_json::json!([]),
+        )
+        .await
+        .as_bool()
+        .filter(|sought| *sought)
+    })
+    .await;
+    // An Ogg voice message states no length up front (the player finds it by reading to the
+    // end); that it loads and decodes is what the page can check.
+    let note = "document.querySelector('[role=log] audio[aria-label=\"Voice message or sound: message vocal.ogg\"]')";
+    estafette_e2e::eventually("the voice message to load", || async {
+        app.execute(
+            &format!("const p = {note}; return !!p && p.readyState >= 1 && !p.error;"),
+            serde_json::json!([]),
+        )
+        .await
+        .as_bool()
+        .filter(|loaded| *loaded)
+    })
+    .await;
     app.close().await;
 }

@@ -272,7 +272,7 @@ pub async fn download(
     settle(context, &account).await?;
     let saved = account
         .media()
-        .download(room, event, SaveTo::Folder(folder))
+        .download(room, event, SaveTo::Folder(folder), |_| {})
         .await?;
     context
         .output

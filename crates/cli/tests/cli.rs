@@ -506,6 +506,7 @@ async fn the_cli_sends_a_file_and_saves_one_under_a_safe_name() {
             &room_id,
             &event_id,
             estafette_core::media::SaveTo::Folder(files.path().join("bob")),
+            |_| {},
         )
         .await;
     assert!(
@@ -519,6 +520,7 @@ async fn the_cli_sends_a_file_and_saves_one_under_a_safe_name() {
             &room_id,
             &event_id,
             estafette_core::media::SaveTo::Folder(files.path().join("bob")),
+            |_| {},
         )
         .await
         .expect("saved");

@@ -160,6 +160,7 @@ impl Account {
                 sync_service.clone(),
                 sync_state.clone(),
             )),
+            tokio::spawn(sync::retry_failed_sends(client.clone())),
             tokio::spawn(save_refreshed_tokens(
                 client.clone(),
                 keychain.clone(),

@@ -69,6 +69,7 @@ codes! {
     TimelineReceiptFailed = "timeline.receipt_failed",
     MediaInvalidAddress = "media.invalid_address",
     MediaNotAnImage = "media.not_an_image",
+    MediaNotPlayable = "media.not_playable",
     MediaFetchFailed = "media.fetch_failed",
     MediaNoAttachment = "media.no_attachment",
     MediaTooLarge = "media.too_large",

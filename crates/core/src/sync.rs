@@ -2,17 +2,23 @@
 //! Sliding Sync) in offline mode, summarised as one observable [`SyncState`].
 //!
 //! This module also owns what must happen when connectivity changes: re-arming the send
-//! queue once the server answers again, and restarting sync after a failure.
+//! queue once the server answers again (and retrying a room's queue after a failed send, as
+//! sync may never notice a short outage), and restarting sync after a failure.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use eyeball::SharedObservable;
-use matrix_sdk::Client;
+use matrix_sdk::{Client, ruma::OwnedRoomId};
 use matrix_sdk_ui::{
     room_list_service::State as RoomListState,
     sync_service::{State as ServiceState, SyncService},
 };
 use serde::Serialize;
+use tokio::sync::broadcast;
 use tracing::{info, warn};
 
 /// How up to date an account is with its server.
@@ -88,6 +94,46 @@ pub(crate) async fn supervise(
             Some(update) = room_list_states.next() => room_list_state = update,
             else => break,
         }
+    }
+}
+
+/// First wait before a room's queue, stopped by a failed send, tries again; doubled each time
+/// it fails again, up to the longest. Quiet for a while, a room starts over from the first.
+const SEND_RETRY_FIRST: Duration = Duration::from_secs(1);
+const SEND_RETRY_LONGEST: Duration = Duration::from_secs(30);
+const SEND_RETRY_FORGOTTEN_AFTER: Duration = Duration::from_secs(120);
+
+/// Runs for the lifetime of an account: re-arms a room's send queue after the SDK stopped it
+/// on a failed send (the server gone, a timeout). The sync state alone is not enough: a
+/// server back before sync noticed it was gone never changes the state, and the message would
+/// wait for the next outage.
+pub(crate) async fn retry_failed_sends(client: Client) {
+    let mut errors = client.send_queue().subscribe_errors();
+    let mut waits: HashMap<OwnedRoomId, (Duration, Instant)> = HashMap::new();
+    loop {
+        let error = match errors.recv().await {
+            Ok(error) => error,
+            Err(broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(broadcast::error::RecvError::Closed) => break,
+        };
+        if !error.is_recoverable {
+            continue;
+        }
+        let now = Instant::now();
+        let wait = match waits.get(&error.room_id) {
+            Some((wait, last)) if now.duration_since(*last) < SEND_RETRY_FORGOTTEN_AFTER => {
+                (*wait * 2).min(SEND_RETRY_LONGEST)
+            }
+            _ => SEND_RETRY_FIRST,
+        };
+        waits.insert(error.room_id.clone(), (wait, now));
+        let Some(room) = client.get_room(&error.room_id) else {
+            continue;
+        };
+        tokio::spawn(async move {
+            tokio::time::sleep(wait).await;
+            room.send_queue().set_enabled(true);
+        });
     }
 }
 

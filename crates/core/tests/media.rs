@@ -2,15 +2,22 @@
 //! Files between two real clients through a real Synapse, in an encrypted room: what arrives is
 //! what was sent (photos without their metadata), refused before anything is sent when too
 //! large, never sent when cancelled, sent once when queued offline, and refused when altered.
+//! Downloads stream with progress and leave nothing behind when they fail; pictures and videos
+//! too large to show are not fetched for display, whatever their sender declared.
 
 mod common;
 
-use std::{io::Cursor, path::Path, time::Duration};
+use std::{
+    io::Cursor,
+    path::Path,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use common::*;
 use estafette_core::{
     Account,
-    media::{OutgoingFile, SaveTo},
+    media::{DownloadProgress, OutgoingFile, SaveTo},
     timeline::{EventContent, MediaKind, MediaSummary, TimelineItem},
 };
 use image::{DynamicImage, ImageFormat, RgbImage};
@@ -47,6 +54,18 @@ fn phone_photo() -> Vec<u8> {
     photo.extend(body);
     photo.extend_from_slice(&plain[2..]);
     photo
+}
+
+fn image_bytes(format: ImageFormat, width: u32, height: u32) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    DynamicImage::ImageRgb8(RgbImage::from_pixel(
+        width,
+        height,
+        image::Rgb([20, 90, 160]),
+    ))
+    .write_to(&mut Cursor::new(&mut bytes), format)
+    .expect("encoded");
+    bytes
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -123,12 +142,14 @@ async fn a_photo_a_pdf_and_a_large_file_cross_an_encrypted_room_whole_and_the_ph
         b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
             .to_vec();
     let large = pseudo_random(50 * 1024 * 1024, 7);
+    let clip = include_bytes!("../../../tests/fixtures/clip.webm").to_vec();
 
     let (_bob_timeline, mut bob_view) = open_timeline(&bob, &room_id).await;
     for (name, bytes) in [
         ("IMG_2041.jpg", &photo),
         ("Compte rendu.pdf", &pdf),
         ("archive.bin", &large),
+        ("visite du chantier.webm", &clip),
     ] {
         alice
             .media()
@@ -138,9 +159,14 @@ async fn a_photo_a_pdf_and_a_large_file_cross_an_encrypted_room_whole_and_the_ph
     }
     bob_view
         .until("all three files", |items| {
-            ["IMG_2041.jpg", "Compte rendu.pdf", "archive.bin"]
-                .iter()
-                .all(|name| received(items, name).is_some())
+            [
+                "IMG_2041.jpg",
+                "Compte rendu.pdf",
+                "archive.bin",
+                "visite du chantier.webm",
+            ]
+            .iter()
+            .all(|name| received(items, name).is_some())
         })
         .await;
 
@@ -150,31 +176,97 @@ async fn a_photo_a_pdf_and_a_large_file_cross_an_encrypted_room_whole_and_the_ph
         let bob = bob.clone();
         let room_id = room_id.clone();
         let folder = inbox.path().to_owned();
+        let reports = Arc::new(Mutex::new(Vec::<DownloadProgress>::new()));
         async move {
+            let heard = reports.clone();
             let saved = bob
                 .media()
-                .download(&room_id, &event_id, SaveTo::Folder(folder))
+                .download(&room_id, &event_id, SaveTo::Folder(folder), move |report| {
+                    heard.lock().expect("reports").push(report);
+                })
                 .await
                 .expect("downloaded");
+            let reports = reports.lock().expect("reports").clone();
             (
                 event_id,
                 summary,
                 std::fs::read(&saved.path).expect("saved file"),
+                reports,
             )
         }
     };
 
-    let (_, summary, bytes) = save("Compte rendu.pdf").await;
+    let (_, summary, bytes, _) = save("Compte rendu.pdf").await;
     assert_eq!(bytes, pdf);
     assert!(summary.encrypted);
     assert_eq!(summary.media_kind, MediaKind::File);
     assert_eq!(summary.mime_type.as_deref(), Some("application/pdf"));
 
-    let (_, summary, bytes) = save("archive.bin").await;
+    let (archive_event, summary, bytes, reports) = save("archive.bin").await;
     assert!(bytes == large, "the 50 MB file arrives byte for byte");
     assert_eq!(summary.size, Some(large.len() as u64));
+    // Progress from nothing to all of it, never backwards, out of the size the sender declared.
+    let total = large.len() as u64;
+    assert_eq!(reports.first().map(|report| report.received), Some(0));
+    assert_eq!(
+        reports.last().copied(),
+        Some(DownloadProgress {
+            received: total,
+            total: Some(total),
+        })
+    );
+    assert!(
+        reports
+            .windows(2)
+            .all(|pair| pair[0].received <= pair[1].received)
+    );
+    assert!(reports.iter().all(|report| report.total == Some(total)));
+    // Given up half way (the caller drops the download, as the app's Cancel does): nothing
+    // is left behind, neither the part file nor the reserved name.
+    let given_up = tempfile::tempdir().expect("folder");
+    let started = Arc::new(tokio::sync::Notify::new());
+    let heard = started.clone();
+    let media = bob.media();
+    let download = media.download(
+        &room_id,
+        &archive_event,
+        SaveTo::Folder(given_up.path().to_owned()),
+        move |report| {
+            if report.received > 0 {
+                heard.notify_one();
+            }
+        },
+    );
+    tokio::select! {
+        saved = download => panic!("done before it could be given up: {saved:?}"),
+        () = started.notified() => {}
+    }
+    eventually("the download's files to go", || async {
+        let left = std::fs::read_dir(given_up.path()).ok()?.count();
+        (left == 0).then_some(())
+    })
+    .await;
+    // A file is not a video.
+    let not_played = bob
+        .media()
+        .event_playable(&room_id, &archive_event)
+        .await
+        .expect_err("not a video");
+    assert_eq!(not_played.code(), "media.not_playable");
 
-    let (photo_event, summary, bytes) = save("IMG_2041.jpg").await;
+    // A video plays from memory, whole, and saves like any file.
+    let (clip_event, summary, bytes, _) = save("visite du chantier.webm").await;
+    assert_eq!(summary.media_kind, MediaKind::Video);
+    assert_eq!(summary.size, Some(clip.len() as u64));
+    assert_eq!(bytes, clip);
+    let played = bob
+        .media()
+        .event_playable(&room_id, &clip_event)
+        .await
+        .expect("playable");
+    assert!(played.bytes == clip, "the video plays as it was sent");
+
+    let (photo_event, summary, bytes, _) = save("IMG_2041.jpg").await;
     assert_eq!(summary.media_kind, MediaKind::Image);
     assert_eq!((summary.width, summary.height), (Some(1600), Some(1200)));
     assert!(!contains(&bytes, b"48.8566"), "no GPS position");
@@ -190,7 +282,7 @@ async fn a_photo_a_pdf_and_a_large_file_cross_an_encrypted_room_whole_and_the_ph
     assert_eq!((thumbnail.width(), thumbnail.height()), (800, 600));
 
     // Saved twice, the second copy gets its own name.
-    let (_, _, again) = save("Compte rendu.pdf").await;
+    let (_, _, again, _) = save("Compte rendu.pdf").await;
     assert_eq!(again, pdf);
     assert!(inbox.path().join("Compte rendu (2).pdf").exists());
 }
@@ -327,13 +419,140 @@ async fn a_file_sent_offline_arrives_once_and_an_altered_one_is_refused() {
     let inbox = tempfile::tempdir().expect("folder");
     let error = bob
         .media()
-        .download(&room_id, &event_id, SaveTo::Folder(inbox.path().to_owned()))
+        .download(
+            &room_id,
+            &event_id,
+            SaveTo::Folder(inbox.path().to_owned()),
+            |_| {},
+        )
         .await
         .expect_err("an altered file is refused");
     assert_eq!(error.code(), "media.damaged", "{error}");
     assert_eq!(
         std::fs::read_dir(inbox.path()).expect("listed").count(),
         0,
-        "nothing saved"
+        "nothing saved, not even a part file"
     );
+    // "Save as…" over an earlier copy: the earlier copy stays as it was.
+    let earlier = inbox.path().join("rapport.odt");
+    std::fs::write(&earlier, b"earlier copy").expect("written");
+    let error = bob
+        .media()
+        .download(&room_id, &event_id, SaveTo::File(earlier.clone()), |_| {})
+        .await
+        .expect_err("an altered file is refused");
+    assert_eq!(error.code(), "media.damaged", "{error}");
+    assert_eq!(std::fs::read(&earlier).expect("kept"), b"earlier copy");
+    assert_eq!(std::fs::read_dir(inbox.path()).expect("listed").count(), 1);
+}
+
+/// A sender's own client can declare anything about a picture. The reader's app fetches no
+/// original too large to show, and stops one that turns out larger than declared.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_picture_too_large_to_show_is_not_fetched_whatever_its_sender_declared() {
+    let hs = start_server().await;
+    let (_b, bob) = new_user(&hs, "bob").await;
+    let mallory = hs
+        .register_user("mallory", PASSWORD, false)
+        .await
+        .expect("registered");
+    let room_id = hs
+        .create_room(&mallory, "Pictures", &[bob.user_id()])
+        .await
+        .expect("room");
+    eventually("bob to be invited", || async {
+        bob.rooms().accept_invite(&room_id).await.ok()
+    })
+    .await;
+    let small = image_bytes(ImageFormat::Png, 64, 48);
+    let small_uri = hs
+        .upload_media(&mallory, "image/png", small.clone())
+        .await
+        .expect("uploaded");
+    let picture = |name: &str, uri: &str, info: serde_json::Value| serde_json::json!({ "msgtype": "m.image", "body": name, "url": uri, "info": info });
+    let honest = hs
+        .send_message(
+            &mallory,
+            &room_id,
+            picture("small.png", &small_uri, serde_json::json!({ "size": small.len(), "w": 64, "h": 48, "mimetype": "image/png" })),
+        )
+        .await
+        .expect("sent");
+    let said_huge = hs
+        .send_message(
+            &mallory,
+            &room_id,
+            picture(
+                "huge.png",
+                &small_uri,
+                serde_json::json!({ "size": 30_000_000, "mimetype": "image/png" }),
+            ),
+        )
+        .await
+        .expect("sent");
+    let said_enormous = hs
+        .send_message(
+            &mallory,
+            &room_id,
+            picture(
+                "enormous.png",
+                &small_uri,
+                serde_json::json!({ "w": 10_000, "h": 8_000 }),
+            ),
+        )
+        .await
+        .expect("sent");
+    // 21 MB of noise declared as 1 KB, and the same declared as nothing at all.
+    let noise_uri = hs
+        .upload_media(&mallory, "image/png", pseudo_random(21 * 1024 * 1024, 5))
+        .await
+        .expect("uploaded");
+    let lying = hs
+        .send_message(
+            &mallory,
+            &room_id,
+            picture("lying.png", &noise_uri, serde_json::json!({ "size": 1000 })),
+        )
+        .await
+        .expect("sent");
+    let silent = hs
+        .send_message(
+            &mallory,
+            &room_id,
+            picture("silent.png", &noise_uri, serde_json::json!({})),
+        )
+        .await
+        .expect("sent");
+
+    let media = bob.media();
+    let shown = eventually("the honest picture", || async {
+        media.event_image(&room_id, &honest, false).await.ok()
+    })
+    .await;
+    assert_eq!(shown.bytes, small);
+    for (event, expected) in [
+        (&said_huge, "media.too_large_to_show"),
+        (&said_enormous, "media.too_large_to_show"),
+        (&lying, "media.damaged"),
+        (&silent, "media.too_large_to_show"),
+    ] {
+        let error = media
+            .event_image(&room_id, event, false)
+            .await
+            .expect_err("not shown");
+        assert_eq!(error.code(), expected, "{event}: {error}");
+    }
+    // Saving checks the declared size too: the "30 MB" picture is not the file it names.
+    let inbox = tempfile::tempdir().expect("folder");
+    let error = media
+        .download(
+            &room_id,
+            &said_huge,
+            SaveTo::Folder(inbox.path().to_owned()),
+            |_| {},
+        )
+        .await
+        .expect_err("not what was declared");
+    assert_eq!(error.code(), "media.damaged");
+    assert_eq!(std::fs::read_dir(inbox.path()).expect("listed").count(), 0);
 }

@@ -115,6 +115,18 @@ impl Homeserver {
         room_id: &str,
         body: &str,
     ) -> Result<String, TestkitError> {
+        self.send_message(user, room_id, json!({ "msgtype": "m.text", "body": body }))
+            .await
+    }
+
+    /// Sends an `m.room.message` with exactly this content as `user` (unencrypted, as a
+    /// client of its own would: the way to send what no well-behaved client sends).
+    pub async fn send_message(
+        &self,
+        user: &RegisteredUser,
+        room_id: &str,
+        content: serde_json::Value,
+    ) -> Result<String, TestkitError> {
         // Transaction IDs are scoped to the access token; random ones never collide.
         let transaction = Alphanumeric.sample_string(&mut rand::rng(), 16);
         let url = self.endpoint(&[
@@ -127,7 +139,6 @@ impl Homeserver {
             "m.room.message",
             &transaction,
         ])?;
-        let content = json!({ "msgtype": "m.text", "body": body });
         let request = self
             .http()
             .put(url)
@@ -137,4 +148,27 @@ impl Homeserver {
         let EventId { event_id } = http::json(request, &what).await?;
         Ok(event_id)
     }
+
+    /// Uploads `bytes` as `user`, returning their `mxc://` URI.
+    pub async fn upload_media(
+        &self,
+        user: &RegisteredUser,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<String, TestkitError> {
+        let url = self.endpoint(&["_matrix", "media", "v3", "upload"])?;
+        let request = self
+            .http()
+            .post(url)
+            .bearer_auth(&user.access_token)
+            .header("Content-Type", content_type)
+            .body(bytes);
+        let Uploaded { content_uri } = http::json(request, "uploading media").await?;
+        Ok(content_uri)
+    }
+}
+
+#[derive(Deserialize)]
+struct Uploaded {
+    content_uri: String,
 }

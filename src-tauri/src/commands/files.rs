@@ -15,9 +15,9 @@ use std::{
 };
 
 use estafette_core::{
-    AccountId, Code,
+    Account, AccountId, Code,
     media::{
-        OutgoingFile, SaveTo,
+        DownloadProgress, OutgoingFile, SaveTo,
         file_name::{self, safe_file_name},
     },
 };
@@ -56,6 +56,8 @@ pub struct FileRegistry {
     chosen: Mutex<HashMap<u32, PathBuf>>,
     saved: Mutex<HashMap<u32, PathBuf>>,
     drops: Mutex<Option<Channel<Vec<ChosenFile>>>>,
+    /// Downloads under way, by the name the page gave them, to cancel them.
+    downloads: Mutex<HashMap<String, tokio::sync::oneshot::Sender<()>>>,
 }
 
 impl std::fmt::Debug for FileRegistry {
@@ -104,6 +106,14 @@ impl FileRegistry {
             .get(&id)
             .cloned()
             .ok_or_else(|| IpcError::new(ShellCode::FileUnknown, "this file was not saved here"))
+    }
+
+    fn lock_downloads(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, tokio::sync::oneshot::Sender<()>>> {
+        self.downloads
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// A file the core saved, numbered for the page.
@@ -227,7 +237,9 @@ pub async fn send_chosen_file(
         .await?)
 }
 
-/// Saves a message's file into the Downloads folder, under a safe name replacing nothing.
+/// Saves a message's file into the Downloads folder, under a safe name replacing nothing,
+/// telling `progress` how far it is. `download` names it for [`cancel_download`]; `None` when
+/// cancelled.
 #[tauri::command]
 #[specta::specta]
 pub async fn download_file(
@@ -235,20 +247,23 @@ pub async fn download_file(
     account: AccountId,
     room_id: String,
     event_id: String,
-) -> Result<SavedFile, IpcError> {
+    download: String,
+    progress: Channel<DownloadProgress>,
+) -> Result<Option<SavedFile>, IpcError> {
     let folder = downloads_folder()?;
     let account = super::account(&state, &account).await?;
-    let saved = account
-        .media()
-        .download(&room_id, &event_id, SaveTo::Folder(folder))
-        .await?;
-    Ok(state.files.remember_saved(&saved))
+    let to = SaveTo::Folder(folder);
+    save(
+        &state, &account, &room_id, &event_id, to, download, progress,
+    )
+    .await
 }
 
 /// Saves a message's file where the user says, in the system's "Save as…" dialog (which
-/// proposes the sender's name, made safe). `None` when they cancel.
+/// proposes the sender's name, made safe). `None` when they cancel, in the dialog or after.
 #[tauri::command]
 #[specta::specta]
+#[allow(clippy::too_many_arguments)]
 pub async fn save_file_as(
     app: AppHandle,
     state: State<'_, AppState>,
@@ -256,6 +271,8 @@ pub async fn save_file_as(
     room_id: String,
     event_id: String,
     name: String,
+    download: String,
+    progress: Channel<DownloadProgress>,
 ) -> Result<Option<SavedFile>, IpcError> {
     let account = super::account(&state, &account).await?;
     let target = match test_dialog_answer("ESTAFETTE_TEST_SAVE_AS") {
@@ -279,11 +296,50 @@ pub async fn save_file_as(
     let Some(target) = target else {
         return Ok(None);
     };
-    let saved = account
-        .media()
-        .download(&room_id, &event_id, SaveTo::File(target))
-        .await?;
-    Ok(Some(state.files.remember_saved(&saved)))
+    let to = SaveTo::File(target);
+    save(
+        &state, &account, &room_id, &event_id, to, download, progress,
+    )
+    .await
+}
+
+/// Stops a download under way; what it had written goes.
+#[tauri::command]
+#[specta::specta]
+pub fn cancel_download(state: State<'_, AppState>, download: String) {
+    if let Some(cancel) = state.files.lock_downloads().remove(&download) {
+        let _ = cancel.send(());
+    }
+}
+
+async fn save(
+    state: &AppState,
+    account: &Account,
+    room_id: &str,
+    event_id: &str,
+    to: SaveTo,
+    download: String,
+    progress: Channel<DownloadProgress>,
+) -> Result<Option<SavedFile>, IpcError> {
+    let (cancel, cancelled) = tokio::sync::oneshot::channel();
+    state
+        .files
+        .lock_downloads()
+        .insert(download.clone(), cancel);
+    let report = |update: DownloadProgress| {
+        let _ = progress.send(update);
+    };
+    // Dropping the download stops it, and the core removes what it wrote.
+    let media = account.media();
+    let outcome = tokio::select! {
+        saved = media.download(room_id, event_id, to, report) => Some(saved),
+        Ok(()) = cancelled => None,
+    };
+    state.files.lock_downloads().remove(&download);
+    match outcome {
+        Some(saved) => Ok(Some(state.files.remember_saved(&saved?))),
+        None => Ok(None),
+    }
 }
 
 fn downloads_folder() -> Result<PathBuf, IpcError> {

@@ -6,6 +6,7 @@ import {
   commands,
   type AccountInfo,
   type ChosenFile,
+  type DownloadProgress,
   type SavedFile,
   type IdentityWarning,
   type IncomingVerification,
@@ -78,6 +79,20 @@ async function subscribe<T>(
   };
 }
 
+function progressChannel(onProgress: (progress: DownloadProgress) => void): Channel<DownloadProgress> {
+  const channel = new Channel<DownloadProgress>();
+  channel.onmessage = onProgress;
+  return channel;
+}
+
+let downloadsStarted = 0;
+
+/** A name for a download, to cancel it; unique for the page's life. */
+export function newDownloadName(): string {
+  downloadsStarted += 1;
+  return `download-${Date.now()}-${downloadsStarted}`;
+}
+
 export const backend = {
   launchInfo: (): Promise<LaunchInfo> => call(commands.launchInfo()),
   savedAccounts: (): Promise<AccountInfo[]> => call(commands.savedAccounts()),
@@ -106,10 +121,26 @@ export const backend = {
   },
   sendChosenFile: (account: string, roomId: string, file: number, caption: string | null, keepMetadata: boolean) =>
     call(commands.sendChosenFile(account, roomId, file, caption, keepMetadata)),
-  downloadFile: (account: string, roomId: string, eventId: string): Promise<SavedFile> =>
-    call(commands.downloadFile(account, roomId, eventId)),
-  saveFileAs: (account: string, roomId: string, eventId: string, name: string): Promise<SavedFile | null> =>
-    call(commands.saveFileAs(account, roomId, eventId, name)),
+  /** Saves into the Downloads folder; `null` when cancelled with `cancelDownload(download)`. */
+  downloadFile: (
+    account: string,
+    roomId: string,
+    eventId: string,
+    download: string,
+    onProgress: (progress: DownloadProgress) => void,
+  ): Promise<SavedFile | null> =>
+    call(commands.downloadFile(account, roomId, eventId, download, progressChannel(onProgress))),
+  /** Saves where the user says; `null` when they cancel, in the dialog or after. */
+  saveFileAs: (
+    account: string,
+    roomId: string,
+    eventId: string,
+    name: string,
+    download: string,
+    onProgress: (progress: DownloadProgress) => void,
+  ): Promise<SavedFile | null> =>
+    call(commands.saveFileAs(account, roomId, eventId, name, download, progressChannel(onProgress))),
+  cancelDownload: (download: string) => call(commands.cancelDownload(download)),
   openSavedFile: (file: number) => call(commands.openSavedFile(file)),
   showSavedFile: (file: number) => call(commands.showSavedFile(file)),
 
@@ -187,6 +218,11 @@ export function thumbnailUrl(account: string, mxc: string, size = 96): string {
 }
 
 /** URL of an image message (its thumbnail by default), decrypted by the shell. */
+/** A video or voice message, decrypted by the shell and served in ranges to the player. */
+export function eventPlayUrl(account: string, roomId: string, eventId: string): string {
+  return `${mediaBase}${encodeURIComponent(account)}/play/${encodeURIComponent(roomId)}/${encodeURIComponent(eventId)}`;
+}
+
 export function eventImageUrl(account: string, roomId: string, eventId: string, thumbnail = true): string {
   return `${mediaBase}${encodeURIComponent(account)}/image/${encodeURIComponent(roomId)}/${encodeURIComponent(eventId)}${thumbnail ? "?thumbnail=1" : ""}`;
 }

@@ -82,13 +82,19 @@ export const commands = {
 	watchDroppedFiles: (updates: Channel<ChosenFile[]>) => __TAURI_INVOKE<void>("watch_dropped_files", { updates }),
 	/**  Sends a chosen file; returns the transaction ID of its local echo (to cancel it). */
 	sendChosenFile: (account: AccountId, roomId: string, file: number, caption: string | null, keepMetadata: boolean) => __TAURI_INVOKE<string>("send_chosen_file", { account, roomId, file, caption, keepMetadata }),
-	/**  Saves a message's file into the Downloads folder, under a safe name replacing nothing. */
-	downloadFile: (account: AccountId, roomId: string, eventId: string) => __TAURI_INVOKE<SavedFile>("download_file", { account, roomId, eventId }),
+	/**
+	 *  Saves a message's file into the Downloads folder, under a safe name replacing nothing,
+	 *  telling `progress` how far it is. `download` names it for [`cancel_download`]; `None` when
+	 *  cancelled.
+	 */
+	downloadFile: (account: AccountId, roomId: string, eventId: string, download: string, progress: Channel<DownloadProgress>) => __TAURI_INVOKE<SavedFile | null>("download_file", { account, roomId, eventId, download, progress }),
 	/**
 	 *  Saves a message's file where the user says, in the system's "Save as…" dialog (which
-	 *  proposes the sender's name, made safe). `None` when they cancel.
+	 *  proposes the sender's name, made safe). `None` when they cancel, in the dialog or after.
 	 */
-	saveFileAs: (account: AccountId, roomId: string, eventId: string, name: string) => __TAURI_INVOKE<SavedFile | null>("save_file_as", { account, roomId, eventId, name }),
+	saveFileAs: (account: AccountId, roomId: string, eventId: string, name: string, download: string, progress: Channel<DownloadProgress>) => __TAURI_INVOKE<SavedFile | null>("save_file_as", { account, roomId, eventId, name, download, progress }),
+	/**  Stops a download under way; what it had written goes. */
+	cancelDownload: (download: string) => __TAURI_INVOKE<void>("cancel_download", { download }),
 	/**  Opens a saved file with the system's application for its type. */
 	openSavedFile: (file: number) => __TAURI_INVOKE<null>("open_saved_file", { file }),
 	/**  Shows a saved file in the system's file manager. */
@@ -103,7 +109,7 @@ export const commands = {
 };
 
 /* Constants */
-export const ERROR_CODES = ["auth.invalid_input","auth.homeserver_required","auth.unknown_server","auth.server_unreachable","auth.not_a_matrix_server","auth.no_sliding_sync","auth.password_login_unsupported","auth.wrong_credentials","auth.rate_limited","auth.account_deactivated","auth.session_expired","auth.server_error","auth.store_failed","secrets.keychain_unavailable","secrets.access_denied","secrets.missing","secrets.damaged","secrets.failed","room.invalid_user_id","room.invalid_room_id","room.not_found","room.forbidden","room.offline","room.server_error","timeline.room_not_found","timeline.open_failed","timeline.pagination_failed","timeline.send_failed","timeline.unsent_message_not_found","timeline.receipt_failed","media.invalid_address","media.not_an_image","media.fetch_failed","media.no_attachment","media.too_large","media.read_failed","media.upload_failed","media.write_failed","media.damaged","media.offline","media.too_large_to_show","encryption.password_required","encryption.wrong_password","encryption.wrong_recovery_key","encryption.backup_exists","encryption.wrong_passphrase_or_file","encryption.verification_not_found","encryption.invalid_id","encryption.offline","encryption.file","encryption.failed","account.not_found","storage.failed","sync.failed","app.subscription_closed","link.invalid","link.unsupported_scheme","link.open_failed","file.unknown","file.open_failed"] as const;
+export const ERROR_CODES = ["auth.invalid_input","auth.homeserver_required","auth.unknown_server","auth.server_unreachable","auth.not_a_matrix_server","auth.no_sliding_sync","auth.password_login_unsupported","auth.wrong_credentials","auth.rate_limited","auth.account_deactivated","auth.session_expired","auth.server_error","auth.store_failed","secrets.keychain_unavailable","secrets.access_denied","secrets.missing","secrets.damaged","secrets.failed","room.invalid_user_id","room.invalid_room_id","room.not_found","room.forbidden","room.offline","room.server_error","timeline.room_not_found","timeline.open_failed","timeline.pagination_failed","timeline.send_failed","timeline.unsent_message_not_found","timeline.receipt_failed","media.invalid_address","media.not_an_image","media.not_playable","media.fetch_failed","media.no_attachment","media.too_large","media.read_failed","media.upload_failed","media.write_failed","media.damaged","media.offline","media.too_large_to_show","encryption.password_required","encryption.wrong_password","encryption.wrong_recovery_key","encryption.backup_exists","encryption.wrong_passphrase_or_file","encryption.verification_not_found","encryption.invalid_id","encryption.offline","encryption.file","encryption.failed","account.not_found","storage.failed","sync.failed","app.subscription_closed","link.invalid","link.unsupported_scheme","link.open_failed","file.unknown","file.open_failed"] as const;
 
 /* Types */
 /**
@@ -140,7 +146,7 @@ export type ChosenFile = {
  *  union of string literals in the generated TypeScript), so that a front end that
  *  lacks a translation for one fails to type-check.
  */
-export type Code = "auth.invalid_input" | "auth.homeserver_required" | "auth.unknown_server" | "auth.server_unreachable" | "auth.not_a_matrix_server" | "auth.no_sliding_sync" | "auth.password_login_unsupported" | "auth.wrong_credentials" | "auth.rate_limited" | "auth.account_deactivated" | "auth.session_expired" | "auth.server_error" | "auth.store_failed" | "secrets.keychain_unavailable" | "secrets.access_denied" | "secrets.missing" | "secrets.damaged" | "secrets.failed" | "room.invalid_user_id" | "room.invalid_room_id" | "room.not_found" | "room.forbidden" | "room.offline" | "room.server_error" | "timeline.room_not_found" | "timeline.open_failed" | "timeline.pagination_failed" | "timeline.send_failed" | "timeline.unsent_message_not_found" | "timeline.receipt_failed" | "media.invalid_address" | "media.not_an_image" | "media.fetch_failed" | "media.no_attachment" | "media.too_large" | "media.read_failed" | "media.upload_failed" | "media.write_failed" | "media.damaged" | "media.offline" | "media.too_large_to_show" | "encryption.password_required" | "encryption.wrong_password" | "encryption.wrong_recovery_key" | "encryption.backup_exists" | "encryption.wrong_passphrase_or_file" | "encryption.verification_not_found" | "encryption.invalid_id" | "encryption.offline" | "encryption.file" | "encryption.failed" | "account.not_found" | "storage.failed" | "sync.failed";
+export type Code = "auth.invalid_input" | "auth.homeserver_required" | "auth.unknown_server" | "auth.server_unreachable" | "auth.not_a_matrix_server" | "auth.no_sliding_sync" | "auth.password_login_unsupported" | "auth.wrong_credentials" | "auth.rate_limited" | "auth.account_deactivated" | "auth.session_expired" | "auth.server_error" | "auth.store_failed" | "secrets.keychain_unavailable" | "secrets.access_denied" | "secrets.missing" | "secrets.damaged" | "secrets.failed" | "room.invalid_user_id" | "room.invalid_room_id" | "room.not_found" | "room.forbidden" | "room.offline" | "room.server_error" | "timeline.room_not_found" | "timeline.open_failed" | "timeline.pagination_failed" | "timeline.send_failed" | "timeline.unsent_message_not_found" | "timeline.receipt_failed" | "media.invalid_address" | "media.not_an_image" | "media.not_playable" | "media.fetch_failed" | "media.no_attachment" | "media.too_large" | "media.read_failed" | "media.upload_failed" | "media.write_failed" | "media.damaged" | "media.offline" | "media.too_large_to_show" | "encryption.password_required" | "encryption.wrong_password" | "encryption.wrong_recovery_key" | "encryption.backup_exists" | "encryption.wrong_passphrase_or_file" | "encryption.verification_not_found" | "encryption.invalid_id" | "encryption.offline" | "encryption.file" | "encryption.failed" | "account.not_found" | "storage.failed" | "sync.failed";
 
 /**  Demo credentials, shown on the sign-in screen only in demo mode. */
 export type DemoAccounts = {
@@ -159,6 +165,12 @@ export type DeviceTrust =
  *  another device or the recovery key, or the identity reset.
  */
 "unverified";
+
+/**  How far a download is: bytes received, of `total` when the server or the sender said. */
+export type DownloadProgress = {
+	received: number,
+	total: number | null,
+};
 
 export type EventContent = 
 /**

@@ -1,13 +1,14 @@
-//! Media: avatars and pictures for display, fetched through the SDK's media cache and decrypted
-//! in memory (front ends get bytes, never a URL to a server or a decryption key); files sent
-//! (`upload`: photos without their metadata) and saved (`download`: under safe names).
+//! Media: avatars and pictures for display, videos and voice messages to play, decrypted in
+//! memory (front ends get bytes, never a URL to a server or a decryption key); files sent
+//! (`upload`: photos without their metadata) and saved (`download`: streamed to disk under
+//! safe names).
 
 mod download;
 pub mod file_name;
 pub mod metadata;
 mod upload;
 
-pub use download::{SaveTo, SavedFile};
+pub use download::{DownloadProgress, SaveTo, SavedFile};
 pub use upload::OutgoingFile;
 
 use matrix_sdk::{
@@ -22,6 +23,8 @@ use matrix_sdk::{
 };
 
 use crate::{Account, Code, auth::is_network_failure, rooms::RoomError};
+
+use download::Attachment;
 
 impl Account {
     /// Media: avatars, and the images of messages.
@@ -44,6 +47,8 @@ pub enum MediaError {
     Room(#[from] RoomError),
     #[error("this event is not an image")]
     NotAnImage,
+    #[error("this event is not a video or a voice message")]
+    NotPlayable,
     #[error("the media could not be fetched: {0}")]
     Fetch(String),
     #[error("this message has no file")]
@@ -61,7 +66,7 @@ pub enum MediaError {
     Damaged,
     #[error("the server cannot be reached")]
     Offline,
-    #[error("this picture is too large to show; it can be saved")]
+    #[error("this picture or video is too large to show; it can be saved")]
     TooLargeToShow,
 }
 
@@ -71,6 +76,7 @@ impl MediaError {
             Self::InvalidAddress => Code::MediaInvalidAddress,
             Self::Room(error) => error.code(),
             Self::NotAnImage => Code::MediaNotAnImage,
+            Self::NotPlayable => Code::MediaNotPlayable,
             Self::Fetch(_) => Code::MediaFetchFailed,
             Self::NoAttachment => Code::MediaNoAttachment,
             Self::TooLarge { .. } => Code::MediaTooLarge,
@@ -114,6 +120,10 @@ impl std::fmt::Debug for MediaContent {
 const MAX_SHOWN_BYTES: u64 = 20 * 1024 * 1024;
 const MAX_SHOWN_PIXELS: u64 = 50_000_000;
 
+/// Videos and voice messages are held in memory while they play (the player seeks in them);
+/// larger ones are shown as a file card, to be saved and played by the system.
+const MAX_PLAYED_BYTES: u64 = 100 * 1024 * 1024;
+
 /// Avatars are square; the size is clamped so a page cannot make us fetch huge thumbnails.
 const MAX_AVATAR_SIZE: u32 = 256;
 
@@ -149,37 +159,55 @@ impl Media<'_> {
         };
         let info = image.info.as_deref();
         let thumbnail_source = info.and_then(|info| info.thumbnail_source.clone());
-        let (source, mime_type) = match thumbnail_source {
-            Some(source) if thumbnail => (
-                source,
-                info.and_then(|info| info.thumbnail_info.as_ref())
-                    .and_then(|thumb| thumb.mimetype.clone()),
-            ),
-            _ => {
-                let declared_size = info.and_then(|info| info.size).map(u64::from);
-                let pixels =
-                    info.and_then(|info| Some(u64::from(info.width?) * u64::from(info.height?)));
-                if declared_size.is_some_and(|size| size > MAX_SHOWN_BYTES)
-                    || pixels.is_some_and(|pixels| pixels > MAX_SHOWN_PIXELS)
-                {
-                    return Err(MediaError::TooLargeToShow);
-                }
-                (
-                    image.source.clone(),
-                    info.and_then(|info| info.mimetype.clone()),
-                )
-            }
-        };
-        let request = MediaRequestParameters {
-            source,
-            format: MediaFormat::File,
-        };
-        let content = self.fetch(&request, mime_type).await?;
-        // The sender may have declared less than they sent.
-        if content.bytes.len() as u64 > MAX_SHOWN_BYTES {
+        if let Some(source) = thumbnail_source.filter(|_| thumbnail) {
+            let mime_type = info
+                .and_then(|info| info.thumbnail_info.as_ref())
+                .and_then(|thumb| thumb.mimetype.clone());
+            return self.fetch_cached(source, mime_type).await;
+        }
+        let pixels = info.and_then(|info| Some(u64::from(info.width?) * u64::from(info.height?)));
+        if pixels.is_some_and(|pixels| pixels > MAX_SHOWN_PIXELS) {
             return Err(MediaError::TooLargeToShow);
         }
-        Ok(content)
+        let mime_type = info.and_then(|info| info.mimetype.clone());
+        let attachment = Attachment::of(MessageType::Image(image)).ok_or(MediaError::NotAnImage)?;
+        // Streamed with a limit, so a sender who declared less than they sent is stopped at
+        // 20 MB, not fetched whole.
+        let (bytes, _) = self
+            .receive(&attachment, Vec::new(), Some(MAX_SHOWN_BYTES), |_| {})
+            .await?;
+        Ok(MediaContent { bytes, mime_type })
+    }
+
+    /// The video or voice message of the message `event_id`, decrypted in memory to be played.
+    /// One over 100 MB is [`MediaError::TooLargeToShow`]: it can be saved.
+    pub async fn event_playable(
+        &self,
+        room_id: &str,
+        event_id: &str,
+    ) -> Result<MediaContent, MediaError> {
+        let message = self.message(room_id, event_id).await?;
+        let mime_type = match &message {
+            Some(MessageType::Video(video)) => {
+                video.info.as_ref().and_then(|info| info.mimetype.clone())
+            }
+            Some(MessageType::Audio(audio)) => {
+                audio.info.as_ref().and_then(|info| info.mimetype.clone())
+            }
+            _ => return Err(MediaError::NotPlayable),
+        };
+        let attachment = message
+            .and_then(Attachment::of)
+            .ok_or(MediaError::NotPlayable)?;
+        let expected = attachment
+            .declared_size
+            .map_or(0, u64::from)
+            .min(MAX_PLAYED_BYTES);
+        let buffer = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
+        let (bytes, _) = self
+            .receive(&attachment, buffer, Some(MAX_PLAYED_BYTES), |_| {})
+            .await?;
+        Ok(MediaContent { bytes, mime_type })
     }
 
     /// What the message `event_id` holds; `None` for any other kind of event.
@@ -202,6 +230,19 @@ impl Media<'_> {
         })
     }
 
+    /// Small media (avatars, thumbnails), kept in the SDK's bounded media cache.
+    async fn fetch_cached(
+        &self,
+        source: MediaSource,
+        mime_type: Option<String>,
+    ) -> Result<MediaContent, MediaError> {
+        let request = MediaRequestParameters {
+            source,
+            format: MediaFormat::File,
+        };
+        self.fetch(&request, mime_type).await
+    }
+
     async fn fetch(
         &self,
         request: &MediaRequestParameters,
@@ -214,6 +255,10 @@ impl Media<'_> {
             .get_media_content(request, true)
             .await
             .map_err(|error| MediaError::from_sdk(&error))?;
+        // Thumbnails are small; a server sending a huge one is not sending a thumbnail.
+        if bytes.len() as u64 > MAX_SHOWN_BYTES {
+            return Err(MediaError::TooLargeToShow);
+        }
         Ok(MediaContent { bytes, mime_type })
     }
 }

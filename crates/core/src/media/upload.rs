@@ -6,7 +6,10 @@ use std::{io::Cursor, path::PathBuf};
 
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 use matrix_sdk::{
-    attachment::{AttachmentConfig, AttachmentInfo, BaseFileInfo, BaseImageInfo, Thumbnail},
+    attachment::{
+        AttachmentConfig, AttachmentInfo, BaseAudioInfo, BaseFileInfo, BaseImageInfo,
+        BaseVideoInfo, Thumbnail,
+    },
     ruma::{TransactionId, UInt, events::room::message::TextMessageEventContent},
 };
 use mime::Mime;
@@ -155,12 +158,23 @@ pub(crate) fn prepare(filename: String, bytes: Vec<u8>, keep_metadata: bool) -> 
 }
 
 /// Any file that is not a picture we show (the receiving side picks the message kind from
-/// the type: `image/…` would make it a picture).
+/// the type: `image/…` would make it a picture, `video/…` a video, `audio/…` a sound). The
+/// SDK keeps the size only from the description of the kind it sends.
 fn plain_file(filename: String, bytes: Vec<u8>, mime: Mime) -> Prepared {
-    Prepared {
-        info: AttachmentInfo::File(BaseFileInfo {
-            size: size_of(&bytes),
+    let size = size_of(&bytes);
+    let info = match mime.type_() {
+        mime::VIDEO => AttachmentInfo::Video(BaseVideoInfo {
+            size,
+            ..BaseVideoInfo::default()
         }),
+        mime::AUDIO => AttachmentInfo::Audio(BaseAudioInfo {
+            size,
+            ..BaseAudioInfo::default()
+        }),
+        _ => AttachmentInfo::File(BaseFileInfo { size }),
+    };
+    Prepared {
+        info,
         thumbnail: None,
         mime,
         filename,
@@ -379,6 +393,17 @@ mod tests {
         assert_eq!(empty.mime.essence_str(), "text/plain");
         assert!(
             matches!(empty.info, AttachmentInfo::File(BaseFileInfo { size: Some(size) }) if size == 0u32.into())
+        );
+        // Videos and sounds keep their size (the SDK drops it from a plain file's description).
+        let clip = prepare("visite.webm".into(), vec![0x1A, 0x45, 0xDF, 0xA3], false);
+        assert_eq!(clip.mime.essence_str(), "video/webm");
+        assert!(
+            matches!(clip.info, AttachmentInfo::Video(BaseVideoInfo { size: Some(size), .. }) if size == 4u32.into())
+        );
+        let note = prepare("note.ogg".into(), vec![b'O', b'g', b'g', b'S'], false);
+        assert_eq!(note.mime.essence_str(), "audio/ogg");
+        assert!(
+            matches!(note.info, AttachmentInfo::Audio(BaseAudioInfo { size: Some(size), .. }) if size == 4u32.into())
         );
         // A name that claims a picture does not make one.
         let fake = prepare("holiday.jpg".into(), b"not a picture".to_vec(), false);
