@@ -61,6 +61,8 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             files::choose_files,
             files::watch_dropped_files,
             files::send_chosen_file,
+            files::paste_files,
+            files::paste_from_clipboard,
             files::download_file,
             files::save_file_as,
             files::cancel_download,

@@ -47,6 +47,8 @@ pub const COMMAND_NAMES: &[&str] = &[
     "choose_files",
     "watch_dropped_files",
     "send_chosen_file",
+    "paste_files",
+    "paste_from_clipboard",
     "download_file",
     "save_file_as",
     "cancel_download",

@@ -6,6 +6,7 @@
 #![recursion_limit = "256"]
 
 mod bindings;
+mod clipboard;
 mod commands;
 mod error;
 mod launch;

@@ -989,5 +989,58 @@ async fn sends_a_picture_and_a_pdf_and_saves_a_received_file_to_downloads() {
         .filter(|loaded| *loaded)
     })
     .await;
+
+    // A screenshot on the system's clipboard pastes into the composer: the same preview, then
+    // bob receives the picture.
+    let mut screenshot = Vec::new();
+    image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(
+        300,
+        200,
+        image::Rgb([30, 120, 200]),
+    ))
+    .write_to(
+        &mut std::io::Cursor::new(&mut screenshot),
+        image::ImageFormat::Png,
+    )
+    .expect("encoded");
+    let screenshot_path = inbox.path().join("screenshot.png");
+    std::fs::write(&screenshot_path, &screenshot).expect("written");
+    // xclip keeps serving the clipboard in the background until another owner takes it.
+    let copied = std::process::Command::new("xclip")
+        .args(["-selection", "clipboard", "-t", "image/png", "-i"])
+        .arg(&screenshot_path)
+        .env("DISPLAY", world.display.name())
+        .status()
+        .expect("xclip runs");
+    assert!(copied.success(), "copied to the clipboard");
+    let composer = app.find("textbox", "Message to bob").await;
+    app.click(&composer).await;
+    app.press(&format!("{}v", Key::Control.code())).await;
+    app.find("dialog", "Send to bob").await;
+    let caption = app.find("textbox", "Caption (optional)").await;
+    app.type_into(&caption, &format!("Capture{}", Key::Enter.code()))
+        .await;
+    app.wait_until_gone("dialog", "Send to bob").await;
+    let pasted = estafette_e2e::eventually("bob to receive the pasted picture", || async {
+        bob_timeline
+            .items()
+            .await
+            .iter()
+            .filter_map(|item| item.as_event())
+            .find_map(|event| match &event.content {
+                estafette_core::timeline::EventContent::Media(media)
+                    if media.caption.as_deref() == Some("Capture") =>
+                {
+                    Some(media.clone())
+                }
+                _ => None,
+            })
+    })
+    .await;
+    assert_eq!(
+        pasted.media_kind,
+        estafette_core::timeline::MediaKind::Image
+    );
+    assert_eq!((pasted.width, pasted.height), (Some(300), Some(200)));
     app.close().await;
 }

@@ -153,6 +153,7 @@ impl Account {
                 .await
                 .map_err(|error| Error::Sync(error.to_string()))?,
         );
+        crate::media::bound_media_cache(&client).await;
         let sync_state = SharedObservable::new(SyncState::Connecting);
         let tasks = vec![
             tokio::spawn(sync::supervise(

@@ -12,10 +12,11 @@ use crate::{
 /// The benchmarks xtask knows: name, package, bench target.
 const BENCHES: &[(&str, &str, &str)] = &[
     ("core", "estafette-core", "core"),
+    ("media", "estafette-core", "media"),
     ("app", "estafette-e2e", "app"),
 ];
 
-pub const NAMES: &[&str] = &["core", "app"];
+pub const NAMES: &[&str] = &["core", "media", "app"];
 
 pub fn run(root: &Path, name: &str, passthrough: &[String]) -> Result<(), Error> {
     let Some(&(_, package, target)) = BENCHES.iter().find(|(known, _, _)| *known == name) else {

@@ -23,6 +23,11 @@ pub const DESKTOP_PACKAGES: &[&str] = &[
     "xvfb",
     "xauth",
     "webkit2gtk-driver",
+    // The webview's players (WebKitGTK plays video and sound through GStreamer).
+    "gstreamer1.0-plugins-base",
+    "gstreamer1.0-plugins-good",
+    // End-to-end tests put a picture on the X clipboard to paste it.
+    "xclip",
 ];
 
 /// Commands that must exist when dpkg cannot tell (not a Debian-like system).

@@ -17,11 +17,11 @@ use std::{
 use estafette_core::{
     Account, AccountId, Code,
     media::{
-        DownloadProgress, OutgoingFile, SaveTo,
+        DownloadProgress, OutgoingFile, PastedFile as PastedBytes, SaveTo,
         file_name::{self, safe_file_name},
     },
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, State, ipc::Channel};
 use tauri_plugin_dialog::DialogExt;
 use tauri_plugin_opener::OpenerExt;
@@ -39,6 +39,21 @@ pub struct ChosenFile {
     pub size: u64,
 }
 
+/// A file pasted in the page (a screenshot, copied files): its name and bytes.
+#[derive(Clone, Deserialize, specta::Type)]
+pub struct PastedFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for PastedFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PastedFile")
+            .field("bytes", &self.bytes.len())
+            .finish_non_exhaustive()
+    }
+}
+
 /// A received file saved to disk, as the page knows it.
 #[derive(Clone, Debug, Serialize, specta::Type)]
 pub struct SavedFile {
@@ -54,6 +69,8 @@ pub struct SavedFile {
 pub struct FileRegistry {
     next_id: AtomicU32,
     chosen: Mutex<HashMap<u32, PathBuf>>,
+    /// The last paste's files, in memory until sent; a new paste replaces them.
+    pasted: Mutex<HashMap<u32, PastedFile>>,
     saved: Mutex<HashMap<u32, PathBuf>>,
     drops: Mutex<Option<Channel<Vec<ChosenFile>>>>,
     /// Downloads under way, by the name the page gave them, to cancel them.
@@ -140,6 +157,34 @@ impl FileRegistry {
         }
     }
 
+    fn paste(&self, files: Vec<PastedFile>) -> Vec<ChosenFile> {
+        let mut pasted = self
+            .pasted
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        pasted.clear();
+        files
+            .into_iter()
+            .map(|file| {
+                let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+                let chosen = ChosenFile {
+                    id,
+                    name: safe_file_name(&file.name),
+                    size: file.bytes.len() as u64,
+                };
+                pasted.insert(id, file);
+                chosen
+            })
+            .collect()
+    }
+
+    fn take_pasted(&self, id: u32) -> Option<PastedFile> {
+        self.pasted
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .remove(&id)
+    }
+
     /// Files dropped on the window: offered to the page that listens.
     pub fn dropped(&self, paths: Vec<PathBuf>) {
         let files = self.choose(paths);
@@ -211,7 +256,40 @@ pub fn watch_dropped_files(state: State<'_, AppState>, updates: Channel<Vec<Chos
         .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(updates);
 }
 
-/// Sends a chosen file; returns the transaction ID of its local echo (to cancel it).
+/// Keeps files pasted in the page, to be sent like chosen ones once the user confirms.
+#[tauri::command]
+#[specta::specta]
+pub fn paste_files(state: State<'_, AppState>, files: Vec<PastedFile>) -> Vec<ChosenFile> {
+    state.files.paste(files)
+}
+
+/// Pictures or files on the system's clipboard, for a paste the page saw nothing in (WebKitGTK
+/// shows it neither): a picture is kept like a pasted one, copied files like chosen ones.
+/// Elsewhere the webview hands them to the page, and this finds nothing.
+#[tauri::command]
+#[specta::specta]
+pub async fn paste_from_clipboard(
+    app: AppHandle,
+    state: State<'_, AppState>,
+) -> Result<Vec<ChosenFile>, IpcError> {
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    // GTK's clipboard lives on the main thread.
+    app.run_on_main_thread(move || {
+        let _ = sender.send(crate::clipboard::read());
+    })
+    .map_err(|error| IpcError::new(Code::MediaReadFailed, error.to_string()))?;
+    let pasted = receiver.await.unwrap_or(crate::clipboard::Pasted::Nothing);
+    Ok(match pasted {
+        crate::clipboard::Pasted::Files(paths) => state.files.choose(paths),
+        crate::clipboard::Pasted::Picture { name, bytes } => {
+            state.files.paste(vec![PastedFile { name, bytes }])
+        }
+        crate::clipboard::Pasted::Nothing => Vec::new(),
+    })
+}
+
+/// Sends a chosen (or pasted) file; returns the transaction ID of its local echo (to cancel
+/// it).
 #[tauri::command]
 #[specta::specta]
 pub async fn send_chosen_file(
@@ -222,8 +300,17 @@ pub async fn send_chosen_file(
     caption: Option<String>,
     keep_metadata: bool,
 ) -> Result<String, IpcError> {
-    let path = state.files.chosen(file)?;
     let account = super::account(&state, &account).await?;
+    if let Some(pasted) = state.files.take_pasted(file) {
+        let pasted = PastedBytes {
+            name: pasted.name,
+            bytes: pasted.bytes,
+            caption,
+            keep_metadata,
+        };
+        return Ok(account.media().send_pasted(&room_id, pasted).await?);
+    }
+    let path = state.files.chosen(file)?;
     Ok(account
         .media()
         .send_file(

@@ -7,6 +7,7 @@ import {
   type AccountInfo,
   type ChosenFile,
   type DownloadProgress,
+  type PastedFile,
   type SavedFile,
   type IdentityWarning,
   type IncomingVerification,
@@ -119,6 +120,10 @@ export const backend = {
     channel.onmessage = onDrop;
     return call(commands.watchDroppedFiles(channel));
   },
+  /** Files pasted in the page, kept by the shell (in memory) until sent like chosen ones. */
+  pasteFiles: (files: PastedFile[]): Promise<ChosenFile[]> => call(commands.pasteFiles(files)),
+  /** What the system's clipboard holds that the page could not see (WebKitGTK). */
+  pasteFromClipboard: (): Promise<ChosenFile[]> => call(commands.pasteFromClipboard()),
   sendChosenFile: (account: string, roomId: string, file: number, caption: string | null, keepMetadata: boolean) =>
     call(commands.sendChosenFile(account, roomId, file, caption, keepMetadata)),
   /** Saves into the Downloads folder; `null` when cancelled with `cancelDownload(download)`. */

@@ -80,8 +80,19 @@ export const commands = {
 	chooseFiles: () => __TAURI_INVOKE<ChosenFile[]>("choose_files"),
 	/**  Files dropped on the window, each time some are. */
 	watchDroppedFiles: (updates: Channel<ChosenFile[]>) => __TAURI_INVOKE<void>("watch_dropped_files", { updates }),
-	/**  Sends a chosen file; returns the transaction ID of its local echo (to cancel it). */
+	/**
+	 *  Sends a chosen (or pasted) file; returns the transaction ID of its local echo (to cancel
+	 *  it).
+	 */
 	sendChosenFile: (account: AccountId, roomId: string, file: number, caption: string | null, keepMetadata: boolean) => __TAURI_INVOKE<string>("send_chosen_file", { account, roomId, file, caption, keepMetadata }),
+	/**  Keeps files pasted in the page, to be sent like chosen ones once the user confirms. */
+	pasteFiles: (files: PastedFile[]) => __TAURI_INVOKE<ChosenFile[]>("paste_files", { files }),
+	/**
+	 *  Pictures or files on the system's clipboard, for a paste the page saw nothing in (WebKitGTK
+	 *  shows it neither): a picture is kept like a pasted one, copied files like chosen ones.
+	 *  Elsewhere the webview hands them to the page, and this finds nothing.
+	 */
+	pasteFromClipboard: () => __TAURI_INVOKE<ChosenFile[]>("paste_from_clipboard"),
 	/**
 	 *  Saves a message's file into the Downloads folder, under a safe name replacing nothing,
 	 *  telling `progress` how far it is. `download` names it for [`cancel_download`]; `None` when
@@ -306,6 +317,12 @@ export type OwnDevice = {
 
 /**  A screen painted for the first time, as the UI reports it. */
 export type PaintMark = "sign_in" | "room_list" | "timeline";
+
+/**  A file pasted in the page (a screenshot, copied files): its name and bytes. */
+export type PastedFile = {
+	name: string,
+	bytes: number[],
+};
 
 /**  Who sent something, as the room knows them. */
 export type Person = {

@@ -9,10 +9,13 @@ pub mod metadata;
 mod upload;
 
 pub use download::{DownloadProgress, SaveTo, SavedFile};
-pub use upload::OutgoingFile;
+pub use upload::{OutgoingFile, PastedFile};
+
+use std::time::Duration;
 
 use matrix_sdk::{
-    media::{MediaFormat, MediaRequestParameters, MediaThumbnailSettings},
+    Client,
+    media::{MediaFormat, MediaRequestParameters, MediaRetentionPolicy, MediaThumbnailSettings},
     ruma::{
         EventId, OwnedMxcUri, UInt,
         events::{
@@ -21,6 +24,8 @@ use matrix_sdk::{
         },
     },
 };
+
+use tracing::warn;
 
 use crate::{Account, Code, auth::is_network_failure, rooms::RoomError};
 
@@ -96,6 +101,24 @@ impl MediaError {
             matrix_sdk::Error::Io(_) => Self::Damaged,
             _ => Self::Fetch(error.to_string()),
         }
+    }
+}
+
+/// Only avatars and thumbnails go through the SDK's media cache (files stream to disk, videos
+/// and pictures shown whole are fetched when shown): a small cache, emptied of what was not
+/// looked at for a month, so years of conversations do not fill the disk.
+const MEDIA_CACHE_BYTES: u64 = 200 * 1024 * 1024;
+const MEDIA_CACHE_ITEM_BYTES: u64 = 5 * 1024 * 1024;
+const MEDIA_CACHE_EXPIRY: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
+pub(crate) async fn bound_media_cache(client: &Client) {
+    let policy = MediaRetentionPolicy::new()
+        .with_max_cache_size(Some(MEDIA_CACHE_BYTES))
+        .with_max_file_size(Some(MEDIA_CACHE_ITEM_BYTES))
+        .with_last_access_expiry(Some(MEDIA_CACHE_EXPIRY));
+    if let Err(error) = client.media().set_media_retention_policy(policy).await {
+        // The SDK's own default (400 MB) still bounds it.
+        warn!(%error, "media cache limits not set");
     }
 }
 

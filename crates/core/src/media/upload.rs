@@ -32,6 +32,25 @@ pub struct OutgoingFile {
     pub keep_metadata: bool,
 }
 
+/// Bytes to send under a name: what the user pasted (a screenshot, copied files), sent from
+/// memory without ever being written to disk.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PastedFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+    pub caption: Option<String>,
+    pub keep_metadata: bool,
+}
+
+impl std::fmt::Debug for PastedFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PastedFile")
+            .field("bytes", &self.bytes.len())
+            .field("keep_metadata", &self.keep_metadata)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Pictures larger than this are not decoded for a thumbnail (a picture of 10 000 × 10 000
 /// pixels needs 400 MB to decode); they are sent with their dimensions only.
 const MAX_DECODED_PIXELS: u64 = 50_000_000;
@@ -72,20 +91,7 @@ impl Media<'_> {
             .await
             .map_err(|error| MediaError::Read(error.to_string()))?
             .len();
-        // Nothing is read, let alone sent, when the server would refuse it. Offline, with the
-        // limit never fetched, the file is queued anyway: it goes out, or fails visibly, when
-        // the server answers.
-        match self.account.client().load_or_fetch_max_upload_size().await {
-            Ok(limit) if size > u64::from(limit) => {
-                return Err(MediaError::TooLarge {
-                    size,
-                    limit: limit.into(),
-                });
-            }
-            Ok(_) => {}
-            Err(error) if is_network_failure(&error) => {}
-            Err(error) => return Err(MediaError::from_sdk(&error)),
-        }
+        self.check_upload_limit(size).await?;
         let bytes = tokio::fs::read(&file.path)
             .await
             .map_err(|error| MediaError::Read(error.to_string()))?;
@@ -94,7 +100,50 @@ impl Media<'_> {
             .file_name()
             .map(|name| name.to_string_lossy().into_owned())
             .unwrap_or_else(|| "file".to_owned());
-        let keep_metadata = file.keep_metadata;
+        self.send_bytes(&room, filename, bytes, file.caption, file.keep_metadata)
+            .await
+    }
+
+    /// Sends what the user pasted, as [`Media::send_file`] sends a file.
+    #[instrument(skip_all, fields(account = %self.account.id()))]
+    pub async fn send_pasted(&self, room_id: &str, file: PastedFile) -> Result<String, MediaError> {
+        let room = self.account.room(room_id)?;
+        self.check_upload_limit(file.bytes.len() as u64).await?;
+        // The page names it; a name is all it is.
+        let filename = super::file_name::safe_file_name(&file.name);
+        self.send_bytes(
+            &room,
+            filename,
+            file.bytes,
+            file.caption,
+            file.keep_metadata,
+        )
+        .await
+    }
+
+    /// Nothing is read, let alone sent, when the server would refuse it. Offline, with the
+    /// limit never fetched, the file is queued anyway: it goes out, or fails visibly, when the
+    /// server answers.
+    async fn check_upload_limit(&self, size: u64) -> Result<(), MediaError> {
+        match self.account.client().load_or_fetch_max_upload_size().await {
+            Ok(limit) if size > u64::from(limit) => Err(MediaError::TooLarge {
+                size,
+                limit: limit.into(),
+            }),
+            Ok(_) => Ok(()),
+            Err(error) if is_network_failure(&error) => Ok(()),
+            Err(error) => Err(MediaError::from_sdk(&error)),
+        }
+    }
+
+    async fn send_bytes(
+        &self,
+        room: &matrix_sdk::Room,
+        filename: String,
+        bytes: Vec<u8>,
+        caption: Option<String>,
+        keep_metadata: bool,
+    ) -> Result<String, MediaError> {
         let prepared = tokio::task::spawn_blocking(move || prepare(filename, bytes, keep_metadata))
             .await
             .map_err(|error| MediaError::Read(error.to_string()))?;
@@ -104,8 +153,7 @@ impl Media<'_> {
             .txn_id(transaction_id.clone())
             .info(prepared.info);
         config.thumbnail = prepared.thumbnail;
-        config.caption = file
-            .caption
+        config.caption = caption
             .filter(|caption| !caption.trim().is_empty())
             .map(TextMessageEventContent::markdown);
         room.send_queue()

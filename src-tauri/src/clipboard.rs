@@ -1,0 +1,62 @@
+//! The system's clipboard, read by the shell when the page's paste event holds nothing:
+//! WebKitGTK hands the page neither pictures nor copied files. The page never names a path;
+//! files come from the clipboard the user filled, as dropped files come from the drop.
+
+use std::path::PathBuf;
+
+/// What a paste brings that the page could not see.
+#[derive(Debug)]
+pub enum Pasted {
+    /// Files copied in a file manager.
+    Files(Vec<PathBuf>),
+    /// A picture (a screenshot, a picture copied from another application), as its bytes.
+    Picture {
+        name: String,
+        bytes: Vec<u8>,
+    },
+    Nothing,
+}
+
+/// The picture types asked for first, as their bytes are: nothing is decoded or re-encoded.
+#[cfg(target_os = "linux")]
+const PICTURE_TYPES: &[(&str, &str)] = &[
+    ("image/png", "png"),
+    ("image/jpeg", "jpg"),
+    ("image/webp", "webp"),
+    ("image/gif", "gif"),
+];
+
+/// Reads the clipboard; on the GTK main thread.
+#[cfg(target_os = "linux")]
+pub fn read() -> Pasted {
+    use gtk::{Clipboard, gdk};
+
+    let clipboard = Clipboard::get(&gdk::SELECTION_CLIPBOARD);
+    let files: Vec<PathBuf> = clipboard
+        .wait_for_uris()
+        .iter()
+        .filter_map(|uri| url::Url::parse(uri).ok()?.to_file_path().ok())
+        .collect();
+    if !files.is_empty() {
+        return Pasted::Files(files);
+    }
+    for (mime_type, extension) in PICTURE_TYPES {
+        let bytes = clipboard
+            .wait_for_contents(&gdk::Atom::intern(mime_type))
+            .map(|contents| contents.data())
+            .unwrap_or_default();
+        if !bytes.is_empty() {
+            return Pasted::Picture {
+                name: format!("image.{extension}"),
+                bytes,
+            };
+        }
+    }
+    Pasted::Nothing
+}
+
+/// Elsewhere the webview gives the page what was pasted.
+#[cfg(not(target_os = "linux"))]
+pub fn read() -> Pasted {
+    Pasted::Nothing
+}
