@@ -1042,5 +1042,44 @@ async fn sends_a_picture_and_a_pdf_and_saves_a_received_file_to_downloads() {
         estafette_core::timeline::MediaKind::Image
     );
     assert_eq!((pasted.width, pasted.height), (Some(300), Some(200)));
+
+    // Files copied in a file manager paste as those files.
+    let minutes = inbox.path().join("Compte rendu de réunion.pdf");
+    std::fs::write(&minutes, b"%PDF-1.7\n% compte rendu\n%%EOF\n").expect("written");
+    let uri = url::Url::from_file_path(&minutes).expect("a file URI");
+    let mut copying = std::process::Command::new("xclip")
+        .args(["-selection", "clipboard", "-t", "text/uri-list", "-i"])
+        .env("DISPLAY", world.display.name())
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("xclip runs");
+    std::io::Write::write_all(
+        copying.stdin.as_mut().expect("xclip's input"),
+        format!("{uri}\r\n").as_bytes(),
+    )
+    .expect("written to xclip");
+    drop(copying.stdin.take());
+    assert!(copying.wait().expect("xclip ends").success(), "copied");
+    let composer = app.find("textbox", "Message to bob").await;
+    app.click(&composer).await;
+    app.press(&format!("{}v", Key::Control.code())).await;
+    app.find("dialog", "Send to bob").await;
+    app.wait_for_text("Compte rendu de réunion.pdf").await;
+    let caption = app.find("textbox", "Caption (optional)").await;
+    app.type_into(&caption, &Key::Enter.code().to_string()).await;
+    app.wait_until_gone("dialog", "Send to bob").await;
+    estafette_e2e::eventually("bob to receive the copied file", || async {
+        bob_timeline
+            .items()
+            .await
+            .iter()
+            .filter_map(|item| item.as_event())
+            .any(|event| {
+                matches!(&event.content, estafette_core::timeline::EventContent::Media(media)
+                    if media.name == "Compte rendu de réunion.pdf")
+            })
+            .then_some(())
+    })
+    .await;
     app.close().await;
 }
