@@ -14,6 +14,8 @@ pub enum Pasted {
         name: String,
         bytes: Vec<u8>,
     },
+    /// Text after all: the page could not tell, as WebKitGTK showed it nothing.
+    Text(String),
     Nothing,
 }
 
@@ -32,27 +34,44 @@ pub fn read() -> Pasted {
     use gtk::{Clipboard, gdk};
 
     let clipboard = Clipboard::get(&gdk::SELECTION_CLIPBOARD);
-    let files: Vec<PathBuf> = clipboard
-        .wait_for_uris()
+    // Only what the owner offers: some answer any type with whatever they hold.
+    let offered: Vec<String> = clipboard
+        .wait_for_targets()
+        .unwrap_or_default()
         .iter()
-        .filter_map(|uri| url::Url::parse(uri).ok()?.to_file_path().ok())
+        .map(|target| target.name().to_string())
         .collect();
-    if !files.is_empty() {
-        return Pasted::Files(files);
+    let offers = |mime_type: &str| offered.iter().any(|target| target == mime_type);
+    if offers("text/uri-list") {
+        let files: Vec<PathBuf> = clipboard
+            .wait_for_uris()
+            .iter()
+            .filter_map(|uri| url::Url::parse(uri).ok()?.to_file_path().ok())
+            .collect();
+        if !files.is_empty() {
+            return Pasted::Files(files);
+        }
     }
     for (mime_type, extension) in PICTURE_TYPES {
+        if !offers(mime_type) {
+            continue;
+        }
         let bytes = clipboard
             .wait_for_contents(&gdk::Atom::intern(mime_type))
             .map(|contents| contents.data())
             .unwrap_or_default();
-        if !bytes.is_empty() {
+        // What it says it is, by its first bytes.
+        if crate::media::image_type(&bytes).is_some() {
             return Pasted::Picture {
                 name: format!("image.{extension}"),
                 bytes,
             };
         }
     }
-    Pasted::Nothing
+    match clipboard.wait_for_text() {
+        Some(text) if !text.is_empty() => Pasted::Text(text.into()),
+        _ => Pasted::Nothing,
+    }
 }
 
 /// Elsewhere the webview gives the page what was pasted.

@@ -188,7 +188,7 @@ fn served(code: StatusCode, mime_type: &str) -> tauri::http::response::Builder {
 
 /// Only raster images are served, recognised by their first bytes whatever the sender
 /// declared: no SVG or HTML can reach the webview this way.
-fn image_type(bytes: &[u8]) -> Option<&'static str> {
+pub(crate) fn image_type(bytes: &[u8]) -> Option<&'static str> {
     match bytes {
         [0x89, b'P', b'N', b'G', ..] => Some("image/png"),
         [0xFF, 0xD8, 0xFF, ..] => Some("image/jpeg"),

@@ -1066,7 +1066,8 @@ async fn sends_a_picture_and_a_pdf_and_saves_a_received_file_to_downloads() {
     app.find("dialog", "Send to bob").await;
     app.wait_for_text("Compte rendu de réunion.pdf").await;
     let caption = app.find("textbox", "Caption (optional)").await;
-    app.type_into(&caption, &Key::Enter.code().to_string()).await;
+    app.type_into(&caption, &Key::Enter.code().to_string())
+        .await;
     app.wait_until_gone("dialog", "Send to bob").await;
     estafette_e2e::eventually("bob to receive the copied file", || async {
         bob_timeline
@@ -1079,6 +1080,35 @@ async fn sends_a_picture_and_a_pdf_and_saves_a_received_file_to_downloads() {
                     if media.name == "Compte rendu de réunion.pdf")
             })
             .then_some(())
+    })
+    .await;
+
+    // Text still pastes as text.
+    let mut copying = std::process::Command::new("xclip")
+        .args(["-selection", "clipboard", "-i"])
+        .env("DISPLAY", world.display.name())
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("xclip runs");
+    std::io::Write::write_all(
+        copying.stdin.as_mut().expect("xclip's input"),
+        "Réunion à 14 h".as_bytes(),
+    )
+    .expect("written to xclip");
+    drop(copying.stdin.take());
+    assert!(copying.wait().expect("xclip ends").success(), "copied");
+    let composer = app.find("textbox", "Message to bob").await;
+    app.click(&composer).await;
+    app.press(&format!("{}v", Key::Control.code())).await;
+    estafette_e2e::eventually("the text pasted", || async {
+        app.execute(
+            "return document.querySelector('textarea').value;",
+            serde_json::json!([]),
+        )
+        .await
+        .as_str()
+        .filter(|text| *text == "Réunion à 14 h")
+        .map(ToOwned::to_owned)
     })
     .await;
     app.close().await;

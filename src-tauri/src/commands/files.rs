@@ -263,15 +263,23 @@ pub fn paste_files(state: State<'_, AppState>, files: Vec<PastedFile>) -> Vec<Ch
     state.files.paste(files)
 }
 
-/// Pictures or files on the system's clipboard, for a paste the page saw nothing in (WebKitGTK
-/// shows it neither): a picture is kept like a pasted one, copied files like chosen ones.
-/// Elsewhere the webview hands them to the page, and this finds nothing.
+/// What the system's clipboard held: files to preview, or text for the composer.
+#[derive(Clone, Debug, Default, Serialize, specta::Type)]
+pub struct ClipboardContent {
+    pub files: Vec<ChosenFile>,
+    pub text: Option<String>,
+}
+
+/// Pictures, files or text on the system's clipboard, for a paste the page saw nothing in
+/// (WebKitGTK shows it neither pictures nor copied files): a picture is kept like a pasted one,
+/// copied files like chosen ones. Elsewhere the webview hands them to the page, and this finds
+/// nothing.
 #[tauri::command]
 #[specta::specta]
 pub async fn paste_from_clipboard(
     app: AppHandle,
     state: State<'_, AppState>,
-) -> Result<Vec<ChosenFile>, IpcError> {
+) -> Result<ClipboardContent, IpcError> {
     let (sender, receiver) = tokio::sync::oneshot::channel();
     // GTK's clipboard lives on the main thread.
     app.run_on_main_thread(move || {
@@ -280,11 +288,19 @@ pub async fn paste_from_clipboard(
     .map_err(|error| IpcError::new(Code::MediaReadFailed, error.to_string()))?;
     let pasted = receiver.await.unwrap_or(crate::clipboard::Pasted::Nothing);
     Ok(match pasted {
-        crate::clipboard::Pasted::Files(paths) => state.files.choose(paths),
-        crate::clipboard::Pasted::Picture { name, bytes } => {
-            state.files.paste(vec![PastedFile { name, bytes }])
-        }
-        crate::clipboard::Pasted::Nothing => Vec::new(),
+        crate::clipboard::Pasted::Files(paths) => ClipboardContent {
+            files: state.files.choose(paths),
+            text: None,
+        },
+        crate::clipboard::Pasted::Picture { name, bytes } => ClipboardContent {
+            files: state.files.paste(vec![PastedFile { name, bytes }]),
+            text: None,
+        },
+        crate::clipboard::Pasted::Text(text) => ClipboardContent {
+            files: Vec::new(),
+            text: Some(text),
+        },
+        crate::clipboard::Pasted::Nothing => ClipboardContent::default(),
     })
 }
 

@@ -6,6 +6,7 @@ import {
   commands,
   type AccountInfo,
   type ChosenFile,
+  type ClipboardContent,
   type DownloadProgress,
   type PastedFile,
   type SavedFile,
@@ -123,7 +124,7 @@ export const backend = {
   /** Files pasted in the page, kept by the shell (in memory) until sent like chosen ones. */
   pasteFiles: (files: PastedFile[]): Promise<ChosenFile[]> => call(commands.pasteFiles(files)),
   /** What the system's clipboard holds that the page could not see (WebKitGTK). */
-  pasteFromClipboard: (): Promise<ChosenFile[]> => call(commands.pasteFromClipboard()),
+  pasteFromClipboard: (): Promise<ClipboardContent> => call(commands.pasteFromClipboard()),
   sendChosenFile: (account: string, roomId: string, file: number, caption: string | null, keepMetadata: boolean) =>
     call(commands.sendChosenFile(account, roomId, file, caption, keepMetadata)),
   /** Saves into the Downloads folder; `null` when cancelled with `cancelDownload(download)`. */

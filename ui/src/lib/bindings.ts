@@ -88,11 +88,12 @@ export const commands = {
 	/**  Keeps files pasted in the page, to be sent like chosen ones once the user confirms. */
 	pasteFiles: (files: PastedFile[]) => __TAURI_INVOKE<ChosenFile[]>("paste_files", { files }),
 	/**
-	 *  Pictures or files on the system's clipboard, for a paste the page saw nothing in (WebKitGTK
-	 *  shows it neither): a picture is kept like a pasted one, copied files like chosen ones.
-	 *  Elsewhere the webview hands them to the page, and this finds nothing.
+	 *  Pictures, files or text on the system's clipboard, for a paste the page saw nothing in
+	 *  (WebKitGTK shows it neither pictures nor copied files): a picture is kept like a pasted one,
+	 *  copied files like chosen ones. Elsewhere the webview hands them to the page, and this finds
+	 *  nothing.
 	 */
-	pasteFromClipboard: () => __TAURI_INVOKE<ChosenFile[]>("paste_from_clipboard"),
+	pasteFromClipboard: () => __TAURI_INVOKE<ClipboardContent>("paste_from_clipboard"),
 	/**
 	 *  Saves a message's file into the Downloads folder, under a safe name replacing nothing,
 	 *  telling `progress` how far it is. `download` names it for [`cancel_download`]; `None` when
@@ -150,6 +151,12 @@ export type ChosenFile = {
 	id: number,
 	name: string,
 	size: number,
+};
+
+/**  What the system's clipboard held: files to preview, or text for the composer. */
+export type ClipboardContent = {
+	files: ChosenFile[],
+	text: string | null,
 };
 
 /**
