@@ -794,6 +794,32 @@ async fn a_large_account_says_that_more_rooms_are_loading_until_all_are_listed()
     app.close().await;
 }
 
+/// Puts `bytes` on the X clipboard as `target` (xclip's text types when `None`); xclip keeps
+/// serving it in the background until another owner takes the clipboard.
+fn copy_to_clipboard(display: &VirtualDisplay, target: Option<&str>, bytes: &[u8]) {
+    let mut xclip = std::process::Command::new("xclip");
+    xclip.args(["-selection", "clipboard", "-i"]);
+    if let Some(target) = target {
+        xclip.args(["-t", target]);
+    }
+    let mut copying = xclip
+        .env("DISPLAY", display.name())
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("xclip runs");
+    std::io::Write::write_all(copying.stdin.as_mut().expect("xclip's input"), bytes)
+        .expect("written to xclip");
+    drop(copying.stdin.take());
+    assert!(copying.wait().expect("xclip ends").success(), "copied");
+}
+
+/// Ctrl+V in alice's composer, as a person pastes.
+async fn paste_into_composer(app: &AppWindow) {
+    let composer = app.find("textbox", "Message to bob").await;
+    app.click(&composer).await;
+    app.press(&format!("{}v", Key::Control.code())).await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn sends_a_picture_and_a_pdf_and_saves_a_received_file_to_downloads() {
     let world = World::new("en").await;
@@ -1003,19 +1029,8 @@ async fn sends_a_picture_and_a_pdf_and_saves_a_received_file_to_downloads() {
         image::ImageFormat::Png,
     )
     .expect("encoded");
-    let screenshot_path = inbox.path().join("screenshot.png");
-    std::fs::write(&screenshot_path, &screenshot).expect("written");
-    // xclip keeps serving the clipboard in the background until another owner takes it.
-    let copied = std::process::Command::new("xclip")
-        .args(["-selection", "clipboard", "-t", "image/png", "-i"])
-        .arg(&screenshot_path)
-        .env("DISPLAY", world.display.name())
-        .status()
-        .expect("xclip runs");
-    assert!(copied.success(), "copied to the clipboard");
-    let composer = app.find("textbox", "Message to bob").await;
-    app.click(&composer).await;
-    app.press(&format!("{}v", Key::Control.code())).await;
+    copy_to_clipboard(&world.display, Some("image/png"), &screenshot);
+    paste_into_composer(&app).await;
     app.find("dialog", "Send to bob").await;
     let caption = app.find("textbox", "Caption (optional)").await;
     app.type_into(&caption, &format!("Capture{}", Key::Enter.code()))
@@ -1047,22 +1062,12 @@ async fn sends_a_picture_and_a_pdf_and_saves_a_received_file_to_downloads() {
     let minutes = inbox.path().join("Compte rendu de réunion.pdf");
     std::fs::write(&minutes, b"%PDF-1.7\n% compte rendu\n%%EOF\n").expect("written");
     let uri = url::Url::from_file_path(&minutes).expect("a file URI");
-    let mut copying = std::process::Command::new("xclip")
-        .args(["-selection", "clipboard", "-t", "text/uri-list", "-i"])
-        .env("DISPLAY", world.display.name())
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .expect("xclip runs");
-    std::io::Write::write_all(
-        copying.stdin.as_mut().expect("xclip's input"),
+    copy_to_clipboard(
+        &world.display,
+        Some("text/uri-list"),
         format!("{uri}\r\n").as_bytes(),
-    )
-    .expect("written to xclip");
-    drop(copying.stdin.take());
-    assert!(copying.wait().expect("xclip ends").success(), "copied");
-    let composer = app.find("textbox", "Message to bob").await;
-    app.click(&composer).await;
-    app.press(&format!("{}v", Key::Control.code())).await;
+    );
+    paste_into_composer(&app).await;
     app.find("dialog", "Send to bob").await;
     app.wait_for_text("Compte rendu de réunion.pdf").await;
     let caption = app.find("textbox", "Caption (optional)").await;
@@ -1084,22 +1089,8 @@ async fn sends_a_picture_and_a_pdf_and_saves_a_received_file_to_downloads() {
     .await;
 
     // Text still pastes as text.
-    let mut copying = std::process::Command::new("xclip")
-        .args(["-selection", "clipboard", "-i"])
-        .env("DISPLAY", world.display.name())
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .expect("xclip runs");
-    std::io::Write::write_all(
-        copying.stdin.as_mut().expect("xclip's input"),
-        "Réunion à 14 h".as_bytes(),
-    )
-    .expect("written to xclip");
-    drop(copying.stdin.take());
-    assert!(copying.wait().expect("xclip ends").success(), "copied");
-    let composer = app.find("textbox", "Message to bob").await;
-    app.click(&composer).await;
-    app.press(&format!("{}v", Key::Control.code())).await;
+    copy_to_clipboard(&world.display, None, "Réunion à 14 h".as_bytes());
+    paste_into_composer(&app).await;
     estafette_e2e::eventually("the text pasted", || async {
         app.execute(
             "return document.querySelector('textarea').value;",

@@ -7,8 +7,10 @@
 //! 50 items, and peak RSS. Prints a table; writes `bench-results/core.json`.
 #![recursion_limit = "256"]
 
+mod support;
+
 use std::{
-    path::{Path, PathBuf},
+    path::PathBuf,
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -24,6 +26,7 @@ use estafette_core::{
 use estafette_testkit::{Homeserver, RegisteredUser, cache_root};
 use futures_util::{StreamExt, stream};
 use serde_json::json;
+use support::{BenchResult, fail, memory_kib, run_bench, unix_time, write_results};
 use tempfile::TempDir;
 use zeroize::Zeroizing;
 
@@ -34,28 +37,8 @@ const PASSWORD: &str = "bench-password";
 const RUNS: usize = 3;
 const SEED_VERSION: u32 = 1;
 
-type BenchResult<T> = Result<T, String>;
-
 fn main() {
-    // Cargo passes `--bench` to harness-less benches; there are no options to read.
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: {error}");
-            std::process::exit(1);
-        }
-    };
-    if let Err(error) = runtime.block_on(run()) {
-        eprintln!("error: {error}");
-        std::process::exit(1);
-    }
-}
-
-fn fail(error: impl std::fmt::Display) -> String {
-    error.to_string()
+    run_bench(run());
 }
 
 async fn run() -> BenchResult<()> {
@@ -266,22 +249,6 @@ async fn first_items(account: &Account, room_id: &str, wanted: usize) -> BenchRe
     }
 }
 
-fn memory_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status.lines().find_map(|line| {
-                line.strip_prefix(field)?
-                    .trim()
-                    .trim_end_matches(" kB")
-                    .trim()
-                    .parse()
-                    .ok()
-            })
-        })
-        .unwrap_or(0)
-}
-
 fn report(rows: &[(&str, &Vec<Duration>)], rss_kib: u64, peak_kib: u64) -> BenchResult<()> {
     let millis = |duration: &Duration| duration.as_secs_f64() * 1000.0;
     println!(
@@ -319,21 +286,9 @@ fn report(rows: &[(&str, &Vec<Duration>)], rss_kib: u64, peak_kib: u64) -> Bench
         "results": results,
         "rss_mib": rss_kib as f64 / 1024.0,
         "peak_rss_mib": peak_kib as f64 / 1024.0,
-        "unix_time": std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|since| since.as_secs())
-            .unwrap_or(0),
+        "unix_time": unix_time(),
     });
-    let out_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench-results");
-    std::fs::create_dir_all(&out_dir).map_err(fail)?;
-    let path = out_dir.join("core.json");
-    std::fs::write(
-        &path,
-        serde_json::to_string_pretty(&document).map_err(fail)?,
-    )
-    .map_err(fail)?;
-    println!("results written to {}", path.display());
-    Ok(())
+    write_results("core", &document)
 }
 
 /// The seeded server's data directory, seeding it first if this machine has none yet.

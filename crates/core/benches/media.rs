@@ -9,6 +9,8 @@
 //! mark (`/proc/self/clear_refs`). Prints a table; writes `bench-results/media.json`.
 #![recursion_limit = "256"]
 
+mod support;
+
 use std::{
     io::Write,
     path::Path,
@@ -25,6 +27,7 @@ use estafette_core::{
 };
 use estafette_testkit::{Homeserver, RegisteredUser};
 use serde_json::json;
+use support::{BenchResult, fail, memory_kib, run_bench, unix_time, write_results};
 use tempfile::TempDir;
 use zeroize::Zeroizing;
 
@@ -33,27 +36,8 @@ const RUNS: usize = 3;
 const PASSWORD: &str = "bench-password";
 const PATIENCE: Duration = Duration::from_secs(300);
 
-type BenchResult<T> = Result<T, String>;
-
 fn main() {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: {error}");
-            std::process::exit(1);
-        }
-    };
-    if let Err(error) = runtime.block_on(run()) {
-        eprintln!("error: {error}");
-        std::process::exit(1);
-    }
-}
-
-fn fail(error: impl std::fmt::Display) -> String {
-    error.to_string()
+    run_bench(run());
 }
 
 /// One measured step: how long, and how far the process's memory rose above where it was.
@@ -339,22 +323,6 @@ fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-fn memory_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status.lines().find_map(|line| {
-                line.strip_prefix(field)?
-                    .trim()
-                    .trim_end_matches(" kB")
-                    .trim()
-                    .parse()
-                    .ok()
-            })
-        })
-        .unwrap_or(0)
-}
-
 fn report(rows: &[(&str, Vec<Step>)]) -> BenchResult<()> {
     let megabytes = FILE_BYTES as f64 / 1_000_000.0;
     let median = |steps: &[Step], value: &dyn Fn(&Step) -> f64| {
@@ -405,19 +373,7 @@ fn report(rows: &[(&str, Vec<Step>)]) -> BenchResult<()> {
         "save_vs_floor": download_ratio,
         "send_rss_growth_vs_file": growth(&rows[2].1) / file_mib,
         "save_rss_growth_vs_file": growth(&rows[3].1) / file_mib,
-        "unix_time": std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|since| since.as_secs())
-            .unwrap_or(0),
+        "unix_time": unix_time(),
     });
-    let out_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench-results");
-    std::fs::create_dir_all(&out_dir).map_err(fail)?;
-    let path = out_dir.join("media.json");
-    std::fs::write(
-        &path,
-        serde_json::to_string_pretty(&document).map_err(fail)?,
-    )
-    .map_err(fail)?;
-    println!("results written to {}", path.display());
-    Ok(())
+    write_results("media", &document)
 }
