@@ -157,6 +157,10 @@ impl AccountManager {
         )
         .await
         .map_err(|error| AuthError::from_client_build(&error, server.display()))?;
+        // A server's `.well-known` may point at plain HTTP: refused before the password goes.
+        if auth::sends_in_clear(&client.homeserver()) {
+            return Err(AuthError::InsecureServer(server.display().to_owned()).into());
+        }
         let server_info = auth::server_info(&client, server).await?;
         if !server_info.supports_password {
             return Err(AuthError::PasswordLoginUnsupported.into());

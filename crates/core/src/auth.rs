@@ -29,6 +29,11 @@ pub enum AuthError {
     InvalidInput(String),
     #[error("a homeserver is needed when the username has no server part")]
     HomeserverRequired,
+    /// Plain `http://` to another machine: the password and the session would travel in clear.
+    #[error(
+        "the server {0} must be reached over HTTPS; plain http:// would send your password in clear"
+    )]
+    InsecureServer(String),
     #[error("no server named {0} could be found")]
     UnknownServer(String),
     #[error("the server {0} cannot be reached")]
@@ -58,6 +63,7 @@ impl AuthError {
         match self {
             Self::InvalidInput(_) => Code::AuthInvalidInput,
             Self::HomeserverRequired => Code::AuthHomeserverRequired,
+            Self::InsecureServer(_) => Code::AuthInsecureServer,
             Self::UnknownServer(_) => Code::AuthUnknownServer,
             Self::ServerUnreachable(_) => Code::AuthServerUnreachable,
             Self::NotAMatrixServer(_) => Code::AuthNotAMatrixServer,
@@ -207,6 +213,9 @@ impl ServerAddress {
             let url =
                 url::Url::parse(trimmed).map_err(|_| AuthError::InvalidInput(input.to_owned()))?;
             let display = url.host_str().unwrap_or(trimmed).to_owned();
+            if sends_in_clear(&url) {
+                return Err(AuthError::InsecureServer(display));
+            }
             return Ok(Self {
                 discovery_input: trimmed.to_owned(),
                 display,
@@ -239,6 +248,11 @@ impl ServerAddress {
     pub fn display(&self) -> &str {
         &self.display
     }
+}
+
+/// Plain HTTP to anything but this machine (tests and the demo run their server here).
+pub(crate) fn sends_in_clear(url: &url::Url) -> bool {
+    url.scheme() != "https" && !url.host_str().is_some_and(is_loopback_host)
 }
 
 fn is_loopback_host(host: &str) -> bool {
@@ -371,6 +385,41 @@ mod tests {
             ServerAddress::parse("not a server"),
             Err(AuthError::InvalidInput(_))
         ));
+    }
+
+    #[test]
+    fn plain_http_is_refused_except_to_this_machine() {
+        for local in [
+            "http://127.0.0.1:8008",
+            "http://localhost:8008",
+            "http://[::1]:8008",
+        ] {
+            assert!(ServerAddress::parse(local).is_ok(), "{local}");
+        }
+        let refused = ServerAddress::parse("http://matrix.example.org").expect_err("in clear");
+        assert!(
+            matches!(&refused, AuthError::InsecureServer(host) if host == "matrix.example.org")
+        );
+        assert_eq!(refused.code(), Code::AuthInsecureServer);
+        // Not fooled by a loopback-looking name or a user part.
+        for disguised in [
+            "http://127.0.0.1.example.org",
+            "http://localhost.example.org",
+            "http://127.0.0.1@example.org",
+        ] {
+            assert!(
+                matches!(
+                    ServerAddress::parse(disguised),
+                    Err(AuthError::InsecureServer(_))
+                ),
+                "{disguised}"
+            );
+        }
+        // What discovery finds is held to the same rule.
+        let discovered = |url: &str| sends_in_clear(&url::Url::parse(url).expect("a URL"));
+        assert!(discovered("http://matrix.example.org/"));
+        assert!(!discovered("https://matrix.example.org/"));
+        assert!(!discovered("http://127.0.0.1:8008/"));
     }
 
     #[test]

@@ -39,6 +39,7 @@ macro_rules! codes {
 codes! {
     AuthInvalidInput = "auth.invalid_input",
     AuthHomeserverRequired = "auth.homeserver_required",
+    AuthInsecureServer = "auth.insecure_server",
     AuthUnknownServer = "auth.unknown_server",
     AuthServerUnreachable = "auth.server_unreachable",
     AuthNotAMatrixServer = "auth.not_a_matrix_server",
