@@ -31,7 +31,29 @@ fn openable_link(url: &str) -> Result<Url, IpcError> {
             format!("links of the kind {}: are not opened", parsed.scheme()),
         ));
     }
-    Ok(parsed)
+    Ok(if parsed.scheme() == "mailto" {
+        mail_without_extras(parsed)
+    } else {
+        parsed
+    })
+}
+
+/// What a mail link may fill in. Some mail clients honour `attach=` (a file of this machine
+/// joined to the mail) or `bcc=`; a link in a message must not.
+const MAIL_FIELDS: &[&str] = &["subject", "body", "cc"];
+
+fn mail_without_extras(mut link: Url) -> Url {
+    let kept: Vec<(String, String)> = link
+        .query_pairs()
+        .filter(|(field, _)| MAIL_FIELDS.contains(&field.to_ascii_lowercase().as_str()))
+        .map(|(field, value)| (field.into_owned(), value.into_owned()))
+        .collect();
+    if kept.is_empty() {
+        link.set_query(None);
+    } else {
+        link.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    link
 }
 
 /// A screen painted for the first time, as the UI reports it.
@@ -92,5 +114,28 @@ mod tests {
         ] {
             assert!(openable_link(refused).is_err(), "{refused}");
         }
+    }
+
+    #[test]
+    fn mail_links_fill_in_only_the_subject_the_body_and_copies() {
+        let link = openable_link(
+            "mailto:bob@example.org?subject=R%C3%A9union&attach=/home/alice/.ssh/id_rsa&BCC=eve@example.org&body=Bonjour&cc=carol@example.org",
+        )
+        .expect("a mail link");
+        let fields: Vec<(String, String)> = link
+            .query_pairs()
+            .map(|(field, value)| (field.into_owned(), value.into_owned()))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                ("subject".to_owned(), "Réunion".to_owned()),
+                ("body".to_owned(), "Bonjour".to_owned()),
+                ("cc".to_owned(), "carol@example.org".to_owned()),
+            ]
+        );
+        assert_eq!(link.path(), "bob@example.org");
+        let bare = openable_link("mailto:bob@example.org?Attach=/etc/passwd").expect("a mail link");
+        assert_eq!(bare.as_str(), "mailto:bob@example.org");
     }
 }
