@@ -18,12 +18,23 @@ pub struct LaunchConfig {
     pub demo: Option<DemoAccounts>,
 }
 
-/// Demo credentials, shown on the sign-in screen only in demo mode.
-#[derive(Clone, Debug, Serialize, specta::Type)]
+/// Demo credentials, shown on the sign-in screen only in demo mode (`cargo xtask run`, a debug
+/// build: a release build never reads them).
+#[derive(Clone, Serialize, specta::Type)]
 pub struct DemoAccounts {
     pub homeserver: String,
     pub usernames: Vec<String>,
     pub password: String,
+}
+
+impl std::fmt::Debug for DemoAccounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DemoAccounts")
+            .field("homeserver", &self.homeserver)
+            .field("usernames", &self.usernames)
+            .field("password", &"<redacted>")
+            .finish()
+    }
 }
 
 impl LaunchConfig {
@@ -41,7 +52,9 @@ impl LaunchConfig {
 
     pub fn from_env() -> Self {
         let var = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
-        let demo = var("ESTAFETTE_DEMO_HOMESERVER").map(|homeserver| DemoAccounts {
+        // The demo is a developer's tool: a release build ignores it.
+        let demo_server = var("ESTAFETTE_DEMO_HOMESERVER").filter(|_| cfg!(debug_assertions));
+        let demo = demo_server.map(|homeserver| DemoAccounts {
             homeserver,
             usernames: var("ESTAFETTE_DEMO_USERS")
                 .map(|users| users.split(',').map(str::to_owned).collect())
@@ -55,5 +68,22 @@ impl LaunchConfig {
                 .or_else(|| demo.as_ref().map(|demo| demo.homeserver.clone())),
             demo,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DemoAccounts;
+
+    #[test]
+    fn the_demo_password_never_shows_in_logs() {
+        let demo = DemoAccounts {
+            homeserver: "http://127.0.0.1:8008".into(),
+            usernames: vec!["alice".into()],
+            password: "demo-secret-password".into(),
+        };
+        let logged = format!("{demo:?} {demo:#?}");
+        assert!(!logged.contains("demo-secret-password"), "{logged}");
+        assert!(logged.contains("alice") && logged.contains("<redacted>"));
     }
 }
