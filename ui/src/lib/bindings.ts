@@ -166,7 +166,10 @@ export type ClipboardContent = {
  */
 export type Code = "auth.invalid_input" | "auth.homeserver_required" | "auth.insecure_server" | "auth.unknown_server" | "auth.server_unreachable" | "auth.not_a_matrix_server" | "auth.no_sliding_sync" | "auth.password_login_unsupported" | "auth.wrong_credentials" | "auth.rate_limited" | "auth.account_deactivated" | "auth.session_expired" | "auth.server_error" | "auth.store_failed" | "secrets.keychain_unavailable" | "secrets.access_denied" | "secrets.missing" | "secrets.damaged" | "secrets.failed" | "room.invalid_user_id" | "room.invalid_room_id" | "room.not_found" | "room.forbidden" | "room.offline" | "room.server_error" | "timeline.room_not_found" | "timeline.open_failed" | "timeline.pagination_failed" | "timeline.send_failed" | "timeline.unsent_message_not_found" | "timeline.receipt_failed" | "media.invalid_address" | "media.not_an_image" | "media.not_playable" | "media.fetch_failed" | "media.no_attachment" | "media.too_large" | "media.read_failed" | "media.upload_failed" | "media.write_failed" | "media.damaged" | "media.offline" | "media.too_large_to_show" | "encryption.password_required" | "encryption.wrong_password" | "encryption.wrong_recovery_key" | "encryption.backup_exists" | "encryption.wrong_passphrase_or_file" | "encryption.verification_not_found" | "encryption.invalid_id" | "encryption.offline" | "encryption.file" | "encryption.failed" | "account.not_found" | "storage.failed" | "sync.failed";
 
-/**  Demo credentials, shown on the sign-in screen only in demo mode. */
+/**
+ *  Demo credentials, shown on the sign-in screen only in demo mode (`cargo xtask run`, a debug
+ *  build: a release build never reads them).
+ */
 export type DemoAccounts = {
 	homeserver: string,
 	usernames: string[],
