@@ -183,7 +183,7 @@ pub(crate) fn is_http_network_failure(error: &HttpError) -> bool {
 }
 
 /// No answer at all: refused, timed out, or the request could not be sent.
-fn is_connection_failure(error: &matrix_sdk::reqwest::Error) -> bool {
+pub(crate) fn is_connection_failure(error: &matrix_sdk::reqwest::Error) -> bool {
     error.is_connect() || error.is_timeout() || error.is_request()
 }
 

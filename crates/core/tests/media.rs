@@ -450,7 +450,7 @@ async fn a_file_sent_offline_arrives_once_and_an_altered_one_is_refused() {
 /// original too large to show, and stops one that turns out larger than declared.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_picture_too_large_to_show_is_not_fetched_whatever_its_sender_declared() {
-    let hs = start_server().await;
+    let mut hs = start_server().await;
     let (_b, bob) = new_user(&hs, "bob").await;
     let mallory = hs
         .register_user("mallory", PASSWORD, false)
@@ -555,4 +555,11 @@ async fn a_picture_too_large_to_show_is_not_fetched_whatever_its_sender_declared
         .expect_err("not what was declared");
     assert_eq!(error.code(), "media.damaged");
     assert_eq!(std::fs::read_dir(inbox.path()).expect("listed").count(), 0);
+    // A picture shown once is shown again from the media cache, server or not.
+    hs.stop().await.expect("server stopped");
+    let again = media
+        .event_image(&room_id, &honest, false)
+        .await
+        .expect("from the cache");
+    assert_eq!(again.bytes, small);
 }

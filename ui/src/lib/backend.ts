@@ -224,7 +224,7 @@ export function thumbnailUrl(account: string, mxc: string, size = 96): string {
 }
 
 /** URL of an image message (its thumbnail by default), decrypted by the shell. */
-/** A video or voice message, decrypted by the shell and served in ranges to the player. */
+/** A video or voice message, decrypted by the shell; the page fetches it whole to play it. */
 export function eventPlayUrl(account: string, roomId: string, eventId: string): string {
   return `${mediaBase}${encodeURIComponent(account)}/play/${encodeURIComponent(roomId)}/${encodeURIComponent(eventId)}`;
 }

@@ -33,6 +33,7 @@ use tokio::sync::mpsc;
 use tracing::instrument;
 
 use super::{Media, MediaError, file_name::create_unique_file};
+use crate::auth::{is_connection_failure, is_http_network_failure};
 
 /// Where a downloaded file goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -299,7 +300,8 @@ async fn open_download(client: &Client, uri: &MxcUri) -> Result<reqwest::Respons
 }
 
 fn from_reqwest(error: &reqwest::Error) -> MediaError {
-    if error.is_connect() || error.is_timeout() || error.is_request() || error.is_body() {
+    // A body cut short is the connection lost halfway.
+    if is_connection_failure(error) || error.is_body() {
         MediaError::Offline
     } else {
         MediaError::Fetch(error.to_string())
@@ -307,7 +309,7 @@ fn from_reqwest(error: &reqwest::Error) -> MediaError {
 }
 
 fn from_http(error: &matrix_sdk::HttpError) -> MediaError {
-    if crate::auth::is_http_network_failure(error) {
+    if is_http_network_failure(error) {
         MediaError::Offline
     } else {
         MediaError::Fetch(error.to_string())

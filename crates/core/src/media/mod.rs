@@ -25,7 +25,8 @@ use matrix_sdk::{
     },
 };
 
-use tracing::warn;
+use matrix_sdk_base::media::store::IgnoreMediaRetentionPolicy;
+use tracing::{debug, warn};
 
 use crate::{Account, Code, auth::is_network_failure, rooms::RoomError};
 
@@ -104,9 +105,10 @@ impl MediaError {
     }
 }
 
-/// Only avatars and thumbnails go through the SDK's media cache (files stream to disk, videos
-/// and pictures shown whole are fetched when shown): a small cache, emptied of what was not
-/// looked at for a month, so years of conversations do not fill the disk.
+/// Only avatars and pictures shown go through the SDK's media cache (files stream to disk,
+/// videos are fetched when played): a small cache, pictures over 5 MB fetched each time they
+/// are shown, what was not looked at for a month emptied, so years of conversations do not
+/// fill the disk.
 const MEDIA_CACHE_BYTES: u64 = 200 * 1024 * 1024;
 const MEDIA_CACHE_ITEM_BYTES: u64 = 5 * 1024 * 1024;
 const MEDIA_CACHE_EXPIRY: Duration = Duration::from_secs(30 * 24 * 60 * 60);
@@ -116,6 +118,11 @@ pub(crate) async fn bound_media_cache(client: &Client) {
         .with_max_cache_size(Some(MEDIA_CACHE_BYTES))
         .with_max_file_size(Some(MEDIA_CACHE_ITEM_BYTES))
         .with_last_access_expiry(Some(MEDIA_CACHE_EXPIRY));
+    // The policy is stored: written again only when these limits change.
+    let current = client.media().media_retention_policy().await;
+    if current.is_ok_and(|current| current == policy) {
+        return;
+    }
     if let Err(error) = client.media().set_media_retention_policy(policy).await {
         // The SDK's own default (400 MB) still bounds it.
         warn!(%error, "media cache limits not set");
@@ -183,23 +190,22 @@ impl Media<'_> {
         let info = image.info.as_deref();
         let thumbnail_source = info.and_then(|info| info.thumbnail_source.clone());
         if let Some(source) = thumbnail_source.filter(|_| thumbnail) {
-            let mime_type = info
-                .and_then(|info| info.thumbnail_info.as_ref())
-                .and_then(|thumb| thumb.mimetype.clone());
-            return self.fetch_cached(source, mime_type).await;
+            let thumbnail_info = info.and_then(|info| info.thumbnail_info.as_deref());
+            let shown = Attachment {
+                source,
+                name: image.filename().to_owned(),
+                declared_size: thumbnail_info.and_then(|thumb| thumb.size),
+            };
+            let mime_type = thumbnail_info.and_then(|thumb| thumb.mimetype.clone());
+            return self.fetch_shown(shown, mime_type).await;
         }
         let pixels = info.and_then(|info| Some(u64::from(info.width?) * u64::from(info.height?)));
         if pixels.is_some_and(|pixels| pixels > MAX_SHOWN_PIXELS) {
             return Err(MediaError::TooLargeToShow);
         }
         let mime_type = info.and_then(|info| info.mimetype.clone());
-        let attachment = Attachment::of(MessageType::Image(image)).ok_or(MediaError::NotAnImage)?;
-        // Streamed with a limit, so a sender who declared less than they sent is stopped at
-        // 20 MB, not fetched whole.
-        let (bytes, _) = self
-            .receive(&attachment, Vec::new(), Some(MAX_SHOWN_BYTES), |_| {})
-            .await?;
-        Ok(MediaContent { bytes, mime_type })
+        let shown = Attachment::of(MessageType::Image(image)).ok_or(MediaError::NotAnImage)?;
+        self.fetch_shown(shown, mime_type).await
     }
 
     /// The video or voice message of the message `event_id`, decrypted in memory to be played.
@@ -253,17 +259,44 @@ impl Media<'_> {
         })
     }
 
-    /// Small media (avatars, thumbnails), kept in the SDK's bounded media cache.
-    async fn fetch_cached(
+    /// A picture to show, thumbnail or original: from the SDK's media cache when it holds it,
+    /// else streamed with the display limit (a sender who declared less than they sent is
+    /// stopped at 20 MB, not fetched whole), then kept there for the next time it is shown.
+    async fn fetch_shown(
         &self,
-        source: MediaSource,
+        shown: Attachment,
         mime_type: Option<String>,
     ) -> Result<MediaContent, MediaError> {
+        // What the sender declared decides first, even for bytes already at hand.
+        if shown
+            .declared_size
+            .is_some_and(|declared| u64::from(declared) > MAX_SHOWN_BYTES)
+        {
+            return Err(MediaError::TooLargeToShow);
+        }
         let request = MediaRequestParameters {
-            source,
+            source: shown.source.clone(),
             format: MediaFormat::File,
         };
-        self.fetch(&request, mime_type).await
+        let cache = self.account.client().media_store();
+        if let Ok(store) = cache.lock().await
+            && let Ok(Some(bytes)) = store.get_media_content(&request).await
+        {
+            return Ok(MediaContent { bytes, mime_type });
+        }
+        let (bytes, _) = self
+            .receive(&shown, Vec::new(), Some(MAX_SHOWN_BYTES), |_| {})
+            .await?;
+        // Past the cache's item limit the copy would only be refused.
+        if bytes.len() as u64 <= MEDIA_CACHE_ITEM_BYTES
+            && let Ok(store) = cache.lock().await
+            && let Err(error) = store
+                .add_media_content(&request, bytes.clone(), IgnoreMediaRetentionPolicy::No)
+                .await
+        {
+            debug!(%error, "a picture shown was not kept in the media cache");
+        }
+        Ok(MediaContent { bytes, mime_type })
     }
 
     async fn fetch(
@@ -278,7 +311,7 @@ impl Media<'_> {
             .get_media_content(request, true)
             .await
             .map_err(|error| MediaError::from_sdk(&error))?;
-        // Thumbnails are small; a server sending a huge one is not sending a thumbnail.
+        // Avatars are small; a server sending a huge one is not sending an avatar.
         if bytes.len() as u64 > MAX_SHOWN_BYTES {
             return Err(MediaError::TooLargeToShow);
         }
