@@ -13,6 +13,7 @@ mod launch;
 mod live;
 mod media;
 mod state;
+mod window;
 
 use tauri::{DragDropEvent, Manager, RunEvent, WindowEvent, webview::PageLoadEvent};
 
@@ -48,7 +49,13 @@ pub fn run() {
             }
         }))
         .plugin(tauri_plugin_window_state::Builder::default().build())
-        .plugin(tauri_plugin_opener::init())
+        // Its Rust side only: its script that opens clicked links itself is left out, so links
+        // leave through `open_link` and its checks.
+        .plugin(
+            tauri_plugin_opener::Builder::new()
+                .open_js_links_on_click(false)
+                .build(),
+        )
         // Its Rust side only (the file chooser of `choose_files`): the page is granted nothing.
         .plugin(tauri_plugin_dialog::init())
         .register_asynchronous_uri_scheme_protocol(media::SCHEME, |context, request, responder| {
@@ -61,6 +68,7 @@ pub fn run() {
         .manage(app_state)
         .setup(|app| {
             app.state::<state::AppState>().restore_accounts();
+            window::open_all(app.handle())?;
             Ok(())
         })
         // A reloaded or closed page can no longer receive its channels' messages.
@@ -109,6 +117,7 @@ pub fn run_empty_window() {
     }
     let result = tauri::Builder::default()
         .invoke_handler(specta_builder().invoke_handler())
+        .setup(|app| Ok(window::open_all(app.handle())?))
         .run(context);
     if let Err(error) = result {
         eprintln!("the empty window cannot start: {error}");

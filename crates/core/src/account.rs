@@ -26,7 +26,8 @@ use crate::{
 };
 
 /// The local, random identifier of an account: names its data directory and keychain entries.
-/// Random rather than derived from the Matrix ID so that nothing on disk names the user.
+/// Random rather than derived from the Matrix ID, so that folder and keychain entry names do not
+/// say whose they are. The accounts index does name the user (see `accounts.rs`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(transparent)]
@@ -79,6 +80,37 @@ impl AccountPaths {
     /// Event and media caches: safe to delete, refilled from the server.
     fn cache(&self) -> PathBuf {
         self.root.join("cache")
+    }
+
+    /// Creates the data directory's folders down to this account's stores, each private to
+    /// the user (an older install's looser folders are tightened), before the SDK opens them.
+    pub(crate) async fn create_private(&self) -> Result<(), Error> {
+        let mut folders: Vec<PathBuf> = self
+            .root
+            .ancestors()
+            .take(3)
+            .map(Path::to_path_buf)
+            .collect();
+        folders.reverse();
+        folders.extend([self.store(), self.cache()]);
+        tokio::task::spawn_blocking(move || {
+            folders
+                .iter()
+                .try_for_each(|folder| crate::private_files::create_dir_all(folder))
+        })
+        .await
+        .map_err(Error::storage)?
+        .map_err(Error::storage)
+    }
+
+    /// Makes the files the SDK created in the stores private too; SQLite gives their journals
+    /// the same mode later.
+    pub(crate) async fn restrict_files(&self) -> Result<(), Error> {
+        let root = self.root.clone();
+        tokio::task::spawn_blocking(move || crate::private_files::restrict_tree(&root))
+            .await
+            .map_err(Error::storage)?
+            .map_err(Error::storage)
     }
 }
 

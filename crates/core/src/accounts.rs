@@ -2,7 +2,10 @@
 //! and a second one), each with its own data directory and keychain entries.
 //!
 //! The index file (`accounts.json`) lists them without any secret, so that every account can
-//! be rebuilt at start from the keychain and its stores, without the network.
+//! be rebuilt at start from the keychain and its stores, without the network. It names each
+//! account's Matrix ID and server on purpose: an account whose keychain is locked or whose
+//! store is broken must still be shown by name, with "Retry" and "Sign out", rather than
+//! dropped. It is readable by the user only (`0600` in a `0700` data directory).
 
 use std::{
     collections::BTreeMap,
@@ -25,6 +28,7 @@ use crate::{
     Account, AccountId, AccountInfo, Error,
     account::{AccountPaths, Homeserver, build_client},
     auth::{self, AuthError, ServerAddress, ServerInfo, Username},
+    private_files,
     secrets::{AccountKeychain, SecretsError, SessionTokens},
 };
 
@@ -150,6 +154,7 @@ impl AccountManager {
     ) -> Result<Account, Error> {
         // The keychain first: without one there must be no session to lose.
         let store_key = blocking(keychain.clone(), |keychain| keychain.create_store_key()).await?;
+        paths.create_private().await?;
         let client = build_client(
             Homeserver::Discover(server.discovery_input()),
             paths,
@@ -157,6 +162,7 @@ impl AccountManager {
         )
         .await
         .map_err(|error| AuthError::from_client_build(&error, server.display()))?;
+        paths.restrict_files().await?;
         // A server's `.well-known` may point at plain HTTP: refused before the password goes.
         if auth::sends_in_clear(&client.homeserver()) {
             return Err(AuthError::InsecureServer(server.display().to_owned()).into());
@@ -226,9 +232,11 @@ impl AccountManager {
             Ok((keychain.store_key()?, keychain.tokens()?))
         })
         .await?;
+        paths.create_private().await?;
         let client = build_client(Homeserver::Known(&info.homeserver_url), &paths, &store_key)
             .await
             .map_err(|error| AuthError::from_client_build(&error, &info.homeserver_url))?;
+        paths.restrict_files().await?;
         let user_id: OwnedUserId = info
             .user_id
             .parse()
@@ -340,20 +348,21 @@ impl AccountManager {
     }
 }
 
+/// Replaces the file at once (a crash never truncates it), private to the user like the data
+/// directory that holds it.
 async fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let directory = path
-        .parent()
-        .ok_or_else(|| Error::Storage("no parent directory".into()))?;
-    tokio::fs::create_dir_all(directory)
-        .await
-        .map_err(Error::storage)?;
-    let temporary = path.with_extension("json.tmp");
-    tokio::fs::write(&temporary, bytes)
-        .await
-        .map_err(Error::storage)?;
-    tokio::fs::rename(&temporary, path)
-        .await
-        .map_err(Error::storage)
+    let path = path.to_owned();
+    let bytes = bytes.to_vec();
+    tokio::task::spawn_blocking(move || {
+        let directory = path
+            .parent()
+            .ok_or_else(|| std::io::Error::other("no parent directory"))?;
+        private_files::create_dir_all(directory)?;
+        private_files::replace(&path, &bytes)
+    })
+    .await
+    .map_err(Error::storage)?
+    .map_err(Error::storage)
 }
 
 async fn remove_dir(path: &Path) -> Result<(), Error> {

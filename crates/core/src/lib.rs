@@ -16,6 +16,7 @@ pub mod encryption;
 mod error;
 pub mod logging;
 pub mod media;
+mod private_files;
 pub mod room_list;
 pub mod rooms;
 pub mod secrets;

@@ -455,6 +455,35 @@ async fn a_key_export_imported_on_a_fresh_device_decrypts_history() {
         .expect("exported");
     let contents = std::fs::read_to_string(&file).expect("readable");
     assert!(contents.starts_with("-----BEGIN MEGOLM SESSION DATA-----"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file)
+            .expect("metadata")
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "the export is readable by its owner only"
+        );
+        // A link planted at the path is not followed, an existing file not written over.
+        let victim = folder.path().join("victim");
+        std::fs::write(&victim, "mine").expect("victim");
+        let trap = folder.path().join("trap.txt");
+        std::os::unix::fs::symlink(&victim, &trap).expect("link");
+        for refused in [&trap, &file] {
+            assert!(
+                alice
+                    .encryption()
+                    .export_room_keys(refused, &passphrase)
+                    .await
+                    .is_err()
+            );
+        }
+        assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "mine");
+        assert_eq!(std::fs::read_to_string(&file).expect("export"), contents);
+    }
     // Read back by an implementation of the spec's format written without matrix-sdk.
     let rooms_in_file = read_key_export_independently(&file, &passphrase);
     assert!(

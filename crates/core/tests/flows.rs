@@ -287,6 +287,38 @@ async fn a_restarted_client_shows_its_rooms_offline_then_catches_up() {
         count(items, "while you were away") == 1
     })
     .await;
+
+    // After a sign-in, messages both ways, a restart and a catch-up, everything the core and
+    // the SDK wrote is the user's alone.
+    #[cfg(unix)]
+    assert_private(alice_device.data_dir.path());
+}
+
+/// Every folder under `root` (itself included) is `0700` and every file `0600`.
+#[cfg(unix)]
+fn assert_private(root: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mut pending = vec![root.to_path_buf()];
+    let mut files = 0;
+    while let Some(path) = pending.pop() {
+        let metadata = std::fs::symlink_metadata(&path).expect("metadata");
+        let mode = metadata.permissions().mode() & 0o777;
+        if metadata.is_dir() {
+            assert_eq!(mode, 0o700, "{} is a private folder", path.display());
+            pending.extend(
+                std::fs::read_dir(&path)
+                    .expect("listed")
+                    .map(|entry| entry.expect("entry").path()),
+            );
+        } else {
+            files += 1;
+            assert_eq!(mode, 0o600, "{} is a private file", path.display());
+        }
+    }
+    assert!(
+        files >= 4,
+        "the index and the stores were looked at ({files} files)"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -36,23 +36,14 @@ pub async fn save_recovery_key(recovery_key: &str) -> Result<PathBuf, Encryption
     Ok(path)
 }
 
+/// A new file readable by its owner only (never an existing file, never through a link).
 async fn write_private(path: &Path, contents: &[u8]) -> Result<(), EncryptionError> {
     let path = path.to_owned();
     let contents = Zeroizing::new(contents.to_vec());
-    tokio::task::spawn_blocking(move || {
-        use std::io::Write;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        options.open(&path)?.write_all(&contents)
-    })
-    .await
-    .map_err(|error| EncryptionError::File(error.to_string()))?
-    .map_err(|error| EncryptionError::File(error.to_string()))
+    tokio::task::spawn_blocking(move || crate::private_files::write_new(&path, &contents))
+        .await
+        .map_err(|error| EncryptionError::File(error.to_string()))?
+        .map_err(|error| EncryptionError::File(error.to_string()))
 }
 
 impl Encryption<'_> {
@@ -66,12 +57,24 @@ impl Encryption<'_> {
         if passphrase.trim().is_empty() {
             return Err(EncryptionError::WrongPassphraseOrFile);
         }
+        // The SDK writes with `File::create`, which follows a link planted at the path and
+        // writes over what is there. So it writes into a fresh folder of ours (`0700`), and
+        // the export is copied to a new private file at `path`.
+        let folder = tempfile::Builder::new()
+            .prefix(".estafette-export-")
+            .tempdir()
+            .map_err(|error| EncryptionError::File(error.to_string()))?;
+        let sealed = folder.path().join("keys.txt");
         self.account
             .client()
             .encryption()
-            .export_room_keys(path.to_owned(), passphrase, |_| true)
+            .export_room_keys(sealed.clone(), passphrase, |_| true)
             .await
             .map_err(|error| EncryptionError::File(error.to_string()))?;
+        let contents = tokio::fs::read(&sealed)
+            .await
+            .map_err(|error| EncryptionError::File(error.to_string()))?;
+        write_private(path, &contents).await?;
         info!("room keys exported");
         Ok(())
     }
