@@ -16,7 +16,8 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
     Builder::<tauri::Wry>::new()
         .commands(collect_commands![
             accounts::launch_info,
-            accounts::saved_accounts,
+            accounts::restored_accounts,
+            accounts::retry_restore,
             accounts::sign_in,
             accounts::sign_out,
             accounts::watch_sync_state,

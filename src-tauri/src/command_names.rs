@@ -2,7 +2,8 @@
 /// and `tests/capabilities.rs` checks that this list and the registered handlers agree.
 pub const COMMAND_NAMES: &[&str] = &[
     "launch_info",
-    "saved_accounts",
+    "restored_accounts",
+    "retry_restore",
     "sign_in",
     "sign_out",
     "watch_sync_state",

@@ -1104,3 +1104,76 @@ async fn sends_a_picture_and_a_pdf_and_saves_a_received_file_to_downloads() {
     .await;
     app.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_window_stays_on_the_app_and_a_damaged_account_is_shown_with_retry_and_sign_out() {
+    let test_name =
+        "the_window_stays_on_the_app_and_a_damaged_account_is_shown_with_retry_and_sign_out";
+    let (world, driver, app) = World::open("en", test_name).await;
+    world.sign_in(&app).await;
+
+    // What a hostile page would try, and what the context menu's "Open Link" and "Open Link
+    // in New Window" do: none of it leaves the app or opens a window.
+    app.execute(
+        "window.open('https://example.org/', '_blank'); \
+         setTimeout(() => location.assign('https://example.org/'), 0); return null;",
+        serde_json::json!([]),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let origin = app
+        .execute(
+            "return location.protocol + '//' + location.host;",
+            serde_json::json!([]),
+        )
+        .await;
+    assert_eq!(origin.as_str(), Some("tauri://localhost"));
+    app.find("navigation", "Conversations").await;
+    app.find("button", "bob").await;
+    app.close().await;
+
+    // The store is damaged between two starts: the account is named, with why, not dropped.
+    let account_dir = std::fs::read_dir(world.alice.data_dir.path().join("accounts"))
+        .expect("accounts folder")
+        .next()
+        .expect("alice's folder")
+        .expect("entry")
+        .path();
+    let store = account_dir.join("store");
+    let kept = account_dir.join("store.kept");
+    std::fs::rename(&store, &kept).expect("store moved aside");
+    std::fs::create_dir(&store).expect("store folder");
+    std::fs::write(store.join("matrix-sdk-state.sqlite3"), vec![0x5a; 8192]).expect("damaged");
+
+    let app = driver.launch(test_name).await;
+    app.find("heading", "An account could not be opened").await;
+    let alice = world.server.user_id("alice");
+    app.find_containing("listitem", &format!("{alice} could not be opened"))
+        .await;
+    app.click(&app.find("button", &format!("Retry opening {alice}")).await)
+        .await;
+    app.find("heading", "An account could not be opened").await;
+
+    // Repaired, "Retry" opens it with its rooms.
+    std::fs::remove_dir_all(&store).expect("damaged store removed");
+    std::fs::rename(&kept, &store).expect("store back");
+    app.click(&app.find("button", &format!("Retry opening {alice}")).await)
+        .await;
+    app.wait_until_gone("heading", "An account could not be opened")
+        .await;
+    app.find("navigation", "Conversations").await;
+    app.find("button", "bob").await;
+    app.close().await;
+
+    // Damaged again, "Sign out" makes this computer forget it.
+    std::fs::write(store.join("matrix-sdk-state.sqlite3"), vec![0x5a; 8192]).expect("damaged");
+    let app = driver.launch(test_name).await;
+    app.click(&app.find("button", &format!("Sign out of {alice}")).await)
+        .await;
+    app.click(&app.find("button", "Sign out").await).await;
+    app.wait_until_gone("heading", "An account could not be opened")
+        .await;
+    app.find("button", "Sign in").await;
+    assert!(!account_dir.exists(), "the account's data is gone");
+    app.close().await;
+}

@@ -6,7 +6,8 @@
 /// `arguments[1]` (or contains it when `arguments[2]` is true).
 pub const FIND_BY_ROLE: &str = r#"
 const [wantedRole, wantedName, partial] = arguments;
-const normalise = (text) => (text || "").replace(/\s+/g, " ").trim();
+// The UI isolates other people's names (U+2068 … U+2069); screen readers do not voice them.
+const normalise = (text) => (text || "").replace(/[\u2066-\u2069]/g, "").replace(/\s+/g, " ").trim();
 
 function implicitRole(el) {
   const tag = el.localName;

@@ -289,7 +289,7 @@ impl AppWindow {
         loop {
             let found = self
                 .execute(
-                    "return document.body.innerText.includes(arguments[0]);",
+                    "return document.body.innerText.replace(/[\\u2066-\\u2069]/g, '').includes(arguments[0]);",
                     json!([text]),
                 )
                 .await;
@@ -380,7 +380,11 @@ impl AppWindow {
                 None,
             )
             .await;
-        value.as_str().unwrap_or_default().to_owned()
+        // Without the isolates around other people's names, as a screen reader says it.
+        value
+            .as_str()
+            .unwrap_or_default()
+            .replace(['\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}'], "")
     }
 
     pub async fn value(&self, element: &Element) -> String {

@@ -82,6 +82,8 @@ impl fmt::Debug for SignIn {
 pub struct AccountManager {
     config: CoreConfig,
     accounts: Mutex<BTreeMap<AccountId, Arc<Account>>>,
+    /// One restore at a time: two at once (a "Retry" clicked twice) would open one store twice.
+    restoring: Mutex<()>,
 }
 
 impl AccountManager {
@@ -89,6 +91,7 @@ impl AccountManager {
         Self {
             config,
             accounts: Mutex::new(BTreeMap::new()),
+            restoring: Mutex::new(()),
         }
     }
 
@@ -206,22 +209,42 @@ impl AccountManager {
     ) -> Result<Vec<(AccountInfo, Result<Arc<Account>, Error>)>, Error> {
         let mut results = Vec::new();
         for info in self.read_index().await? {
-            if let Some(account) = self.accounts.lock().await.get(&info.id) {
-                results.push((info, Ok(account.clone())));
-                continue;
-            }
-            let restored = self.restore(&info).await.map(Arc::new);
-            if let Ok(account) = &restored {
+            let restored = self.restore_saved(&info).await;
+            results.push((info, restored));
+        }
+        Ok(results)
+    }
+
+    /// Tries again to restore one saved account (once its keychain is unlocked, say).
+    pub async fn restore_one(&self, id: &AccountId) -> Result<Arc<Account>, Error> {
+        let info = self
+            .read_index()
+            .await?
+            .into_iter()
+            .find(|info| &info.id == id)
+            .ok_or_else(|| Error::AccountNotFound(id.0.clone()))?;
+        self.restore_saved(&info).await
+    }
+
+    async fn restore_saved(&self, info: &AccountInfo) -> Result<Arc<Account>, Error> {
+        let _one_at_a_time = self.restoring.lock().await;
+        if let Some(account) = self.accounts.lock().await.get(&info.id) {
+            return Ok(account.clone());
+        }
+        match self.restore(info).await {
+            Ok(account) => {
+                let account = Arc::new(account);
                 self.accounts
                     .lock()
                     .await
                     .insert(info.id.clone(), account.clone());
-            } else if let Err(error) = &restored {
-                warn!(account = %info.id, %error, "could not restore account");
+                Ok(account)
             }
-            results.push((info, restored));
+            Err(error) => {
+                warn!(account = %info.id, %error, "could not restore account");
+                Err(error)
+            }
         }
-        Ok(results)
     }
 
     #[instrument(skip_all, fields(account = %info.id))]

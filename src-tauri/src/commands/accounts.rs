@@ -8,7 +8,7 @@ use crate::{
     error::IpcError,
     launch::DemoAccounts,
     live::{Steering, SubscriptionId},
-    state::AppState,
+    state::{AppState, UnrestoredAccount},
 };
 
 /// What the UI needs before its first screen.
@@ -47,18 +47,49 @@ pub fn launch_info(state: State<'_, AppState>) -> LaunchInfo {
     }
 }
 
-/// The accounts signed in on this machine, once restored from the keychain and stores.
+/// The accounts saved on this machine once restored from the keychain and stores: those
+/// signed in, and those that could not be opened.
+#[derive(Debug, Serialize, specta::Type)]
+pub struct RestoredAccounts {
+    pub signed_in: Vec<AccountInfo>,
+    pub not_restored: Vec<UnrestoredAccount>,
+}
+
 #[tauri::command]
 #[specta::specta]
-pub async fn saved_accounts(state: State<'_, AppState>) -> Result<Vec<AccountInfo>, IpcError> {
+pub async fn restored_accounts(state: State<'_, AppState>) -> Result<RestoredAccounts, IpcError> {
     state.wait_until_restored().await?;
-    Ok(state
-        .manager
-        .accounts()
-        .await
-        .iter()
-        .map(|account| account.info().clone())
-        .collect())
+    Ok(RestoredAccounts {
+        signed_in: state
+            .manager
+            .accounts()
+            .await
+            .iter()
+            .map(|account| account.info().clone())
+            .collect(),
+        not_restored: state.not_restored(),
+    })
+}
+
+/// Tries again to open a saved account that could not be restored.
+#[tauri::command]
+#[specta::specta]
+pub async fn retry_restore(
+    state: State<'_, AppState>,
+    account: AccountId,
+) -> Result<AccountInfo, IpcError> {
+    state.wait_until_restored().await?;
+    match state.manager.restore_one(&account).await {
+        Ok(restored) => {
+            state.restore_retried(&account, None);
+            Ok(restored.info().clone())
+        }
+        Err(error) => {
+            let error = IpcError::from(error);
+            state.restore_retried(&account, Some(error.clone()));
+            Err(error)
+        }
+    }
 }
 
 #[tauri::command]
@@ -81,7 +112,10 @@ pub async fn sign_in(
 #[specta::specta]
 pub async fn sign_out(state: State<'_, AppState>, account: AccountId) -> Result<(), IpcError> {
     state.wait_until_restored().await?;
-    Ok(state.manager.sign_out(&account).await?)
+    state.manager.sign_out(&account).await?;
+    // An account that could not be opened is forgotten all the same.
+    state.restore_retried(&account, None);
+    Ok(())
 }
 
 /// The account's sync state now, then each change (drives the offline banner).

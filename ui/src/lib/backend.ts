@@ -5,6 +5,7 @@ import { Channel } from "@tauri-apps/api/core";
 import {
   commands,
   type AccountInfo,
+  type RestoredAccounts,
   type ChosenFile,
   type ClipboardContent,
   type DownloadProgress,
@@ -97,7 +98,8 @@ export function newDownloadName(): string {
 
 export const backend = {
   launchInfo: (): Promise<LaunchInfo> => call(commands.launchInfo()),
-  savedAccounts: (): Promise<AccountInfo[]> => call(commands.savedAccounts()),
+  restoredAccounts: (): Promise<RestoredAccounts> => call(commands.restoredAccounts()),
+  retryRestore: (account: string): Promise<AccountInfo> => call(commands.retryRestore(account)),
   signIn: (homeserver: string | null, username: string, password: string) =>
     call(commands.signIn({ homeserver, username, password })),
   signOut: (account: string) => call(commands.signOut(account)),

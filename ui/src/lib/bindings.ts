@@ -8,8 +8,9 @@ import { invoke as __TAURI_INVOKE, Channel } from "@tauri-apps/api/core";
 /** Commands */
 export const commands = {
 	launchInfo: () => __TAURI_INVOKE<LaunchInfo>("launch_info"),
-	/**  The accounts signed in on this machine, once restored from the keychain and stores. */
-	savedAccounts: () => __TAURI_INVOKE<AccountInfo[]>("saved_accounts"),
+	restoredAccounts: () => __TAURI_INVOKE<RestoredAccounts>("restored_accounts"),
+	/**  Tries again to open a saved account that could not be restored. */
+	retryRestore: (account: AccountId) => __TAURI_INVOKE<AccountInfo>("retry_restore", { account }),
 	signIn: (form: SignInForm) => __TAURI_INVOKE<AccountInfo>("sign_in", { form }),
 	signOut: (account: AccountId) => __TAURI_INVOKE<null>("sign_out", { account }),
 	/**  The account's sync state now, then each change (drives the offline banner). */
@@ -126,7 +127,8 @@ export const ERROR_CODES = ["auth.invalid_input","auth.homeserver_required","aut
 /* Types */
 /**
  *  The local, random identifier of an account: names its data directory and keychain entries.
- *  Random rather than derived from the Matrix ID so that nothing on disk names the user.
+ *  Random rather than derived from the Matrix ID, so that folder and keychain entry names do not
+ *  say whose they are. The accounts index does name the user (see `accounts.rs`).
  */
 export type AccountId = string;
 
@@ -353,6 +355,15 @@ export type RecoveryStatus = "unknown" |
 /**  Key backup is on and this device holds every secret. */
 "enabled";
 
+/**
+ *  The accounts saved on this machine once restored from the keychain and stores: those
+ *  signed in, and those that could not be opened.
+ */
+export type RestoredAccounts = {
+	signed_in: AccountInfo[],
+	not_restored: UnrestoredAccount[],
+};
+
 /**  Which rooms a list shows. */
 export type RoomFilter = "all" | 
 /**  Direct conversations with one person. */
@@ -539,6 +550,12 @@ export type TimelineItemKind = {
 ({ type: "read_marker" }) & { timestamp_ms?: never } | 
 /**  Nothing older exists: back-pagination is complete. */
 ({ type: "timeline_start" }) & { timestamp_ms?: never };
+
+/**  A saved account that could not be opened (a locked keychain, a damaged store). */
+export type UnrestoredAccount = {
+	info: AccountInfo,
+	error: IpcError,
+};
 
 /**  Bytes of a file (and its thumbnail) uploaded so far. */
 export type UploadProgress = {

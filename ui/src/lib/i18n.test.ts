@@ -35,12 +35,12 @@ describe("i18n", () => {
       "Wrong username or password.",
     );
     expect(errorText({ code: "app.unexpected", message: "the window closed" })).toBe(
-      "Something went wrong: the window closed",
+      "Something went wrong: \u2068the window closed\u2069",
     );
   });
 
   it("fills placeholders", () => {
     expect(translate("fr", "rooms.unread", { count: 3 })).toBe("3 non lus");
-    expect(translate("en", "composer.label", { room: "bob" })).toBe("Message to bob");
+    expect(translate("en", "composer.label", { room: "bob" })).toBe("Message to \u2068bob\u2069");
   });
 });

@@ -1,6 +1,7 @@
 // English and French. French on a French system, English elsewhere; every string a person
 // reads goes through `t` so that both languages stay complete (i18n.test.ts checks this).
 
+import { isolate } from "./bidi";
 import { ERROR_CODES, type IpcErrorCode } from "./bindings";
 import { devicesEn, devicesFr } from "./messages/devices";
 import { securityEn, securityFr } from "./messages/security";
@@ -26,6 +27,11 @@ const en = {
   "accounts.cancel": "Cancel",
   "accounts.sign_out_confirm": "Sign out of {user} on this computer? Its local data is deleted.",
   "accounts.switch_to": "Switch to {user}",
+  "accounts.not_restored_title": "An account could not be opened",
+  "accounts.not_restored": "{user} could not be opened on this computer.",
+  "accounts.retry_restore": "Retry",
+  "accounts.retry_restore_of": "Retry opening {user}",
+  "accounts.sign_out_of": "Sign out of {user}",
   "sync.offline": "Offline: showing saved messages. Reconnecting…",
   "sync.connecting": "Connecting to the server…",
   "sync.error": "Connection problem, retrying…",
@@ -238,6 +244,11 @@ const fr: Record<MessageKey, string> = {
   "accounts.sign_out": "Se déconnecter",
   "accounts.cancel": "Annuler",
   "accounts.sign_out_confirm": "Déconnecter {user} de cet ordinateur ? Ses données locales seront effacées.",
+  "accounts.not_restored_title": "Un compte n’a pas pu être ouvert",
+  "accounts.not_restored": "{user} n’a pas pu être ouvert sur cet ordinateur.",
+  "accounts.retry_restore": "Réessayer",
+  "accounts.retry_restore_of": "Réessayer d’ouvrir {user}",
+  "accounts.sign_out_of": "Déconnecter {user}",
   "accounts.switch_to": "Passer à {user}",
   "sync.offline": "Hors ligne : messages enregistrés affichés. Reconnexion…",
   "sync.connecting": "Connexion au serveur…",
@@ -459,9 +470,13 @@ export function translate(
   params: Record<string, string | number> = {},
 ): string {
   const template: string = dictionaries[lang][key] ?? en[key];
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
-    name in params ? String(params[name]) : whole,
-  );
+  // Text values come from other people (names, topics, servers): isolated, no direction
+  // control in them can reorder the sentence around them.
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => {
+    if (!(name in params)) return whole;
+    const value = params[name];
+    return typeof value === "string" && value !== "" ? isolate(value) : String(value);
+  });
 }
 
 export function t(key: MessageKey, params?: Record<string, string | number>): string {

@@ -1,7 +1,7 @@
 // Which accounts are signed in on this machine and which one the window shows.
 
 import { backend } from "../lib/backend";
-import type { AccountInfo, LaunchInfo } from "../lib/bindings";
+import type { AccountInfo, LaunchInfo, UnrestoredAccount } from "../lib/bindings";
 import { useSystemLanguages } from "../lib/i18n";
 
 const CURRENT_ACCOUNT_KEY = "estafette.current-account";
@@ -9,6 +9,8 @@ const CURRENT_ACCOUNT_KEY = "estafette.current-account";
 class Session {
   launch = $state<LaunchInfo | null>(null);
   accounts = $state<AccountInfo[]>([]);
+  /** Saved accounts that could not be opened: shown with their error, "Retry" and "Sign out". */
+  notRestored = $state<UnrestoredAccount[]>([]);
   currentId = $state<string | null>(null);
   /** The sign-in screen is shown over signed-in accounts to add another one. */
   adding = $state(false);
@@ -17,10 +19,12 @@ class Session {
   current = $derived(this.accounts.find((account) => account.id === this.currentId) ?? null);
 
   async load(): Promise<void> {
-    const [launch, accounts] = await Promise.all([backend.launchInfo(), backend.savedAccounts()]);
+    const [launch, restored] = await Promise.all([backend.launchInfo(), backend.restoredAccounts()]);
     this.launch = launch;
     useSystemLanguages(launch.languages);
+    const accounts = restored.signed_in;
     this.accounts = accounts;
+    this.notRestored = restored.not_restored;
     const remembered = localStorage.getItem(CURRENT_ACCOUNT_KEY);
     this.select(accounts.find((account) => account.id === remembered)?.id ?? accounts[0]?.id ?? null);
     this.ready = true;
@@ -39,9 +43,18 @@ class Session {
     this.select(account.id);
   }
 
+  /** Opens a saved account that could not be restored; throws, with its error, if it still fails. */
+  async retryRestore(id: string): Promise<void> {
+    const account = await backend.retryRestore(id);
+    this.notRestored = this.notRestored.filter((unrestored) => unrestored.info.id !== id);
+    this.accounts.push(account);
+    if (!this.current) this.select(account.id);
+  }
+
   async signOut(id: string): Promise<void> {
     await backend.signOut(id);
     this.accounts = this.accounts.filter((account) => account.id !== id);
+    this.notRestored = this.notRestored.filter((unrestored) => unrestored.info.id !== id);
     if (this.currentId === id) this.select(this.accounts[0]?.id ?? null);
   }
 }
