@@ -55,6 +55,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             encryption::own_devices,
             encryption::rename_device,
             encryption::sign_out_devices,
+            encryption::copy_recovery_key,
             encryption::export_room_keys,
             encryption::import_room_keys,
             encryption::watch_identity_warnings,

@@ -79,3 +79,24 @@ pub fn read() -> Pasted {
 pub fn read() -> Pasted {
     Pasted::Nothing
 }
+
+/// Puts a secret (the recovery key) on the clipboard; on the GTK main thread.
+#[cfg(target_os = "linux")]
+pub fn put_secret(text: &str) {
+    use gtk::{Clipboard, gdk};
+    Clipboard::get(&gdk::SELECTION_CLIPBOARD).set_text(text);
+}
+
+/// Empties the clipboard if it still holds `text`: what the user copied since is theirs.
+#[cfg(target_os = "linux")]
+pub fn clear_secret(text: &str) {
+    use gtk::{Clipboard, gdk};
+    let clipboard = Clipboard::get(&gdk::SELECTION_CLIPBOARD);
+    if clipboard
+        .wait_for_text()
+        .is_some_and(|held| held.as_str() == text)
+    {
+        clipboard.set_text("");
+        clipboard.clear();
+    }
+}

@@ -41,6 +41,7 @@ pub const COMMAND_NAMES: &[&str] = &[
     "own_devices",
     "rename_device",
     "sign_out_devices",
+    "copy_recovery_key",
     "export_room_keys",
     "import_room_keys",
     "watch_identity_warnings",

@@ -41,6 +41,9 @@ pub enum ShellCode {
     FileUnknown,
     #[serde(rename = "file.open_failed")]
     FileOpenFailed,
+    /// The system's clipboard could not be written (or this system's is not supported).
+    #[serde(rename = "clipboard.unavailable")]
+    ClipboardUnavailable,
 }
 
 impl ShellCode {
@@ -51,6 +54,7 @@ impl ShellCode {
         Self::LinkOpenFailed,
         Self::FileUnknown,
         Self::FileOpenFailed,
+        Self::ClipboardUnavailable,
     ];
 }
 

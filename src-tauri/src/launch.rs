@@ -39,6 +39,16 @@ impl std::fmt::Debug for DemoAccounts {
 
 impl LaunchConfig {
     /// `cargo xtask bench app` sets this: paint marks are printed on stdout.
+    /// How long a recovery key copied by the app stays on the clipboard: a minute, shortened
+    /// by the tests (`ESTAFETTE_SECRET_CLIPBOARD_SECONDS`).
+    pub fn secret_clipboard_lifetime() -> std::time::Duration {
+        let seconds = std::env::var("ESTAFETTE_SECRET_CLIPBOARD_SECONDS")
+            .ok()
+            .and_then(|seconds| seconds.parse().ok())
+            .unwrap_or(60);
+        std::time::Duration::from_secs(seconds)
+    }
+
     pub fn reports_paints() -> bool {
         std::env::var_os("ESTAFETTE_REPORT_PAINTS").is_some()
     }

@@ -88,6 +88,8 @@ impl Installation {
             // Software rendering: Xvfb has no GPU, and compositing off keeps WebKit quiet.
             ("WEBKIT_DISABLE_COMPOSITING_MODE".into(), "1".into()),
             ("ESTAFETTE_LOG".into(), "warn,estafette_app=info".into()),
+            // A copied recovery key is cleared after 2 s rather than a minute.
+            ("ESTAFETTE_SECRET_CLIPBOARD_SECONDS".into(), "2".into()),
         ]
     }
 }

@@ -11,10 +11,10 @@ use estafette_core::{
         save_recovery_key as save_key_file,
     },
 };
-use tauri::{State, ipc::Channel};
+use tauri::{AppHandle, State, ipc::Channel};
 
 use crate::{
-    error::IpcError,
+    error::{IpcError, ShellCode},
     live::{Steering, SubscriptionId},
     state::AppState,
 };
@@ -239,6 +239,39 @@ pub async fn sign_out_devices(
         .devices()
         .sign_out(&device_ids, secret(password))
         .await?)
+}
+
+/// Copies the recovery key to the system's clipboard, and empties the clipboard a minute later
+/// if it still holds the key: a key left there would be pasted, or kept by clipboard history.
+#[tauri::command]
+#[specta::specta]
+pub async fn copy_recovery_key(app: AppHandle, recovery_key: String) -> Result<(), IpcError> {
+    copy_then_clear(app, Zeroizing::new(recovery_key))
+}
+
+#[cfg(target_os = "linux")]
+fn copy_then_clear(app: AppHandle, secret: Zeroizing<String>) -> Result<(), IpcError> {
+    let unavailable =
+        |error: tauri::Error| IpcError::new(ShellCode::ClipboardUnavailable, error.to_string());
+    let copied = secret.clone();
+    app.run_on_main_thread(move || crate::clipboard::put_secret(&copied))
+        .map_err(unavailable)?;
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(crate::launch::LaunchConfig::secret_clipboard_lifetime()).await;
+        let cleared = app.run_on_main_thread(move || crate::clipboard::clear_secret(&secret));
+        if let Err(error) = cleared {
+            tracing::warn!(%error, "the recovery key could not be cleared from the clipboard");
+        }
+    });
+    Ok(())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn copy_then_clear(_app: AppHandle, _secret: Zeroizing<String>) -> Result<(), IpcError> {
+    Err(IpcError::new(
+        ShellCode::ClipboardUnavailable,
+        "the clipboard is not supported on this system",
+    ))
 }
 
 /// Exports every room key to a new file in Downloads, sealed with `passphrase`; returns its

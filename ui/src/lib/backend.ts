@@ -98,6 +98,8 @@ export function newDownloadName(): string {
 
 export const backend = {
   launchInfo: (): Promise<LaunchInfo> => call(commands.launchInfo()),
+  /** Copies the recovery key; the shell empties the clipboard a minute later. */
+  copyRecoveryKey: (recoveryKey: string) => call(commands.copyRecoveryKey(recoveryKey)),
   restoredAccounts: (): Promise<RestoredAccounts> => call(commands.restoredAccounts()),
   retryRestore: (account: string): Promise<AccountInfo> => call(commands.retryRestore(account)),
   signIn: (homeserver: string | null, username: string, password: string) =>

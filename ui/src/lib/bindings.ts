@@ -68,6 +68,11 @@ export const commands = {
 	renameDevice: (account: AccountId, deviceId: string, name: string) => __TAURI_INVOKE<null>("rename_device", { account, deviceId, name }),
 	signOutDevices: (account: AccountId, deviceIds: string[], password: string | null) => __TAURI_INVOKE<null>("sign_out_devices", { account, deviceIds, password }),
 	/**
+	 *  Copies the recovery key to the system's clipboard, and empties the clipboard a minute later
+	 *  if it still holds the key: a key left there would be pasted, or kept by clipboard history.
+	 */
+	copyRecoveryKey: (recoveryKey: string) => __TAURI_INVOKE<null>("copy_recovery_key", { recoveryKey }),
+	/**
 	 *  Exports every room key to a new file in Downloads, sealed with `passphrase`; returns its
 	 *  path.
 	 */
@@ -122,7 +127,7 @@ export const commands = {
 };
 
 /* Constants */
-export const ERROR_CODES = ["auth.invalid_input","auth.homeserver_required","auth.insecure_server","auth.unknown_server","auth.server_unreachable","auth.not_a_matrix_server","auth.no_sliding_sync","auth.password_login_unsupported","auth.wrong_credentials","auth.rate_limited","auth.account_deactivated","auth.session_expired","auth.server_error","auth.store_failed","secrets.keychain_unavailable","secrets.access_denied","secrets.missing","secrets.damaged","secrets.failed","room.invalid_user_id","room.invalid_room_id","room.not_found","room.forbidden","room.offline","room.server_error","timeline.room_not_found","timeline.open_failed","timeline.pagination_failed","timeline.send_failed","timeline.unsent_message_not_found","timeline.receipt_failed","media.invalid_address","media.not_an_image","media.not_playable","media.fetch_failed","media.no_attachment","media.too_large","media.read_failed","media.upload_failed","media.write_failed","media.damaged","media.offline","media.too_large_to_show","encryption.password_required","encryption.wrong_password","encryption.wrong_recovery_key","encryption.backup_exists","encryption.wrong_passphrase_or_file","encryption.verification_not_found","encryption.invalid_id","encryption.offline","encryption.file","encryption.failed","account.not_found","storage.failed","sync.failed","app.subscription_closed","link.invalid","link.unsupported_scheme","link.open_failed","file.unknown","file.open_failed"] as const;
+export const ERROR_CODES = ["auth.invalid_input","auth.homeserver_required","auth.insecure_server","auth.unknown_server","auth.server_unreachable","auth.not_a_matrix_server","auth.no_sliding_sync","auth.password_login_unsupported","auth.wrong_credentials","auth.rate_limited","auth.account_deactivated","auth.session_expired","auth.server_error","auth.store_failed","secrets.keychain_unavailable","secrets.access_denied","secrets.missing","secrets.damaged","secrets.failed","room.invalid_user_id","room.invalid_room_id","room.not_found","room.forbidden","room.offline","room.server_error","timeline.room_not_found","timeline.open_failed","timeline.pagination_failed","timeline.send_failed","timeline.unsent_message_not_found","timeline.receipt_failed","media.invalid_address","media.not_an_image","media.not_playable","media.fetch_failed","media.no_attachment","media.too_large","media.read_failed","media.upload_failed","media.write_failed","media.damaged","media.offline","media.too_large_to_show","encryption.password_required","encryption.wrong_password","encryption.wrong_recovery_key","encryption.backup_exists","encryption.wrong_passphrase_or_file","encryption.verification_not_found","encryption.invalid_id","encryption.offline","encryption.file","encryption.failed","account.not_found","storage.failed","sync.failed","app.subscription_closed","link.invalid","link.unsupported_scheme","link.open_failed","file.unknown","file.open_failed","clipboard.unavailable"] as const;
 
 /* Types */
 /**
@@ -460,7 +465,9 @@ export type ShellCode =
 /**  Only `http`, `https` and `mailto` links are opened. */
 "link.unsupported_scheme" | "link.open_failed" | 
 /**  The page named a file the user did not choose, or the shell did not save. */
-"file.unknown" | "file.open_failed";
+"file.unknown" | "file.open_failed" | 
+/**  The system's clipboard could not be written (or this system's is not supported). */
+"clipboard.unavailable";
 
 /**  A warning about who really sent a message, as Element shows it next to the message. */
 export type Shield = {
