@@ -17,6 +17,12 @@ impl VirtualDisplay {
         for number in 90..250 {
             let socket = format!("/tmp/.X11-unix/X{number}");
             let lock = format!("/tmp/.X{number}-lock");
+            if is_stale(&lock) {
+                // A display killed outright (a test's drop) leaves its lock and socket behind:
+                // without this, a machine that ran many suites runs out of numbers.
+                let _ = std::fs::remove_file(&lock);
+                let _ = std::fs::remove_file(&socket);
+            }
             if Path::new(&socket).exists() || Path::new(&lock).exists() {
                 continue;
             }
@@ -47,6 +53,17 @@ impl VirtualDisplay {
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+}
+
+/// Whether the X server that wrote `lock` (its process ID, as text) is gone.
+fn is_stale(lock: &str) -> bool {
+    let Ok(text) = std::fs::read_to_string(lock) else {
+        return false;
+    };
+    match text.trim().parse::<u32>() {
+        Ok(pid) => !Path::new(&format!("/proc/{pid}")).exists(),
+        Err(_) => false,
     }
 }
 
