@@ -2,8 +2,7 @@
 
 use std::sync::Arc;
 
-use estafette_core::{AccountId, AccountInfo, AccountManager, CoreConfig, secrets};
-use serde::Serialize;
+use estafette_core::{AccountManager, CoreConfig, secrets};
 use tokio::sync::watch;
 use tracing::warn;
 
@@ -19,16 +18,6 @@ pub struct AppState {
     pub files: FileRegistry,
     /// `None` until saved accounts are restored; then the failure, if any.
     restored: watch::Sender<Option<Result<(), IpcError>>>,
-    /// Saved accounts that could not be opened, and why: shown with "Retry" and "Sign out",
-    /// never dropped.
-    not_restored: Arc<std::sync::Mutex<Vec<UnrestoredAccount>>>,
-}
-
-/// A saved account that could not be opened (a locked keychain, a damaged store).
-#[derive(Clone, Debug, Serialize, specta::Type)]
-pub struct UnrestoredAccount {
-    pub info: AccountInfo,
-    pub error: IpcError,
 }
 
 impl AppState {
@@ -48,7 +37,6 @@ impl AppState {
             launch,
             files: FileRegistry::default(),
             restored: watch::Sender::new(None),
-            not_restored: Arc::default(),
         })
     }
 
@@ -57,40 +45,20 @@ impl AppState {
     pub fn restore_accounts(&self) {
         let manager = self.manager.clone();
         let restored = self.restored.clone();
-        let not_restored = self.not_restored.clone();
         tauri::async_runtime::spawn(async move {
             let result = match manager.restore_all().await {
                 Ok(results) => {
-                    let failed = results.into_iter().filter_map(|(info, result)| {
-                        let error = IpcError::from(result.err()?);
-                        warn!(account = %info.id, %error, "saved account not restored");
-                        Some(UnrestoredAccount { info, error })
-                    });
-                    lock(&not_restored).extend(failed);
+                    for (info, result) in results {
+                        if let Err(error) = result {
+                            warn!(account = %info.id, %error, "saved account not restored");
+                        }
+                    }
                     Ok(())
                 }
                 Err(error) => Err(IpcError::from(error)),
             };
             restored.send_replace(Some(result));
         });
-    }
-
-    /// Notes the outcome of another try at an account that was not restored.
-    pub fn restore_retried(&self, account: &AccountId, error: Option<IpcError>) {
-        let mut not_restored = lock(&self.not_restored);
-        match error {
-            Some(error) => {
-                for unrestored in not_restored.iter_mut().filter(|u| &u.info.id == account) {
-                    unrestored.error = error.clone();
-                }
-            }
-            None => not_restored.retain(|unrestored| &unrestored.info.id != account),
-        }
-    }
-
-    /// The saved accounts that could not be opened, and why.
-    pub fn not_restored(&self) -> Vec<UnrestoredAccount> {
-        lock(&self.not_restored).clone()
     }
 
     pub async fn wait_until_restored(&self) -> Result<(), IpcError> {
@@ -100,12 +68,6 @@ impl AppState {
             Err(_) => Ok(()),
         }
     }
-}
-
-fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// "Estafette on <host>", so the device list in other clients says which machine this is.

@@ -20,12 +20,13 @@ use matrix_sdk::{
     ruma::{OwnedDeviceId, OwnedUserId},
     store::RoomLoadSettings,
 };
+use serde::Serialize;
 use tokio::sync::Mutex;
 use tracing::{info, instrument, warn};
 use zeroize::Zeroizing;
 
 use crate::{
-    Account, AccountId, AccountInfo, Error,
+    Account, AccountId, AccountInfo, Code, Error, ErrorCode,
     account::{AccountPaths, Homeserver, build_client},
     auth::{self, AuthError, ServerAddress, ServerInfo, Username},
     private_files,
@@ -84,6 +85,18 @@ pub struct AccountManager {
     accounts: Mutex<BTreeMap<AccountId, Arc<Account>>>,
     /// One restore at a time: two at once (a "Retry" clicked twice) would open one store twice.
     restoring: Mutex<()>,
+    /// Why each saved account that is not open failed to restore, the last time it was tried.
+    restore_failures: Mutex<BTreeMap<AccountId, (Code, String)>>,
+}
+
+/// A saved account that could not be opened (a locked keychain, a damaged store), and why:
+/// shown with "Retry" and "Sign out", never dropped.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct UnrestoredAccount {
+    pub info: AccountInfo,
+    pub code: Code,
+    pub message: String,
 }
 
 impl AccountManager {
@@ -92,6 +105,7 @@ impl AccountManager {
             config,
             accounts: Mutex::new(BTreeMap::new()),
             restoring: Mutex::new(()),
+            restore_failures: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -234,6 +248,7 @@ impl AccountManager {
         match self.restore(info).await {
             Ok(account) => {
                 let account = Arc::new(account);
+                self.restore_failures.lock().await.remove(&info.id);
                 self.accounts
                     .lock()
                     .await
@@ -242,9 +257,33 @@ impl AccountManager {
             }
             Err(error) => {
                 warn!(account = %info.id, %error, "could not restore account");
+                self.restore_failures
+                    .lock()
+                    .await
+                    .insert(info.id.clone(), (error.code(), error.to_string()));
                 Err(error)
             }
         }
+    }
+
+    /// The saved accounts that failed to restore and are still not open, with why.
+    pub async fn unrestored(&self) -> Result<Vec<UnrestoredAccount>, Error> {
+        let failures = self.restore_failures.lock().await.clone();
+        let open = self.accounts.lock().await;
+        Ok(self
+            .read_index()
+            .await?
+            .into_iter()
+            .filter(|info| !open.contains_key(&info.id))
+            .filter_map(|info| {
+                let (code, message) = failures.get(&info.id)?.clone();
+                Some(UnrestoredAccount {
+                    info,
+                    code,
+                    message,
+                })
+            })
+            .collect())
     }
 
     #[instrument(skip_all, fields(account = %info.id))]

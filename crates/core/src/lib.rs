@@ -25,7 +25,7 @@ pub mod sync;
 pub mod timeline;
 
 pub use account::{Account, AccountId, AccountInfo};
-pub use accounts::{AccountManager, CoreConfig, SignIn};
+pub use accounts::{AccountManager, CoreConfig, SignIn, UnrestoredAccount};
 pub use diff::ListDiff;
 pub use error::{Code, Error, ErrorCode};
 pub use subscription::Subscription;

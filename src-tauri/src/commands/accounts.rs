@@ -1,6 +1,8 @@
 //! Launch settings, sign-in, sign-out and each account's sync state.
 
-use estafette_core::{AccountId, AccountInfo, SignIn, Zeroizing, sync::SyncState};
+use estafette_core::{
+    AccountId, AccountInfo, SignIn, UnrestoredAccount, Zeroizing, sync::SyncState,
+};
 use serde::{Deserialize, Serialize};
 use tauri::{State, ipc::Channel};
 
@@ -8,7 +10,7 @@ use crate::{
     error::IpcError,
     launch::DemoAccounts,
     live::{Steering, SubscriptionId},
-    state::{AppState, UnrestoredAccount},
+    state::AppState,
 };
 
 /// What the UI needs before its first screen.
@@ -67,7 +69,7 @@ pub async fn restored_accounts(state: State<'_, AppState>) -> Result<RestoredAcc
             .iter()
             .map(|account| account.info().clone())
             .collect(),
-        not_restored: state.not_restored(),
+        not_restored: state.manager.unrestored().await?,
     })
 }
 
@@ -79,17 +81,7 @@ pub async fn retry_restore(
     account: AccountId,
 ) -> Result<AccountInfo, IpcError> {
     state.wait_until_restored().await?;
-    match state.manager.restore_one(&account).await {
-        Ok(restored) => {
-            state.restore_retried(&account, None);
-            Ok(restored.info().clone())
-        }
-        Err(error) => {
-            let error = IpcError::from(error);
-            state.restore_retried(&account, Some(error.clone()));
-            Err(error)
-        }
-    }
+    Ok(state.manager.restore_one(&account).await?.info().clone())
 }
 
 #[tauri::command]
@@ -112,10 +104,7 @@ pub async fn sign_in(
 #[specta::specta]
 pub async fn sign_out(state: State<'_, AppState>, account: AccountId) -> Result<(), IpcError> {
     state.wait_until_restored().await?;
-    state.manager.sign_out(&account).await?;
-    // An account that could not be opened is forgotten all the same.
-    state.restore_retried(&account, None);
-    Ok(())
+    Ok(state.manager.sign_out(&account).await?)
 }
 
 /// The account's sync state now, then each change (drives the offline banner).

@@ -558,10 +558,14 @@ export type TimelineItemKind = {
 /**  Nothing older exists: back-pagination is complete. */
 ({ type: "timeline_start" }) & { timestamp_ms?: never };
 
-/**  A saved account that could not be opened (a locked keychain, a damaged store). */
+/**
+ *  A saved account that could not be opened (a locked keychain, a damaged store), and why:
+ *  shown with "Retry" and "Sign out", never dropped.
+ */
 export type UnrestoredAccount = {
 	info: AccountInfo,
-	error: IpcError,
+	code: Code,
+	message: string,
 };
 
 /**  Bytes of a file (and its thumbnail) uploaded so far. */
