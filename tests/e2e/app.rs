@@ -162,6 +162,33 @@ async fn signs_in_and_talks_in_an_encrypted_direct_conversation() {
         .await;
     assert_eq!(strong, serde_json::json!(["compte rendu"]));
 
+    // A link whose text names another site shows where it really leads before opening;
+    // Cancel has the focus, and Escape puts it back on the link.
+    world
+        .bob_says("Réglez ici : [https://www.impots.gouv.fr](https://impots.example.net/payer)")
+        .await;
+    let link = app.find("link", "https://www.impots.gouv.fr").await;
+    app.click(&link).await;
+    let confirm = app.find("dialog", "Open this link?").await;
+    assert!(
+        app.text(&confirm)
+            .await
+            .contains("It opens https://impots.example.net/payer"),
+        "the dialog names the real target"
+    );
+    let focused = "return document.activeElement?.textContent.replace(/[\\u2066-\\u2069]/g, '').trim();";
+    assert_eq!(
+        app.execute(focused, serde_json::json!([])).await.as_str(),
+        Some("Cancel")
+    );
+    app.press(&Key::Escape.code().to_string()).await;
+    app.wait_until_gone("dialog", "Open this link?").await;
+    assert_eq!(
+        app.execute(focused, serde_json::json!([])).await.as_str(),
+        Some("https://www.impots.gouv.fr"),
+        "the focus is back on the link"
+    );
+
     // Enter sends; the reply reaches bob decrypted.
     app.type_into(&composer, "Merci Bob, bien reçu").await;
     app.type_into(&composer, &Key::Enter.code().to_string())
