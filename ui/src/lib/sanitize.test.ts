@@ -344,3 +344,16 @@ describe("structure", () => {
     }
   });
 });
+
+describe("a parser that gives up", () => {
+  it("shows the message as text rather than losing it", () => {
+    const parse = vi.spyOn(DOMParser.prototype, "parseFromString").mockImplementation(() => {
+      throw new Error("parser gave up");
+    });
+    try {
+      expect(clean("<b>bonjour</b>", served)).toBe("&lt;b&gt;bonjour&lt;/b&gt;");
+    } finally {
+      parse.mockRestore();
+    }
+  });
+});

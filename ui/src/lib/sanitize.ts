@@ -151,9 +151,17 @@ function copyChildren(source: Node, target: Node, options: SanitizeOptions, dept
 
 /** Returns a DocumentFragment containing only what the Matrix spec allows in `formatted_body`. */
 export function sanitizeMatrixHtml(html: string, options: SanitizeOptions = {}): DocumentFragment {
-  // A detached document: nothing in it runs or loads, unlike innerHTML on a live element.
-  const parsed = new DOMParser().parseFromString(html, "text/html");
   const fragment = document.createDocumentFragment();
+  let parsed: Document;
+  try {
+    // A detached document: nothing in it runs or loads, unlike innerHTML on a live element.
+    parsed = new DOMParser().parseFromString(html, "text/html");
+  } catch {
+    // Browsers never refuse HTML, but a parser that gives up (happy-dom does, on some tables)
+    // must not lose the message: it is shown as the text it is.
+    fragment.appendChild(document.createTextNode(html));
+    return fragment;
+  }
   copyChildren(parsed.body, fragment, options, 0);
   return fragment;
 }
