@@ -176,7 +176,8 @@ async fn signs_in_and_talks_in_an_encrypted_direct_conversation() {
             .contains("It opens https://impots.example.net/payer"),
         "the dialog names the real target"
     );
-    let focused = "return document.activeElement?.textContent.replace(/[\\u2066-\\u2069]/g, '').trim();";
+    let focused =
+        "return document.activeElement?.textContent.replace(/[\\u2066-\\u2069]/g, '').trim();";
     assert_eq!(
         app.execute(focused, serde_json::json!([])).await.as_str(),
         Some("Cancel")
