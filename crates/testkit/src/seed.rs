@@ -127,6 +127,18 @@ impl Homeserver {
         room_id: &str,
         content: serde_json::Value,
     ) -> Result<String, TestkitError> {
+        self.send_event(user, room_id, "m.room.message", content)
+            .await
+    }
+
+    /// Sends a message-like event of any type with exactly this content as `user`, unencrypted.
+    pub async fn send_event(
+        &self,
+        user: &RegisteredUser,
+        room_id: &str,
+        event_type: &str,
+        content: serde_json::Value,
+    ) -> Result<String, TestkitError> {
         // Transaction IDs are scoped to the access token; random ones never collide.
         let transaction = Alphanumeric.sample_string(&mut rand::rng(), 16);
         let url = self.endpoint(&[
@@ -136,7 +148,7 @@ impl Homeserver {
             "rooms",
             room_id,
             "send",
-            "m.room.message",
+            event_type,
             &transaction,
         ])?;
         let request = self
