@@ -254,20 +254,25 @@ pub async fn encrypted_dm(inviter: &Account, invitee: &Account) -> String {
         .create_dm(invitee.user_id())
         .await
         .expect("DM created");
+    accept_invite_once_it_arrives(invitee, &room_id).await;
+    room_id
+}
+
+/// `invitee` waits for the invitation to `room_id`, then accepts it.
+pub async fn accept_invite_once_it_arrives(invitee: &Account, room_id: &str) {
     eventually("the invite to arrive", || async {
         invitee
             .rooms()
-            .summary(&room_id)
+            .summary(room_id)
             .await
             .filter(|room| room.membership == estafette_core::room_list::Membership::Invited)
     })
     .await;
     invitee
         .rooms()
-        .accept_invite(&room_id)
+        .accept_invite(room_id)
         .await
         .expect("invite accepted");
-    room_id
 }
 
 pub fn room_names(rooms: &[RoomSummary]) -> Vec<String> {
