@@ -219,19 +219,33 @@ pub async fn join(context: &Context<'_>, room: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-pub async fn send(context: &Context<'_>, room: &str, text: &str) -> Result<(), Failure> {
+/// Queues `texts` in order, says so once all are saved in the queue, then waits until the
+/// server has each. A process that ends before that leaves the rest in the queue: the next
+/// run sends them first, each exactly once.
+pub async fn send(context: &Context<'_>, room: &str, texts: &[String]) -> Result<(), Failure> {
     let account = context.account().await?;
     settle(context, &account).await?;
     let timeline = account.timeline(room).await?;
-    let updates = timeline.subscribe();
-    let echo_id = timeline.send_markdown(text).await?;
-    let event_id =
-        wait_until_sent(context, updates, |item| echo_id.as_ref() == Some(&item.id)).await?;
+    let mut watch = SendWatch::new(context, timeline.subscribe());
+    let mut echo_ids = Vec::with_capacity(texts.len());
+    for text in texts {
+        echo_ids.push(timeline.send_markdown(text).await?);
+    }
     context
         .output
-        .record(&json!({ "sent": event_id, "room": room }), || {
-            format!("sent {event_id}")
+        .record(&json!({ "queued": texts.len(), "room": room }), || {
+            format!("queued {} message(s)", texts.len())
         });
+    for echo_id in echo_ids {
+        let event_id = watch
+            .until_sent(|item| echo_id.as_ref() == Some(&item.id))
+            .await?;
+        context
+            .output
+            .record(&json!({ "sent": event_id, "room": room }), || {
+                format!("sent {event_id}")
+            });
+    }
     Ok(())
 }
 
@@ -245,14 +259,15 @@ pub async fn send_file(
     let account = context.account().await?;
     settle(context, &account).await?;
     let timeline = account.timeline(room).await?;
-    let updates = timeline.subscribe();
+    let mut watch = SendWatch::new(context, timeline.subscribe());
     let transaction_id = account.media().send_file(room, file).await?;
-    let event_id = wait_until_sent(context, updates, |item| {
-        item.as_event()
-            .and_then(|event| event.transaction_id.as_deref())
-            == Some(transaction_id.as_str())
-    })
-    .await?;
+    let event_id = watch
+        .until_sent(|item| {
+            item.as_event()
+                .and_then(|event| event.transaction_id.as_deref())
+                == Some(transaction_id.as_str())
+        })
+        .await?;
     context
         .output
         .record(&json!({ "sent": event_id, "room": room }), || {
@@ -283,40 +298,59 @@ pub async fn download(
 }
 
 /// Follows the timeline until the local echo `is_echo` picks is sent; returns its event ID.
-async fn wait_until_sent(
-    context: &Context<'_>,
-    mut updates: Subscription<TimelineUpdate>,
-    is_echo: impl Fn(&TimelineItem) -> bool,
-) -> Result<String, Failure> {
-    let mut items: Vec<TimelineItem> = Vec::new();
-    let deadline = tokio::time::Instant::now() + context.timeout;
-    loop {
-        let Ok(Some(batch)) = tokio::time::timeout_at(deadline, updates.next()).await else {
-            return Err(Failure::other(
-                "cli.queued",
-                "the message is queued and will be sent the next time Estafette runs",
-            )
-            .with_exit_code(3));
-        };
-        for diff in batch {
-            diff.apply_to(&mut items);
+/// A timeline followed until messages queued from this process reach the server, all within
+/// the context's timeout.
+struct SendWatch {
+    updates: Subscription<TimelineUpdate>,
+    items: Vec<TimelineItem>,
+    deadline: tokio::time::Instant,
+}
+
+impl SendWatch {
+    fn new(context: &Context<'_>, updates: Subscription<TimelineUpdate>) -> Self {
+        Self {
+            updates,
+            items: Vec::new(),
+            deadline: tokio::time::Instant::now() + context.timeout,
         }
-        let Some(event) = items
-            .iter()
-            .find(|item| is_echo(item))
-            .and_then(|item| item.as_event())
-        else {
-            continue;
-        };
-        match &event.send_state {
-            None | Some(SendState::Sent) => return Ok(event.event_id.clone().unwrap_or_default()),
-            Some(SendState::Failed {
-                recoverable: false,
-                reason,
-            }) => {
-                return Err(Failure::other("timeline.send_failed", reason));
+    }
+
+    /// The event ID of the item `is_echo` picks, once the server has it.
+    async fn until_sent(
+        &mut self,
+        is_echo: impl Fn(&TimelineItem) -> bool,
+    ) -> Result<String, Failure> {
+        loop {
+            let event = self
+                .items
+                .iter()
+                .find(|item| is_echo(item))
+                .and_then(|item| item.as_event());
+            match event.map(|event| &event.send_state) {
+                Some(None | Some(SendState::Sent)) => {
+                    return Ok(event
+                        .and_then(|event| event.event_id.clone())
+                        .unwrap_or_default());
+                }
+                Some(Some(SendState::Failed {
+                    recoverable: false,
+                    reason,
+                })) => {
+                    return Err(Failure::other("timeline.send_failed", reason));
+                }
+                _ => {}
             }
-            Some(_) => {}
+            let Ok(Some(batch)) = tokio::time::timeout_at(self.deadline, self.updates.next()).await
+            else {
+                return Err(Failure::other(
+                    "cli.queued",
+                    "the message is queued and will be sent the next time Estafette runs",
+                )
+                .with_exit_code(3));
+            };
+            for diff in batch {
+                diff.apply_to(&mut self.items);
+            }
         }
     }
 }

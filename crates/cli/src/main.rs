@@ -79,8 +79,12 @@ enum Command {
     },
     /// Join a room by ID or alias, or accept an invite.
     Join { room: String },
-    /// Send a message (Markdown) and wait until the server has it.
-    Send { room: String, text: String },
+    /// Send one or more messages (Markdown), in order, and wait until the server has them.
+    Send {
+        room: String,
+        #[arg(required = true)]
+        texts: Vec<String>,
+    },
     /// Send a file and wait until the server has it. Photos go without their location and
     /// camera details.
     SendFile {
@@ -183,7 +187,7 @@ async fn run(cli: Cli, output: &Output) -> Result<(), Failure> {
             no_wait,
         } => commands::rooms(&context, filter.into(), search, no_wait).await,
         Command::Join { room } => commands::join(&context, &room).await,
-        Command::Send { room, text } => commands::send(&context, &room, &text).await,
+        Command::Send { room, texts } => commands::send(&context, &room, &texts).await,
         Command::SendFile {
             room,
             path,

@@ -15,6 +15,7 @@
 //! `ESTAFETTE_SYNAPSE_TMPDIR` moves temporary data directories (default `/dev/shm` when it
 //! has room, else the system's temporary directory).
 
+pub mod chaos;
 mod config;
 mod error;
 mod http;

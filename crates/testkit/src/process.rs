@@ -135,6 +135,11 @@ impl SynapseProcess {
         }
     }
 
+    /// SIGKILL at once, as a power cut or the out-of-memory killer would: no clean shutdown.
+    pub fn crash(mut self) -> Result<(), TestkitError> {
+        self.kill_and_reap()
+    }
+
     fn kill_and_reap(&mut self) -> Result<(), TestkitError> {
         self.kill();
         self.child()

@@ -233,6 +233,17 @@ impl Homeserver {
         }
     }
 
+    /// Kills the server with SIGKILL, giving it no chance to finish a request or a write: for
+    /// fault runs. [`Self::restart`] brings it back on its data directory.
+    pub async fn crash(&mut self) -> Result<(), TestkitError> {
+        match self.process.take() {
+            Some(process) => tokio::task::spawn_blocking(move || process.crash())
+                .await
+                .map_err(|error| TestkitError::Task(error.to_string()))?,
+            None => Ok(()),
+        }
+    }
+
     /// Starts the server again on the same port and data directory (stopping it first if it
     /// runs): for offline → online tests.
     pub async fn restart(&mut self) -> Result<(), TestkitError> {

@@ -167,11 +167,17 @@ impl RoomTimeline {
     }
 
     /// The current items, without subscribing (CLI, tests).
+    ///
+    /// Like [`Self::subscribe`], never shows an event twice: a timeline holding a copy is
+    /// built again first.
     pub async fn items(&self) -> Vec<TimelineItem> {
-        self.slot
-            .timeline()
-            .items()
-            .await
+        let (mut generation, mut timeline) = self.slot.current();
+        let mut items = timeline.items().await;
+        while holds_an_event_twice(&items) && self.slot.rebuild(generation).await {
+            (generation, timeline) = self.slot.current();
+            items = timeline.items().await;
+        }
+        items
             .iter()
             .map(|item| TimelineItem::from_sdk(item))
             .collect()
