@@ -161,6 +161,29 @@ impl Homeserver {
         Ok(event_id)
     }
 
+    /// Sets a state event of any type with exactly this content as `user` (a room's name,
+    /// topic, or the user's own membership with a display name), returning its event ID.
+    pub async fn send_state(
+        &self,
+        user: &RegisteredUser,
+        room_id: &str,
+        event_type: &str,
+        state_key: &str,
+        content: serde_json::Value,
+    ) -> Result<String, TestkitError> {
+        let url = self.endpoint(&[
+            "_matrix", "client", "v3", "rooms", room_id, "state", event_type, state_key,
+        ])?;
+        let request = self
+            .http()
+            .put(url)
+            .bearer_auth(&user.access_token)
+            .json(&content);
+        let what = format!("{} setting {event_type} in {room_id}", user.user_id);
+        let EventId { event_id } = http::json(request, &what).await?;
+        Ok(event_id)
+    }
+
     /// Uploads `bytes` as `user`, returning their `mxc://` URI.
     pub async fn upload_media(
         &self,
