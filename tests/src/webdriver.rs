@@ -78,10 +78,23 @@ pub struct TauriDriver {
 
 impl TauriDriver {
     pub fn start(environment: &[(String, String)]) -> Self {
-        Self::spawn(environment, Stdio::null())
+        Self::spawn(environment, Stdio::null(), Stdio::inherit())
     }
 
-    fn spawn(environment: &[(String, String)], stdout: Stdio) -> Self {
+    /// [`Self::start`], with everything the driver and the app it launches write to their
+    /// output and error streams (the app's log) appended to the file at `log`.
+    pub fn start_logging_to(environment: &[(String, String)], log: &std::path::Path) -> Self {
+        let file = || {
+            std::fs::File::options()
+                .create(true)
+                .append(true)
+                .open(log)
+                .expect("the log file opens")
+        };
+        Self::spawn(environment, Stdio::from(file()), Stdio::from(file()))
+    }
+
+    fn spawn(environment: &[(String, String)], stdout: Stdio, stderr: Stdio) -> Self {
         let port = free_port();
         let native_port = free_port();
         let process = Command::new(tauri_driver_path())
@@ -93,7 +106,7 @@ impl TauriDriver {
             ])
             .envs(environment.iter().map(|(key, value)| (key, value)))
             .stdout(stdout)
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("tauri-driver starts (`cargo xtask test` installs it)");
         let deadline = Instant::now() + Duration::from_secs(20);

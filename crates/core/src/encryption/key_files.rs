@@ -36,14 +36,21 @@ pub async fn save_recovery_key(recovery_key: &str) -> Result<PathBuf, Encryption
     Ok(path)
 }
 
-/// A new file readable by its owner only (never an existing file, never through a link).
+/// A new file readable by its owner only (never an existing file, never through a link), in
+/// a folder made if missing.
 async fn write_private(path: &Path, contents: &[u8]) -> Result<(), EncryptionError> {
     let path = path.to_owned();
     let contents = Zeroizing::new(contents.to_vec());
-    tokio::task::spawn_blocking(move || crate::private_files::write_new(&path, &contents))
-        .await
-        .map_err(|error| EncryptionError::File(error.to_string()))?
-        .map_err(|error| EncryptionError::File(error.to_string()))
+    tokio::task::spawn_blocking(move || {
+        // A new account may have no Downloads folder yet: make it, as a browser would.
+        if let Some(folder) = path.parent() {
+            std::fs::create_dir_all(folder)?;
+        }
+        crate::private_files::write_new(&path, &contents)
+    })
+    .await
+    .map_err(|error| EncryptionError::File(error.to_string()))?
+    .map_err(|error| EncryptionError::File(error.to_string()))
 }
 
 impl Encryption<'_> {
