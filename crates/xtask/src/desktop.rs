@@ -12,7 +12,7 @@ use crate::{Error, steps};
 /// The tauri-driver that matches Tauri 2 (the 3.x line is for Tauri 3).
 const TAURI_DRIVER_VERSION: &str = "2.1.0";
 
-fn ui_dir(root: &Path) -> PathBuf {
+pub fn ui_dir(root: &Path) -> PathBuf {
     root.join("ui")
 }
 

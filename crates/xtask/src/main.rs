@@ -8,6 +8,7 @@ mod bench;
 mod deps;
 mod desktop;
 mod env;
+mod proof;
 mod run;
 mod steps;
 mod test;
@@ -33,6 +34,10 @@ Commands:
         sign-in screen and stopped when the app exits.
   bench <name> [-- <cargo bench args>]
         Run a benchmark in the same environment as the tests. Benchmarks: core, app.
+  proof [--quick]
+        Run the long forms of the safety proofs (fuzzing 10^7 cases, 20 server crashes and
+        10 client kills under the ledger, hostile content and secrets in the real app) and
+        write their figures to bench-results/proof.json. --quick runs the short forms.
   bindings
         Regenerate ui/src/lib/bindings.ts from the app's Rust commands and types.
   help  Show this text.
@@ -94,6 +99,9 @@ enum Task {
         name: String,
         passthrough: Vec<String>,
     },
+    Proof {
+        quick: bool,
+    },
     Bindings,
     Help,
 }
@@ -126,6 +134,13 @@ fn parse(args: Vec<String>) -> Result<Task, Error> {
             }
             unexpected(&others)?;
             Ok(Task::Test { lint, passthrough })
+        }
+        Some("proof") => {
+            let quick = rest.iter().any(|arg| arg == "--quick");
+            let others: Vec<String> = rest.into_iter().filter(|arg| arg != "--quick").collect();
+            unexpected(&others)?;
+            unexpected(&passthrough)?;
+            Ok(Task::Proof { quick })
         }
         Some("bindings") => {
             unexpected(&rest)?;
@@ -178,6 +193,7 @@ fn main() -> ExitCode {
         }
         Task::Test { lint, passthrough } => test::run(&root, lint, &passthrough),
         Task::Run { passthrough } => run::run(&root, &passthrough),
+        Task::Proof { quick } => proof::run(&root, quick),
         Task::Bindings => desktop::write_bindings(&root),
         Task::Bench { name, passthrough } => bench::run(&root, &name, &passthrough),
     });

@@ -145,7 +145,7 @@ fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or_default()
 }
 
-fn program_name(command: &Command) -> String {
+pub fn program_name(command: &Command) -> String {
     command.get_program().to_string_lossy().into_owned()
 }
 
