@@ -105,14 +105,8 @@ impl World {
     /// Signs alice in through the form, typing as a person would, and puts off setting up
     /// recovery, which a first sign-in offers at once.
     async fn sign_in(&self, app: &AppWindow) {
-        let homeserver = app.find("textbox", "Homeserver").await;
-        app.type_into(&homeserver, &self.server.base_url()).await;
-        let username = app.find("textbox", "Username").await;
-        app.type_into(&username, "alice").await;
-        let password = app.find("textbox", "Password").await;
-        app.type_into(&password, PASSWORD).await;
-        let sign_in = app.find("button", "Sign in").await;
-        app.click(&sign_in).await;
+        app.submit_sign_in(&self.server.base_url(), "alice", PASSWORD)
+            .await;
         app.find("navigation", "Conversations").await;
         postpone_recovery(app, "Protect your encrypted messages", "Later").await;
     }
@@ -541,13 +535,8 @@ async fn sets_up_recovery_then_a_new_device_is_verified_by_emoji_from_the_first(
     let alice = Installation::new("en");
     let driver = TauriDriver::start(&alice.environment(&display));
     let app = driver.launch(test_name).await;
-    app.type_into(&app.find("textbox", "Homeserver").await, &server.base_url())
+    app.submit_sign_in(&server.base_url(), "alice", PASSWORD)
         .await;
-    app.type_into(&app.find("textbox", "Username").await, "alice")
-        .await;
-    app.type_into(&app.find("textbox", "Password").await, PASSWORD)
-        .await;
-    app.click(&app.find("button", "Sign in").await).await;
     app.find("dialog", "Confirm it's you").await;
     app.click(&app.find("button", "Verify with another device").await)
         .await;
@@ -895,22 +884,15 @@ async fn sends_a_picture_and_a_pdf_and_saves_a_received_file_to_downloads() {
     let pdf = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n".to_vec();
     let pdf_path = files.path().join("Note de service.pdf");
     std::fs::write(&pdf_path, &pdf).expect("written");
-    // The Downloads folder, where the system's user folders say it is.
-    let config = files.path().join("config");
     let downloads = files.path().join("Téléchargements");
-    std::fs::create_dir_all(&config).expect("folder");
-    std::fs::write(
-        config.join("user-dirs.dirs"),
-        format!("XDG_DOWNLOAD_DIR=\"{}\"\n", downloads.display()),
-    )
-    .expect("written");
+    let user_folders = estafette_e2e::downloads_folder_at(files.path(), &downloads);
 
     let mut environment = world.alice.environment(&world.display);
     environment.push((
         "ESTAFETTE_TEST_CHOSEN_FILES".into(),
         format!("{}\n{}", picture_path.display(), pdf_path.display()),
     ));
-    environment.push(("XDG_CONFIG_HOME".into(), config.display().to_string()));
+    environment.push(user_folders);
     let saved_as = files.path().join("carte enregistrée.png");
     environment.push((
         "ESTAFETTE_TEST_SAVE_AS".into(),

@@ -208,13 +208,7 @@ async fn send_state(hs: &Homeserver, mallory: &RegisteredUser, room_id: &str, pa
 }
 
 async fn sign_in(app: &AppWindow, hs: &Homeserver) {
-    app.type_into(&app.find("textbox", "Homeserver").await, &hs.base_url())
-        .await;
-    app.type_into(&app.find("textbox", "Username").await, "alice")
-        .await;
-    app.type_into(&app.find("textbox", "Password").await, PASSWORD)
-        .await;
-    app.click(&app.find("button", "Sign in").await).await;
+    app.submit_sign_in(&hs.base_url(), "alice", PASSWORD).await;
     app.find("navigation", "Conversations").await;
     app.find("dialog", "Protect your encrypted messages").await;
     app.click(&app.find("button", "Later").await).await;

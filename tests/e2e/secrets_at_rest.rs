@@ -181,32 +181,21 @@ async fn a_whole_session_leaves_no_secret_in_clear_on_disk_in_logs_or_environmen
     let alice = Installation::new("en");
     let outside = tempfile::tempdir().expect("temporary directory");
     let log = outside.path().join("app.log");
-    let config = outside.path().join("config");
+    // Left missing: the key export must make it.
     let downloads = outside.path().join("Downloads");
-    std::fs::create_dir_all(&config).expect("folder");
-    std::fs::write(
-        config.join("user-dirs.dirs"),
-        format!("XDG_DOWNLOAD_DIR=\"{}\"\n", downloads.display()),
-    )
-    .expect("written");
+    let user_folders = estafette_e2e::downloads_folder_at(outside.path(), &downloads);
     let mut environment: Vec<(String, String)> = alice
         .environment(&display)
         .into_iter()
         .filter(|(key, _)| key != "ESTAFETTE_LOG")
         .collect();
     environment.push(("ESTAFETTE_LOG".into(), "debug".into()));
-    environment.push(("XDG_CONFIG_HOME".into(), config.display().to_string()));
+    environment.push(user_folders);
     let driver = TauriDriver::start_logging_to(&environment, &log);
     let app = driver.launch(test_name).await;
 
     // Sign in, and set up recovery when it is offered.
-    app.type_into(&app.find("textbox", "Homeserver").await, &hs.base_url())
-        .await;
-    app.type_into(&app.find("textbox", "Username").await, "alice")
-        .await;
-    app.type_into(&app.find("textbox", "Password").await, PASSWORD)
-        .await;
-    app.click(&app.find("button", "Sign in").await).await;
+    app.submit_sign_in(&hs.base_url(), "alice", PASSWORD).await;
     app.find("navigation", "Conversations").await;
     let recovery_key = set_up_recovery(&app).await;
     // Another device of hers, signed in once the app owns her identity (before, the app

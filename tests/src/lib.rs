@@ -43,6 +43,20 @@ pub fn app_binary() -> PathBuf {
     binary
 }
 
+/// Makes `downloads` the Downloads folder, where the system's user folders say it is: a
+/// `user-dirs.dirs` in a configuration folder made under `root`. Returns the environment
+/// entry that points the app at that configuration. The folder itself is not created.
+pub fn downloads_folder_at(root: &Path, downloads: &Path) -> (String, String) {
+    let config = root.join("config");
+    std::fs::create_dir_all(&config).expect("folder");
+    std::fs::write(
+        config.join("user-dirs.dirs"),
+        format!("XDG_DOWNLOAD_DIR=\"{}\"\n", downloads.display()),
+    )
+    .expect("written");
+    ("XDG_CONFIG_HOME".into(), config.display().to_string())
+}
+
 /// Where screenshots of failed tests go (`target/e2e-screenshots`).
 pub fn screenshot_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/e2e-screenshots")

@@ -348,6 +348,20 @@ impl AppWindow {
         .await;
     }
 
+    /// Fills the sign-in form as a person would (server, user name, password) and presses
+    /// "Sign in"; the caller waits for what should follow.
+    pub async fn submit_sign_in(&self, homeserver: &str, username: &str, password: &str) {
+        for (field, text) in [
+            ("Homeserver", homeserver),
+            ("Username", username),
+            ("Password", password),
+        ] {
+            self.type_into(&self.find("textbox", field).await, text)
+                .await;
+        }
+        self.click(&self.find("button", "Sign in").await).await;
+    }
+
     /// Types into the element: text and `Key` codes.
     pub async fn type_into(&self, element: &Element, text: &str) {
         self.command(

@@ -297,7 +297,6 @@ pub async fn download(
     Ok(())
 }
 
-/// Follows the timeline until the local echo `is_echo` picks is sent; returns its event ID.
 /// A timeline followed until messages queued from this process reach the server, all within
 /// the context's timeout.
 struct SendWatch {

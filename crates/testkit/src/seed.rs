@@ -151,14 +151,8 @@ impl Homeserver {
             event_type,
             &transaction,
         ])?;
-        let request = self
-            .http()
-            .put(url)
-            .bearer_auth(&user.access_token)
-            .json(&content);
         let what = format!("{} sending to {room_id}", user.user_id);
-        let EventId { event_id } = http::json(request, &what).await?;
-        Ok(event_id)
+        self.put_event(user, url, &content, &what).await
     }
 
     /// Sets a state event of any type with exactly this content as `user` (a room's name,
@@ -174,13 +168,24 @@ impl Homeserver {
         let url = self.endpoint(&[
             "_matrix", "client", "v3", "rooms", room_id, "state", event_type, state_key,
         ])?;
+        let what = format!("{} setting {event_type} in {room_id}", user.user_id);
+        self.put_event(user, url, &content, &what).await
+    }
+
+    /// PUTs an event's content as `user`; the server answers with its event ID.
+    async fn put_event(
+        &self,
+        user: &RegisteredUser,
+        url: reqwest::Url,
+        content: &serde_json::Value,
+        what: &str,
+    ) -> Result<String, TestkitError> {
         let request = self
             .http()
             .put(url)
             .bearer_auth(&user.access_token)
-            .json(&content);
-        let what = format!("{} setting {event_type} in {room_id}", user.user_id);
-        let EventId { event_id } = http::json(request, &what).await?;
+            .json(content);
+        let EventId { event_id } = http::json(request, what).await?;
         Ok(event_id)
     }
 
