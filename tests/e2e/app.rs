@@ -1189,8 +1189,15 @@ async fn the_window_stays_on_the_app_and_a_damaged_account_is_shown_with_retry_a
     let alice = world.server.user_id("alice");
     app.find_containing("listitem", &format!("{alice} could not be opened"))
         .await;
-    app.click(&app.find("button", &format!("Retry opening {alice}")).await)
-        .await;
+    let retry = app.find("button", &format!("Retry opening {alice}")).await;
+    app.click(&retry).await;
+    // The button is disabled while the retry runs: the store must not be repaired under it,
+    // or the retry succeeds and this step proves nothing.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while app.property(&retry, "disabled").await.as_bool() != Some(false) {
+        assert!(Instant::now() < deadline, "the retry never finished");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     app.find("heading", "An account could not be opened").await;
 
     // Repaired, "Retry" opens it with its rooms.
