@@ -12,15 +12,16 @@
 #![recursion_limit = "256"]
 
 use std::{
-    collections::HashMap,
     path::Path,
     process::{Command, Stdio},
     sync::mpsc,
     time::{Duration, Instant},
 };
 
-use estafette_core::{AccountManager, CoreConfig, SignIn, Zeroizing, room_list::RoomListQuery};
-use estafette_e2e::{Installation, TauriDriver, VirtualDisplay};
+use estafette_e2e::{
+    Installation, TauriDriver, VirtualDisplay,
+    processes::{process_tree, tree_memory},
+};
 use estafette_testkit::{Homeserver, cache_root};
 
 const RUNS: usize = 5;
@@ -68,7 +69,9 @@ async fn run() -> BenchResult<()> {
     let big_room_name = "Dossier 001";
 
     let install = Installation::new("en");
-    sign_in_and_catch_up(&hs, &install).await?;
+    install
+        .sign_in_with_core(&hs, "alice", PASSWORD, 500)
+        .await?;
 
     let display = VirtualDisplay::start();
     let bin_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-fast");
@@ -98,46 +101,6 @@ async fn run() -> BenchResult<()> {
     let open_room = open_cached_room(&app, &environment, big_room_name).await?;
     hs.stop().await.map_err(fail)?;
     report(&floor_runs, &app_runs, &open_room)
-}
-
-/// Signs alice in with the core into the app's own data directory and keychain namespace,
-/// as the app's sign-in would, and waits until all 500 rooms are known.
-async fn sign_in_and_catch_up(hs: &Homeserver, install: &Installation) -> BenchResult<()> {
-    let manager = AccountManager::new(CoreConfig {
-        data_dir: install.data_dir.path().to_owned(),
-        keychain_service: install.keychain_service.clone(),
-        device_display_name: "Estafette bench".to_owned(),
-    });
-    let account = manager
-        .sign_in(SignIn {
-            homeserver: Some(hs.base_url()),
-            username: "alice".to_owned(),
-            password: Zeroizing::new(PASSWORD.to_owned()),
-        })
-        .await
-        .map_err(fail)?;
-    let (mut rooms, _controller) = account
-        .rooms()
-        .list(RoomListQuery::default(), 600)
-        .await
-        .map_err(fail)?;
-    let mut list = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(600);
-    while list.len() < 500 {
-        let Ok(Some(batch)) = tokio::time::timeout(Duration::from_secs(30), rooms.next()).await
-        else {
-            return Err(format!("only {} rooms after sign-in", list.len()));
-        };
-        for diff in batch {
-            diff.apply_to(&mut list);
-        }
-        if Instant::now() > deadline {
-            return Err("the room list did not complete".into());
-        }
-    }
-    drop(rooms);
-    manager.shut_down().await;
-    Ok(())
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -187,11 +150,8 @@ fn launch_and_measure(
         }
     };
     std::thread::sleep(SETTLE);
-    let tree = process_tree(child.id());
-    let (rss_kib, pss_kib) = tree.iter().fold((0, 0), |(rss, pss), pid| {
-        let (process_rss, process_pss) = memory_of(*pid);
-        (rss + process_rss, pss + process_pss)
-    });
+    let processes = process_tree(child.id()).len();
+    let (rss_kib, pss_kib) = tree_memory(child.id());
     terminate(child.id());
     let _ = child.wait();
     // Let the WebKit processes of this launch exit before the next one starts.
@@ -200,7 +160,7 @@ fn launch_and_measure(
         to_paint: painted_at - started,
         rss_kib,
         pss_kib,
-        processes: tree.len(),
+        processes,
     })
 }
 
@@ -265,62 +225,6 @@ fn wait_for_timeline_mark(marks: &Path, already: usize) -> BenchResult<Duration>
 
 fn terminate(pid: u32) {
     let _ = Command::new("kill").arg(pid.to_string()).status();
-}
-
-/// `root` and every process descending from it.
-fn process_tree(root: u32) -> Vec<u32> {
-    let mut parents: HashMap<u32, u32> = HashMap::new();
-    if let Ok(entries) = std::fs::read_dir("/proc") {
-        for entry in entries.flatten() {
-            let Some(pid) = entry
-                .file_name()
-                .to_str()
-                .and_then(|name| name.parse().ok())
-            else {
-                continue;
-            };
-            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-                continue;
-            };
-            // The command name may contain spaces: fields start after its closing ')'.
-            let Some(rest) = stat.rsplit_once(')').map(|(_, rest)| rest) else {
-                continue;
-            };
-            if let Some(parent) = rest
-                .split_whitespace()
-                .nth(1)
-                .and_then(|ppid| ppid.parse().ok())
-            {
-                parents.insert(pid, parent);
-            }
-        }
-    }
-    let mut tree = vec![root];
-    let mut index = 0;
-    while index < tree.len() {
-        let parent = tree[index];
-        tree.extend(
-            parents
-                .iter()
-                .filter(|(_, p)| **p == parent)
-                .map(|(pid, _)| *pid),
-        );
-        index += 1;
-    }
-    tree
-}
-
-/// RSS and PSS in KiB (`smaps_rollup`); PSS counts shared pages once across processes.
-fn memory_of(pid: u32) -> (u64, u64) {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
-    let field = |name: &str| {
-        text.lines()
-            .find_map(|line| line.strip_prefix(name))
-            .and_then(|rest| rest.split_whitespace().next())
-            .and_then(|value| value.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("Rss:"), field("Pss:"))
 }
 
 fn median(mut values: Vec<f64>) -> f64 {

@@ -10,12 +10,16 @@ mod accessibility;
 mod demo;
 mod display;
 mod party;
+pub mod processes;
 mod webdriver;
 
 use std::{
     path::{Path, PathBuf},
     time::Duration,
 };
+
+use estafette_core::{AccountManager, CoreConfig, SignIn, Zeroizing, room_list::RoomListQuery};
+use estafette_testkit::Homeserver;
 
 pub use demo::Demo;
 pub use display::VirtualDisplay;
@@ -77,6 +81,54 @@ impl Installation {
             data_dir: tempfile::tempdir().expect("temporary directory"),
             keychain_service: format!("estafette-e2e-{}", std::process::id()),
             language,
+        }
+    }
+
+    /// Signs `username` in with the core into this installation's data directory and keychain
+    /// namespace, as the app's sign-in would, and waits until `rooms` rooms are known: the
+    /// benchmarks start the app already signed in to a large account.
+    pub async fn sign_in_with_core(
+        &self,
+        server: &Homeserver,
+        username: &str,
+        password: &str,
+        rooms: usize,
+    ) -> Result<(), String> {
+        let manager = AccountManager::new(self.core_config());
+        let account = manager
+            .sign_in(SignIn {
+                homeserver: Some(server.base_url()),
+                username: username.to_owned(),
+                password: Zeroizing::new(password.to_owned()),
+            })
+            .await
+            .map_err(|error| error.to_string())?;
+        let (mut updates, _controller) = account
+            .rooms()
+            .list(RoomListQuery::default(), rooms + 100)
+            .await
+            .map_err(|error| error.to_string())?;
+        let mut list = Vec::new();
+        while list.len() < rooms {
+            let Ok(Some(batch)) = tokio::time::timeout(Duration::from_secs(60), updates.next()).await
+            else {
+                return Err(format!("only {} rooms after sign-in", list.len()));
+            };
+            for diff in batch {
+                diff.apply_to(&mut list);
+            }
+        }
+        drop(updates);
+        manager.shut_down().await;
+        Ok(())
+    }
+
+    /// The core's settings for this installation's data and keychain namespace.
+    pub fn core_config(&self) -> CoreConfig {
+        CoreConfig {
+            data_dir: self.data_dir.path().to_owned(),
+            keychain_service: self.keychain_service.clone(),
+            device_display_name: "Estafette bench".to_owned(),
         }
     }
 

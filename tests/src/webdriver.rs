@@ -194,6 +194,13 @@ pub struct Element {
     id: String,
 }
 
+impl Element {
+    /// The element as an argument of [`AppWindow::execute`]'s script.
+    pub fn argument(&self) -> Value {
+        json!({ ELEMENT_KEY: self.id })
+    }
+}
+
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// The app's window under WebDriver. When a test panics, dropping it keeps a screenshot in

@@ -14,9 +14,10 @@ const BENCHES: &[(&str, &str, &str)] = &[
     ("core", "estafette-core", "core"),
     ("media", "estafette-core", "media"),
     ("app", "estafette-e2e", "app"),
+    ("load", "estafette-e2e", "load"),
 ];
 
-pub const NAMES: &[&str] = &["core", "media", "app"];
+pub const NAMES: &[&str] = &["core", "media", "app", "load"];
 
 pub fn run(root: &Path, name: &str, passthrough: &[String]) -> Result<(), Error> {
     let Some(&(_, package, target)) = BENCHES.iter().find(|(known, _, _)| *known == name) else {
@@ -38,14 +39,8 @@ fn pipeline(
     passthrough: &[String],
 ) -> Result<(), Error> {
     test::install_prerequisites(steps, root)?;
-    if target == "app" {
-        // The app and its floor (an empty window), both optimised, with the UI embedded.
-        steps.run("tauri-driver", desktop::ensure_tauri_driver)?;
-        steps.run("ui packages", || desktop::install_ui_packages(root))?;
-        steps.run("ui build", || desktop::build_ui(root))?;
-        steps.run("app build (bench-fast)", || {
-            desktop::build_app(root, "bench-fast")
-        })?;
+    if package == "estafette-e2e" {
+        build_optimised_app(steps, root)?;
     }
     let session = test::keyring_session(steps, root)?;
     steps.run(&format!("bench {target}"), || {
@@ -54,8 +49,19 @@ fn pipeline(
     })
 }
 
+/// The app (and its floor, an empty window) optimised as people get it, with the UI embedded,
+/// and tauri-driver to drive it.
+pub fn build_optimised_app(steps: &mut Steps, root: &Path) -> Result<(), Error> {
+    steps.run("tauri-driver", desktop::ensure_tauri_driver)?;
+    steps.run("ui packages", || desktop::install_ui_packages(root))?;
+    steps.run("ui build", || desktop::build_ui(root))?;
+    steps.run("app build (bench-fast)", || {
+        desktop::build_app(root, "bench-fast")
+    })
+}
+
 /// The `bench-fast` profile: optimised like release, without the slow whole-program build.
-fn bench_args(package: &str, target: &str, passthrough: &[String]) -> Vec<String> {
+pub fn bench_args(package: &str, target: &str, passthrough: &[String]) -> Vec<String> {
     let mut args: Vec<String> = [
         "bench",
         "--profile",
