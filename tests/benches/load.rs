@@ -92,10 +92,9 @@ async fn run() -> LoadResult<()> {
     let rate = setting("ESTAFETTE_LOAD_RATE", 100);
     estafette_core::secrets::use_platform_keychain().map_err(fail)?;
     let seed = seeded_server_dir().await?;
-    let rooms: Vec<String> = serde_json::from_str(
-        &std::fs::read_to_string(seed.join("rooms.json")).map_err(fail)?,
-    )
-    .map_err(fail)?;
+    let rooms: Vec<String> =
+        serde_json::from_str(&std::fs::read_to_string(seed.join("rooms.json")).map_err(fail)?)
+            .map_err(fail)?;
     let work = tempfile::tempdir().map_err(fail)?;
     let hs = Arc::new(
         Homeserver::start_copy_of(&seed, &work.path().join("server"))
@@ -130,7 +129,11 @@ async fn run() -> LoadResult<()> {
         (processes::tree_cpu_seconds(app_pid) - cpu_before) / driven_for.as_secs_f64();
 
     // Every message is on the server; the app shows the open room's last one.
-    let last_watched = ledger.watched.last().cloned().ok_or("no message was sent")?;
+    let last_watched = ledger
+        .watched
+        .last()
+        .cloned()
+        .ok_or("no message was sent")?;
     let catch_up = wait_until_shown(&window, &last_watched).await;
     let latencies = key_latencies(&window, &keys_sent).await?;
     window.close().await;
@@ -165,7 +168,10 @@ async fn seeded_server_dir() -> LoadResult<PathBuf> {
     if dir.exists() {
         std::fs::remove_dir_all(&dir).map_err(fail)?;
     }
-    eprintln!("seeding {ROOMS} rooms once into {} (minutes)…", dir.display());
+    eprintln!(
+        "seeding {ROOMS} rooms once into {} (minutes)…",
+        dir.display()
+    );
     let started = Instant::now();
     let mut hs = Homeserver::start_in(&dir.join("server"))
         .await
@@ -237,14 +243,18 @@ async fn open_watched_room(window: &AppWindow) -> estafette_e2e::Element {
     let filter = window.find("searchbox", "Filter conversations").await;
     window.type_into(&filter, &name).await;
     window.click(&window.find("button", &name).await).await;
-    let composer = window
-        .find("textbox", &format!("Message to {name}"))
-        .await;
+    window.find("textbox", &format!("Message to {name}")).await;
     // Emptied as a person does, so that the list hears it.
     window.click(&filter).await;
     window
-        .press(&format!("{}a{}{}", Key::Control.code(), Key::Release.code(), Key::Backspace.code()))
+        .press(&format!(
+            "{}a{}{}",
+            Key::Control.code(),
+            Key::Release.code(),
+            Key::Backspace.code()
+        ))
         .await;
+    let composer = window.find("textbox", &format!("Message to {name}")).await;
     window.click(&composer).await;
     composer
 }
@@ -435,7 +445,8 @@ async fn drive(
                     failed += 1;
                 }
             }
-            let (hs, bob, room, text) = (hs.clone(), bob.clone(), rooms[index].clone(), body.clone());
+            let (hs, bob, room, text) =
+                (hs.clone(), bob.clone(), rooms[index].clone(), body.clone());
             in_flight[index] = Some(tokio::spawn(async move {
                 hs.send_text(&bob, &room, &text).await.is_ok()
             }));
@@ -591,7 +602,12 @@ fn slope(samples: &[MemorySample], value: fn(&MemorySample) -> u64) -> (f64, f64
     let points: Vec<(f64, f64)> = samples
         .iter()
         .filter(|sample| sample.at >= warm_up)
-        .map(|sample| (sample.at.as_secs_f64() / 60.0, value(sample) as f64 / 1024.0))
+        .map(|sample| {
+            (
+                sample.at.as_secs_f64() / 60.0,
+                value(sample) as f64 / 1024.0,
+            )
+        })
         .collect();
     let count = points.len() as f64;
     if points.len() < 2 {
@@ -599,7 +615,10 @@ fn slope(samples: &[MemorySample], value: fn(&MemorySample) -> u64) -> (f64, f64
     }
     let mean_x = points.iter().map(|(x, _)| x).sum::<f64>() / count;
     let mean_y = points.iter().map(|(_, y)| y).sum::<f64>() / count;
-    let covariance: f64 = points.iter().map(|(x, y)| (x - mean_x) * (y - mean_y)).sum();
+    let covariance: f64 = points
+        .iter()
+        .map(|(x, y)| (x - mean_x) * (y - mean_y))
+        .sum();
     let variance: f64 = points.iter().map(|(x, _)| (x - mean_x).powi(2)).sum();
     let per_minute = covariance / variance;
     let span = points.last().map_or(0.0, |(x, _)| *x) - points[0].0;

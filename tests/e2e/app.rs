@@ -147,6 +147,30 @@ async fn signs_in_and_talks_in_an_encrypted_direct_conversation() {
         .await;
     app.wait_for_text("Bonjour Alice, voici le compte rendu.")
         .await;
+    // A filter that hides the open conversation from the list leaves it open, draft and all.
+    app.type_into(&composer, "draft kept").await;
+    let filter = app.find("searchbox", "Filter conversations").await;
+    app.type_into(&filter, "nothing matches this").await;
+    app.wait_until_gone("button", "bob").await;
+    assert_eq!(app.value(&composer).await, "draft kept");
+    app.click(&filter).await;
+    app.press(&format!(
+        "{}a{}{}",
+        Key::Control.code(),
+        Key::Release.code(),
+        Key::Backspace.code()
+    ))
+    .await;
+    app.find("button", "bob").await;
+    app.click(&composer).await;
+    app.press(&format!(
+        "{}a{}{}",
+        Key::Control.code(),
+        Key::Release.code(),
+        Key::Backspace.code()
+    ))
+    .await;
+    assert_eq!(app.value(&composer).await, "");
     // Formatted, sanitised HTML: the bold part is a <strong>.
     let strong = app
         .execute(

@@ -110,7 +110,8 @@ impl Installation {
             .map_err(|error| error.to_string())?;
         let mut list = Vec::new();
         while list.len() < rooms {
-            let Ok(Some(batch)) = tokio::time::timeout(Duration::from_secs(60), updates.next()).await
+            let Ok(Some(batch)) =
+                tokio::time::timeout(Duration::from_secs(60), updates.next()).await
             else {
                 return Err(format!("only {} rooms after sign-in", list.len()));
             };

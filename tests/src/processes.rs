@@ -38,9 +38,10 @@ pub fn process_tree(root: u32) -> Vec<u32> {
 /// child, so its ID is found this way).
 pub fn process_running(binary: &Path) -> Option<u32> {
     let wanted = binary.canonicalize().ok()?;
-    processes().into_iter().map(|(pid, _)| pid).find(|pid| {
-        std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == wanted)
-    })
+    processes()
+        .into_iter()
+        .map(|(pid, _)| pid)
+        .find(|pid| std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == wanted))
 }
 
 /// RSS and PSS in KiB (`smaps_rollup`); PSS counts shared pages once across processes.
@@ -58,12 +59,10 @@ pub fn memory_of(pid: u32) -> (u64, u64) {
 
 /// RSS and PSS in KiB of `root` and its descendants together.
 pub fn tree_memory(root: u32) -> (u64, u64) {
-    process_tree(root)
-        .iter()
-        .fold((0, 0), |(rss, pss), pid| {
-            let (process_rss, process_pss) = memory_of(*pid);
-            (rss + process_rss, pss + process_pss)
-        })
+    process_tree(root).iter().fold((0, 0), |(rss, pss), pid| {
+        let (process_rss, process_pss) = memory_of(*pid);
+        (rss + process_rss, pss + process_pss)
+    })
 }
 
 /// CPU time (user and system) `root` and its descendants have used, in seconds.
