@@ -24,8 +24,10 @@ enum Runner {
         package: &'static str,
         filter: &'static str,
     },
-    /// A Vitest file of the UI.
-    Vitest { file: &'static str },
+    /// A Vitest file of the UI, as `shards` processes at once, each given its share of
+    /// `ESTAFETTE_FUZZ_RUNS` and its own seed (a property test is one test, so Vitest alone
+    /// would keep it on one core).
+    Vitest { file: &'static str, shards: u32 },
     /// A benchmark (a measure of speed is never a timed test), by package and target.
     Bench {
         package: &'static str,
@@ -47,6 +49,7 @@ const PROOFS: &[Proof] = &[
         name: "sanitiser fuzzing",
         runner: Runner::Vitest {
             file: "src/lib/sanitize.fuzz.test.ts",
+            shards: 2,
         },
         long: &[("ESTAFETTE_FUZZ_RUNS", "10000000")],
         quick: &[],
@@ -130,7 +133,7 @@ fn pipeline(steps: &mut Steps, root: &Path, quick: bool) -> Result<(), Error> {
     let mut outcomes = Vec::new();
     for proof in PROOFS {
         let environment = if quick { proof.quick } else { proof.long }.to_vec();
-        let mut command = match proof.runner {
+        let mut commands = match proof.runner {
             Runner::Nextest { package, filter } => {
                 let args: Vec<String> = [
                     "nextest",
@@ -145,23 +148,19 @@ fn pipeline(steps: &mut Steps, root: &Path, quick: bool) -> Result<(), Error> {
                 .iter()
                 .map(|word| (*word).to_owned())
                 .collect();
-                session.command(root, "cargo", &args)
+                vec![session.command(root, "cargo", &args)]
             }
             Runner::Bench { package, target } => {
-                session.command(root, "cargo", &bench::bench_args(package, target, &[]))
+                vec![session.command(root, "cargo", &bench::bench_args(package, target, &[]))]
             }
-            Runner::Vitest { file } => {
-                let mut command = Command::new("npx");
-                command
-                    .args(["vitest", "run", file])
-                    .current_dir(desktop::ui_dir(root));
-                command
-            }
+            Runner::Vitest { file, shards } => vitest_shards(root, file, shards, &environment),
         };
-        command.envs(environment.iter().copied());
+        for command in &mut commands {
+            command.envs(environment.iter().copied());
+        }
         let started = Instant::now();
         let result = steps.run(proof.name, || {
-            run_collecting_figures(&mut command, proof.name)
+            run_collecting_figures(&mut commands, proof.name)
         });
         outcomes.push(Outcome {
             name: proof.name,
@@ -177,34 +176,88 @@ fn pipeline(steps: &mut Steps, root: &Path, quick: bool) -> Result<(), Error> {
     steps.verdict()
 }
 
-/// Runs `command`, passing its error output through, and returns its `proof: ` figures.
-fn run_collecting_figures(command: &mut Command, what: &str) -> Result<Vec<String>, Error> {
-    let mut child = command
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|source| Error::Spawn {
-            program: steps::program_name(command),
+/// The Vitest processes of a sharded property test. Each gets its share of the runs (the
+/// environment's, else the test's own default of 10^5) and a seed of its own, drawn here and
+/// printed by the test, so that a failure can be replayed alone.
+fn vitest_shards(
+    root: &Path,
+    file: &str,
+    shards: u32,
+    environment: &[(&str, &str)],
+) -> Vec<Command> {
+    let total: u64 = environment
+        .iter()
+        .find(|(key, _)| *key == "ESTAFETTE_FUZZ_RUNS")
+        .and_then(|(_, value)| value.parse().ok())
+        .unwrap_or(100_000);
+    let shards = shards.max(1);
+    let first_seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |elapsed| elapsed.as_secs() % 1_000_000_000);
+    (0..shards)
+        .map(|shard| {
+            let mut command = Command::new("npx");
+            command
+                .args(["vitest", "run", file])
+                .current_dir(desktop::ui_dir(root))
+                .env(
+                    "ESTAFETTE_FUZZ_SEED",
+                    (first_seed + u64::from(shard)).to_string(),
+                );
+            command.env(
+                "ESTAFETTE_FUZZ_SHARE",
+                (total / u64::from(shards)).to_string(),
+            );
+            command
+        })
+        .collect()
+}
+
+/// Runs `commands` together, passing their error output through, and returns their
+/// `proof: ` figures.
+fn run_collecting_figures(commands: &mut [Command], what: &str) -> Result<Vec<String>, Error> {
+    let mut running = Vec::new();
+    for command in commands.iter_mut() {
+        let mut child = command
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|source| Error::Spawn {
+                program: steps::program_name(command),
+                source,
+            })?;
+        let stderr = child.stderr.take();
+        let reader = std::thread::spawn(move || stderr.map(figures_of).unwrap_or_default());
+        running.push((child, reader));
+    }
+    let mut figures = Vec::new();
+    let mut outcome = Ok(());
+    for (mut child, reader) in running {
+        figures.extend(reader.join().unwrap_or_default());
+        let status = child.wait().map_err(|source| Error::Io {
+            context: format!("waiting for {what}"),
             source,
         })?;
-    let mut figures = Vec::new();
-    if let Some(stderr) = child.stderr.take() {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            eprintln!("{line}");
-            // Anywhere in the line: Vitest puts colour codes before it.
-            if let Some(figure) = line.find("proof: ").map(|at| line[at + 7..].trim())
-                && figure.starts_with('{')
-                && figure.ends_with('}')
-            {
-                figures.push(figure.to_owned());
-            }
+        if outcome.is_ok() {
+            outcome = steps::check(status, what);
         }
     }
-    let status = child.wait().map_err(|source| Error::Io {
-        context: format!("waiting for {what}"),
-        source,
-    })?;
-    steps::check(status, what)?;
-    Ok(figures)
+    outcome.map(|()| figures)
+}
+
+/// Passes a process's error output through and keeps its `proof: {json}` lines.
+fn figures_of(stderr: std::process::ChildStderr) -> Vec<String> {
+    let mut figures = Vec::new();
+    for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+        eprintln!("{line}");
+        // Anywhere in the line: Vitest puts colour codes before it.
+        if let Some(figure) = line.find("proof: ").map(|at| line[at + 7..].trim())
+            && figure.starts_with('{')
+            && figure.ends_with('}')
+        {
+            figures.push(figure.to_owned());
+        }
+    }
+    figures
 }
 
 fn write_report(root: &Path, quick: bool, outcomes: &[Outcome]) -> Result<(), Error> {

@@ -3,16 +3,16 @@
 // standard as WebKit does: for any input, built from the tags,
 // attributes and tricks attacks use or drawn at random, the output holds only what the
 // Matrix spec's allow-list names, and sanitising it again changes nothing. The test command
-// runs 10^5 cases; `cargo xtask proof` sets ESTAFETTE_FUZZ_RUNS to 10^7.
+// runs 10^5 cases; `cargo xtask proof` sets ESTAFETTE_FUZZ_RUNS to 10^7, shared out.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { sanitizeMatrixHtml, sanitizeMatrixHtmlToString as clean } from "./sanitize";
 
-const RUNS = Number(process.env.ESTAFETTE_FUZZ_RUNS ?? 100_000);
-// The test command replays the same cases on every machine; the proof run draws new ones
-// (ESTAFETTE_FUZZ_SEED=random) and a failure prints the seed that replays it.
-const SEED_SETTING = process.env.ESTAFETTE_FUZZ_SEED ?? "20261203";
-const SEED = SEED_SETTING === "random" ? undefined : Number(SEED_SETTING);
+// `cargo xtask proof` runs several processes at once, each with its share of the runs.
+const RUNS = Number(process.env.ESTAFETTE_FUZZ_SHARE ?? process.env.ESTAFETTE_FUZZ_RUNS ?? 100_000);
+// The test command replays the same cases on every machine; the proof run gives each process
+// a new seed, printed below, so that ESTAFETTE_FUZZ_SEED=<seed> replays a failure.
+const SEED = Number(process.env.ESTAFETTE_FUZZ_SEED ?? 20261203);
 
 const served = {
   mediaUrl: (mxc: string) => `estafette-media://localhost/a/thumbnail/${encodeURIComponent(mxc)}`,
