@@ -8,8 +8,11 @@
 //!   can only be worse than a person's); "in page" runs from the key's arrival in the page.
 //! - memory: RSS and PSS of the app's processes every 5 s; the slope after warm-up.
 //! - nothing lost: afterwards, with the server stopped, the core opens the app's own store and
-//!   finds each room's last message in the room list, and every message of the open room once,
-//!   in order.
+//!   finds each room's last message in the room list, and the messages of the open room. When
+//!   the app fell more than a sync's worth behind, the server says so ("limited") and the store
+//!   holds a gap that scrolling up fills, as in Element: the server is then started again and
+//!   the core scrolls up through it. Every message must then be there once, in order; how many
+//!   were behind a gap is a figure of its own.
 //!
 //! Other people are raw clients of the test kit's own (a token and HTTP): on a 2-core machine
 //! every cycle a sender spends is taken from the app being measured. The rooms are plain: a
@@ -141,7 +144,7 @@ async fn run() -> LoadResult<()> {
     let mut hs = Arc::into_inner(hs).ok_or("the server is still in use")?;
     hs.stop().await.map_err(fail)?;
 
-    let delivery = check_delivery(&install, &rooms, &ledger).await?;
+    let delivery = check_delivery(&install, &rooms, &ledger, &mut hs).await?;
     let figures = Figures {
         seconds,
         rate,
@@ -475,6 +478,8 @@ async fn drive(
 struct Delivery {
     rooms_checked: usize,
     rooms_behind: Vec<String>,
+    /// The open room's messages read from the store alone, the server stopped.
+    watched_in_store: usize,
     watched_found: usize,
     watched_missing: usize,
     watched_doubled: usize,
@@ -482,21 +487,16 @@ struct Delivery {
 }
 
 /// Reads what the app received from its own store, with the server stopped so that nothing
-/// can be fetched now: each room's last message, and the whole of the open room.
+/// can be fetched now: each room's last message, and the open room back to its first message
+/// or to a gap. Then, with the server started again, scrolls up through any gap as the user
+/// would, and checks the open room's messages: once each, in order.
 async fn check_delivery(
     install: &Installation,
     rooms: &[String],
     ledger: &Ledger,
+    hs: &mut Homeserver,
 ) -> LoadResult<Delivery> {
-    let manager = AccountManager::new(install.core_config());
-    let account = manager
-        .restore_all()
-        .await
-        .map_err(fail)?
-        .pop()
-        .ok_or("the app's account was not found")?
-        .1
-        .map_err(fail)?;
+    let (manager, account) = open_app_store(install).await?;
     let (mut updates, _controller) = account
         .rooms()
         .list(RoomListQuery::default(), rooms.len() + 10)
@@ -520,41 +520,88 @@ async fn check_delivery(
                 .iter()
                 .find(|room| &room.id == *room_id)
                 .and_then(|room| room.latest_message.as_ref())
-                .map(|latest| latest.text.as_str());
-            latest != Some(body.as_str())
+                .map(|latest| latest.content.summary());
+            latest.as_deref() != Some(body.as_str())
         })
         .map(|(room_id, _)| room_id.clone())
         .collect();
+    drop(updates);
+    let in_store = watched_received(&account, &rooms[0], ledger).await?;
+    manager.shut_down().await;
 
-    let timeline = account.timeline(&rooms[0]).await.map_err(fail)?;
-    let first = ledger.watched.first().cloned().unwrap_or_default();
-    let mut bodies = watched_bodies(&timeline.items().await);
-    for _ in 0..100 {
-        if bodies.contains(&first) {
-            break;
-        }
-        match timeline.paginate_backwards(200).await {
-            Ok(false) => bodies = watched_bodies(&timeline.items().await),
-            Ok(true) | Err(_) => break,
-        }
-    }
-    let bodies = watched_bodies(&timeline.items().await);
-    let sent: Vec<&String> = ledger.watched.iter().collect();
-    let received: Vec<&String> = bodies.iter().filter(|body| sent.contains(body)).collect();
+    let received = if in_store.len() == ledger.watched.len() {
+        in_store.clone()
+    } else {
+        eprintln!(
+            "load: {} of the open room's messages are behind a gap in the store; scrolling up",
+            ledger.watched.len() - in_store.len()
+        );
+        hs.restart().await.map_err(fail)?;
+        let (manager, account) = open_app_store(install).await?;
+        let received = watched_received(&account, &rooms[0], ledger).await;
+        manager.shut_down().await;
+        hs.stop().await.map_err(fail)?;
+        received?
+    };
     let mut unique = received.clone();
     unique.sort();
     unique.dedup();
-    let delivery = Delivery {
+    let mut unique_in_store = in_store;
+    unique_in_store.sort();
+    unique_in_store.dedup();
+    Ok(Delivery {
         rooms_checked: ledger.last_in_room.len(),
         rooms_behind,
+        watched_in_store: unique_in_store.len(),
         watched_found: unique.len(),
-        watched_missing: sent.len() - unique.len(),
+        watched_missing: ledger.watched.len() - unique.len(),
         watched_doubled: received.len() - unique.len(),
-        watched_in_order: received == sent,
-    };
-    drop(updates);
-    manager.shut_down().await;
-    Ok(delivery)
+        watched_in_order: received == ledger.watched,
+    })
+}
+
+/// The app's account, opened by the core from the app's own data directory.
+async fn open_app_store(
+    install: &Installation,
+) -> LoadResult<(AccountManager, Arc<estafette_core::Account>)> {
+    let manager = AccountManager::new(install.core_config());
+    let account = manager
+        .restore_all()
+        .await
+        .map_err(fail)?
+        .pop()
+        .ok_or("the app's account was not found")?
+        .1
+        .map_err(fail)?;
+    Ok((manager, account))
+}
+
+/// The watched messages the open room's timeline holds, in its order, after scrolling up to
+/// the first one sent (or as far as it can: without a server, to the first gap).
+async fn watched_received(
+    account: &estafette_core::Account,
+    room_id: &str,
+    ledger: &Ledger,
+) -> LoadResult<Vec<String>> {
+    let timeline = account.timeline(room_id).await.map_err(fail)?;
+    let first = ledger.watched.first().cloned().unwrap_or_default();
+    for _ in 0..100 {
+        if watched_bodies(&timeline.items().await).contains(&first) {
+            break;
+        }
+        match timeline.paginate_backwards(200).await {
+            Ok(false) => {}
+            Ok(true) => break,
+            Err(error) => {
+                eprintln!("load: scrolling up stopped: {error}");
+                break;
+            }
+        }
+    }
+    Ok(watched_bodies(&timeline.items().await)
+        .into_iter()
+        .filter(|body| ledger.watched.contains(body))
+        .collect())
 }
 
 fn watched_bodies(items: &[estafette_core::timeline::TimelineItem]) -> Vec<String> {
@@ -684,7 +731,12 @@ impl Figures<'_> {
             delivery.rooms_checked
         );
         println!(
-            "| open room's messages in the app's store | {} of {}, {} doubled, in order: {} |",
+            "| open room's messages in the app's store | {} of {}, the others behind a gap |",
+            delivery.watched_in_store,
+            self.ledger.watched.len(),
+        );
+        println!(
+            "| open room's messages after scrolling up | {} of {}, {} doubled, in order: {} |",
             delivery.watched_found,
             self.ledger.watched.len(),
             delivery.watched_doubled,
@@ -719,6 +771,7 @@ impl Figures<'_> {
             "rooms_checked": delivery.rooms_checked,
             "rooms_behind": delivery.rooms_behind.len(),
             "watched_sent": self.ledger.watched.len(),
+            "watched_in_store": delivery.watched_in_store,
             "watched_missing": delivery.watched_missing,
             "watched_doubled": delivery.watched_doubled,
             "watched_in_order": delivery.watched_in_order,

@@ -6,9 +6,11 @@
 //! here is 30 seconds.
 
 use std::{
-    io::{BufRead, BufReader, Write},
-    path::Path,
+    fs::File,
+    io::{BufRead, BufReader, Read, Write},
+    path::{Path, PathBuf},
     process::{Command, Stdio},
+    sync::{Arc, Mutex},
     time::Instant,
 };
 
@@ -159,9 +161,13 @@ fn pipeline(steps: &mut Steps, root: &Path, quick: bool) -> Result<(), Error> {
             command.envs(environment.iter().copied());
         }
         let started = Instant::now();
+        let log = log_path(root, proof.name);
         let result = steps.run(proof.name, || {
-            run_collecting_figures(&mut commands, proof.name)
+            run_collecting_figures(&mut commands, proof.name, &log)
         });
+        if result.is_err() {
+            eprintln!("{}'s whole output: {}", proof.name, log.display());
+        }
         outcomes.push(Outcome {
             name: proof.name,
             environment,
@@ -213,26 +219,65 @@ fn vitest_shards(
         .collect()
 }
 
-/// Runs `commands` together, passing their error output through, and returns their
+/// Where a proof's whole output is kept: a failing fuzz run's counterexample and seed are in
+/// it, and a run of an hour is not repeated to read them again.
+fn log_path(root: &Path, name: &str) -> PathBuf {
+    let file: String = name
+        .chars()
+        .map(|character| {
+            if character.is_ascii_alphanumeric() {
+                character
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    root.join("target")
+        .join("proof")
+        .join(format!("{file}.log"))
+}
+
+/// Runs `commands` together, passing their output through and into `log`, and returns their
 /// `proof: ` figures.
-fn run_collecting_figures(commands: &mut [Command], what: &str) -> Result<Vec<String>, Error> {
+fn run_collecting_figures(
+    commands: &mut [Command],
+    what: &str,
+    log: &Path,
+) -> Result<Vec<String>, Error> {
+    let log_error = |source| Error::Io {
+        context: format!("writing {}", log.display()),
+        source,
+    };
+    if let Some(folder) = log.parent() {
+        std::fs::create_dir_all(folder).map_err(log_error)?;
+    }
+    let log = Arc::new(Mutex::new(File::create(log).map_err(log_error)?));
     let mut running = Vec::new();
     for command in commands.iter_mut() {
         let mut child = command
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|source| Error::Spawn {
                 program: steps::program_name(command),
                 source,
             })?;
-        let stderr = child.stderr.take();
-        let reader = std::thread::spawn(move || stderr.map(figures_of).unwrap_or_default());
-        running.push((child, reader));
+        let stdout = child.stdout.take().map(|stdout| {
+            let log = Arc::clone(&log);
+            std::thread::spawn(move || pass_through(stdout, &log, false))
+        });
+        let stderr = child.stderr.take().map(|stderr| {
+            let log = Arc::clone(&log);
+            std::thread::spawn(move || pass_through(stderr, &log, true))
+        });
+        running.push((child, stdout, stderr));
     }
     let mut figures = Vec::new();
     let mut outcome = Ok(());
-    for (mut child, reader) in running {
-        figures.extend(reader.join().unwrap_or_default());
+    for (mut child, stdout, stderr) in running {
+        for reader in [stdout, stderr].into_iter().flatten() {
+            figures.extend(reader.join().unwrap_or_default());
+        }
         let status = child.wait().map_err(|source| Error::Io {
             context: format!("waiting for {what}"),
             source,
@@ -244,11 +289,20 @@ fn run_collecting_figures(commands: &mut [Command], what: &str) -> Result<Vec<St
     outcome.map(|()| figures)
 }
 
-/// Passes a process's error output through and keeps its `proof: {json}` lines.
-fn figures_of(stderr: std::process::ChildStderr) -> Vec<String> {
+/// Passes a process's output through, line by line, into `log` too, and keeps its
+/// `proof: {json}` lines.
+fn pass_through(output: impl Read, log: &Mutex<File>, is_stderr: bool) -> Vec<String> {
     let mut figures = Vec::new();
-    for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-        eprintln!("{line}");
+    for line in BufReader::new(output).lines().map_while(Result::ok) {
+        if is_stderr {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
+        if let Ok(mut log) = log.lock() {
+            // A full disk must not stop the proof; the terminal still has the line.
+            let _ = writeln!(log, "{line}");
+        }
         // Anywhere in the line: Vitest puts colour codes before it.
         if let Some(figure) = line.find("proof: ").map(|at| line[at + 7..].trim())
             && figure.starts_with('{')

@@ -111,6 +111,8 @@ function reparsed(serialised: string): string {
 
 describe("the sanitiser under arbitrary input", () => {
   it(`keeps only the allow-list and is idempotent (${RUNS} cases)`, () => {
+    // Printed first: a failure's replay needs it, whatever the reporter shows.
+    console.error(`sanitiser fuzzing: seed ${SEED}, ${RUNS} cases`);
     fc.assert(
       fc.property(html, (input) => {
         onlyAllowed(sanitizeMatrixHtml(input, served));
