@@ -7,7 +7,7 @@ use std::path::Path;
 use specta_typescript::Typescript;
 use tauri_specta::{Builder, ErrorHandlingMode, collect_commands};
 
-use crate::commands::{accounts, encryption, files, rooms, system, timeline};
+use crate::commands::{accounts, encryption, files, gestures, rooms, system, timeline};
 
 /// Relative to the `src-tauri` folder.
 pub const BINDINGS_PATH: &str = "../ui/src/lib/bindings.ts";
@@ -30,13 +30,26 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             rooms::accept_invite,
             rooms::decline_invite,
             rooms::join_room,
+            rooms::room_members,
             timeline::open_timeline,
+            timeline::open_thread,
             timeline::paginate_backwards,
             timeline::send_message,
             timeline::retry_send,
             timeline::cancel_send,
-            timeline::mark_as_read,
             timeline::unsubscribe,
+            gestures::edit_message,
+            gestures::delete_message,
+            gestures::toggle_reaction,
+            gestures::load_quote,
+            gestures::event_source,
+            gestures::conversation_permissions,
+            gestures::set_typing,
+            gestures::watch_typing,
+            gestures::mark_read_up_to,
+            gestures::mark_as_read,
+            gestures::load_draft,
+            gestures::save_draft,
             encryption::watch_security_status,
             encryption::set_up_recovery,
             encryption::save_recovery_key,

@@ -236,6 +236,128 @@ async fn signs_in_and_talks_in_an_encrypted_direct_conversation() {
     app.close().await;
 }
 
+/// The event bob's client has with `body` as its text (after edits), once it is there.
+async fn bobs_event_with(
+    world: &World,
+    what: &str,
+    wanted: impl Fn(&estafette_core::timeline::TimelineEvent) -> bool,
+) -> estafette_core::timeline::TimelineEvent {
+    let timeline = world.bob.timeline(&world.dm_id).await;
+    estafette_e2e::eventually(what, || async {
+        timeline
+            .items()
+            .await
+            .iter()
+            .filter_map(|item| item.as_event())
+            .find(|event| wanted(event))
+            .cloned()
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn replies_reacts_edits_with_up_and_deletes_from_the_message_menu() {
+    use estafette_core::timeline::EventContent;
+    let (world, _driver, app) = World::open(
+        "en",
+        "replies_reacts_edits_with_up_and_deletes_from_the_message_menu",
+    )
+    .await;
+    world.sign_in(&app).await;
+    app.click(&app.find("button", "bob").await).await;
+    app.click(&app.find("button", "Accept").await).await;
+    let composer = app.find("textbox", "Message to bob").await;
+    world.bob_says("Le rapport est prêt").await;
+    app.wait_for_text("Le rapport est prêt").await;
+    let original = bobs_event_with(&world, "bob's message", |event| {
+        event.content.summary() == "Le rapport est prêt" && event.event_id.is_some()
+    })
+    .await
+    .event_id
+    .unwrap_or_default();
+
+    // Reply, from the menu opened with the mouse.
+    app.click(&app.find("button", "Options for the message from bob").await)
+        .await;
+    app.find("menu", "Options for the message from bob").await;
+    app.click(&app.find("menuitem", "Reply").await).await;
+    app.find("status", "Replying to bob").await;
+    app.type_into(&composer, "Je le lis").await;
+    app.type_into(&composer, &Key::Enter.code().to_string())
+        .await;
+    bobs_event_with(&world, "alice's reply, with its relation", |event| {
+        event.content.summary() == "Je le lis"
+            && event
+                .reply_to
+                .as_ref()
+                .is_some_and(|reply| reply.event_id == original)
+    })
+    .await;
+    app.wait_until_gone("status", "Replying to bob").await;
+    app.find("button", "Go to the message from bob").await;
+
+    // React, with the keyboard alone: Shift+F10 on the options button, arrows, Enter.
+    let options = app.find("button", "Options for the message from bob").await;
+    app.execute(
+        "arguments[0].focus();",
+        serde_json::json!([options.argument()]),
+    )
+    .await;
+    app.press(&format!(
+        "{}{}{}",
+        Key::Shift.code(),
+        Key::F10.code(),
+        Key::Release.code()
+    ))
+    .await;
+    app.find("menu", "Options for the message from bob").await;
+    // The first item, "React with 👍", has the focus.
+    app.press(&Key::Enter.code().to_string()).await;
+    app.wait_until_gone("menu", "Options for the message from bob")
+        .await;
+    bobs_event_with(&world, "alice's reaction", |event| {
+        event.event_id.as_deref() == Some(original.as_str())
+            && event
+                .reactions
+                .iter()
+                .any(|reaction| reaction.key == "👍" && reaction.senders.len() == 1)
+    })
+    .await;
+    app.find("button", "👍, from you").await;
+
+    // Up in the empty composer edits her last message.
+    app.click(&composer).await;
+    app.press(&Key::ArrowUp.code().to_string()).await;
+    app.find("status", "Editing your message").await;
+    assert_eq!(app.value(&composer).await, "Je le lis");
+    app.type_into(&composer, " ce soir").await;
+    app.type_into(&composer, &Key::Enter.code().to_string())
+        .await;
+    bobs_event_with(&world, "the edit", |event| {
+        event.content.summary() == "Je le lis ce soir" && event.is_edited
+    })
+    .await;
+    app.wait_for_text("(edited)").await;
+
+    // Delete her reply, with a reason.
+    app.click(
+        &app.find("button", "Options for the message from alice")
+            .await,
+    )
+    .await;
+    app.click(&app.find("menuitem", "Delete").await).await;
+    let reason = app.find("textbox", "Reason (optional)").await;
+    app.type_into(&reason, "erreur").await;
+    app.click(&app.find("button", "Delete").await).await;
+    app.wait_until_gone("dialog", "Delete this message?").await;
+    bobs_event_with(&world, "the deletion", |event| {
+        event.is_own.eq(&false) && event.content == EventContent::Redacted
+    })
+    .await;
+    app.wait_for_text("Message deleted").await;
+    app.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_wrong_password_is_explained_in_french_on_a_french_system() {
     let (world, _driver, app) = World::open(

@@ -23,6 +23,7 @@ pub enum Key {
     Escape,
     ArrowUp,
     ArrowDown,
+    F10,
     /// Releases held modifiers.
     Release,
 }
@@ -39,6 +40,7 @@ impl Key {
             Key::Escape => '\u{E00C}',
             Key::ArrowUp => '\u{E013}',
             Key::ArrowDown => '\u{E015}',
+            Key::F10 => '\u{E03A}',
         }
     }
 }

@@ -188,8 +188,8 @@ pub async fn rooms(
             let preview = room
                 .latest_message
                 .as_ref()
-                .map(|latest| latest.text.as_str())
-                .unwrap_or("");
+                .map(|latest| latest.content.summary())
+                .unwrap_or_default();
             format!(
                 "{}{}\t{}\tunread {}\t{}",
                 room.name, state, room.id, room.unread_messages, preview
@@ -237,9 +237,7 @@ pub async fn send(context: &Context<'_>, room: &str, texts: &[String]) -> Result
             format!("queued {} message(s)", texts.len())
         });
     for echo_id in echo_ids {
-        let event_id = watch
-            .until_sent(|item| echo_id.as_ref() == Some(&item.id))
-            .await?;
+        let event_id = watch.until_sent(&echo_id).await?;
         context
             .output
             .record(&json!({ "sent": event_id, "room": room }), || {
@@ -261,13 +259,7 @@ pub async fn send_file(
     let timeline = account.timeline(room).await?;
     let mut watch = SendWatch::new(context, timeline.subscribe());
     let transaction_id = account.media().send_file(room, file).await?;
-    let event_id = watch
-        .until_sent(|item| {
-            item.as_event()
-                .and_then(|event| event.transaction_id.as_deref())
-                == Some(transaction_id.as_str())
-        })
-        .await?;
+    let event_id = watch.until_sent(&transaction_id).await?;
     context
         .output
         .record(&json!({ "sent": event_id, "room": room }), || {
@@ -302,28 +294,33 @@ pub async fn download(
 struct SendWatch {
     updates: Subscription<TimelineUpdate>,
     items: Vec<TimelineItem>,
+    /// Item IDs of the local echoes seen, by transaction ID.
+    echoes: HashMap<String, String>,
     deadline: tokio::time::Instant,
 }
+
+/// How many items from the end of a timeline may be local echoes of this process's sends.
+const ECHOES_AT_THE_END: usize = 64;
 
 impl SendWatch {
     fn new(context: &Context<'_>, updates: Subscription<TimelineUpdate>) -> Self {
         Self {
             updates,
             items: Vec::new(),
+            echoes: HashMap::new(),
             deadline: tokio::time::Instant::now() + context.timeout,
         }
     }
 
-    /// The event ID of the item `is_echo` picks, once the server has it.
-    async fn until_sent(
-        &mut self,
-        is_echo: impl Fn(&TimelineItem) -> bool,
-    ) -> Result<String, Failure> {
+    /// The event ID of the message queued as `transaction_id`, once the server has it. The
+    /// local echo carries the transaction ID; the server's copy, which replaces it, keeps the
+    /// echo's item ID only, so the item is followed by that once found.
+    async fn until_sent(&mut self, transaction_id: &str) -> Result<String, Failure> {
         loop {
             let event = self
-                .items
-                .iter()
-                .find(|item| is_echo(item))
+                .echoes
+                .get(transaction_id)
+                .and_then(|id| self.items.iter().find(|item| &item.id == id))
                 .and_then(|item| item.as_event());
             match event.map(|event| &event.send_state) {
                 Some(None | Some(SendState::Sent)) => {
@@ -349,6 +346,16 @@ impl SendWatch {
             };
             for diff in batch {
                 diff.apply_to(&mut self.items);
+                // After each change: an echo may be replaced later in the same batch. Local
+                // echoes are at the end.
+                for item in self.items.iter().rev().take(ECHOES_AT_THE_END) {
+                    if let Some(transaction_id) = item
+                        .as_event()
+                        .and_then(|event| event.transaction_id.clone())
+                    {
+                        self.echoes.insert(transaction_id, item.id.clone());
+                    }
+                }
             }
         }
     }

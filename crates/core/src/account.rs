@@ -10,7 +10,7 @@ use std::{
 
 use eyeball::SharedObservable;
 use matrix_sdk::{
-    Client, SessionChange, SqliteStoreConfig,
+    Client, SessionChange, SqliteStoreConfig, ThreadingSupport,
     encryption::{BackupDownloadStrategy, EncryptionSettings},
     sliding_sync::VersionBuilder,
 };
@@ -143,6 +143,12 @@ pub(crate) async fn build_client(
             Some(paths.cache()),
         )
         .handle_refresh_tokens()
+        // Threads as Element shows them: a summary under the first message (replies counted
+        // by the event cache), the replies in the thread's own timeline. Subscriptions to
+        // threads (MSC4306) need server support that Synapse does not have yet.
+        .with_threading_support(ThreadingSupport::Enabled {
+            with_subscriptions: false,
+        })
         .with_encryption_settings(EncryptionSettings {
             // Other clients (Element, Tchap) only trust devices signed by the user's identity.
             auto_enable_cross_signing: true,

@@ -63,8 +63,8 @@ pub struct LatestMessage {
     pub sender_name: Option<String>,
     pub is_own: bool,
     pub timestamp_ms: u64,
-    /// One-line English summary; front ends may build their own from `content`.
-    pub text: String,
+    /// Front ends put it into words in the user's language; `EventContent::summary` is an
+    /// English line for the CLI.
     pub content: crate::timeline::EventContent,
     /// Still being sent (or failed to send) from this device.
     pub is_local: bool,
@@ -362,7 +362,6 @@ async fn latest_message(room: &Room) -> Option<LatestMessage> {
         },
         is_own,
         timestamp_ms: timestamp.0.into(),
-        text: content.summary(),
         content,
         is_local,
     })

@@ -9,7 +9,10 @@ use matrix_sdk::{
             client::room::{Visibility, create_room::v3::Request as CreateRoomRequest},
             error::ErrorKind,
         },
-        events::{InitialStateEvent, room::encryption::RoomEncryptionEventContent},
+        events::{
+            InitialStateEvent,
+            room::{encryption::RoomEncryptionEventContent, member::MembershipState},
+        },
     },
 };
 use serde::{Deserialize, Serialize};
@@ -233,4 +236,50 @@ impl Rooms<'_> {
             .await
             .map_err(RoomError::from_sdk)
     }
+
+    /// The people in a room (joined or invited), by name: for mentions, and to name who
+    /// reacted, read or is typing. Asks the server once for the full list, then reads the
+    /// store; offline, the store's list.
+    #[instrument(skip(self), fields(account = %self.account.id()))]
+    pub async fn members(&self, room_id: &str) -> Result<Vec<Member>, RoomError> {
+        let room = self.account.room(room_id)?;
+        let memberships = RoomMemberships::JOIN | RoomMemberships::INVITE;
+        let members = match room.members(memberships).await {
+            Ok(members) => members,
+            Err(error) if is_network_failure(&error) => room
+                .members_no_sync(memberships)
+                .await
+                .map_err(RoomError::from_sdk)?,
+            Err(error) => return Err(RoomError::from_sdk(error)),
+        };
+        let mut members: Vec<Member> = members
+            .iter()
+            .map(|member| Member {
+                user_id: member.user_id().to_string(),
+                display_name: member.display_name().map(ToOwned::to_owned),
+                avatar_url: member.avatar_url().map(ToString::to_string),
+                joined: *member.membership() == MembershipState::Join,
+            })
+            .collect();
+        members.sort_by_cached_key(|member| {
+            member
+                .display_name
+                .as_deref()
+                .unwrap_or(&member.user_id)
+                .to_lowercase()
+        });
+        Ok(members)
+    }
+}
+
+/// Someone in a room.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Member {
+    pub user_id: String,
+    pub display_name: Option<String>,
+    /// `mxc://` URI, fetched through the core.
+    pub avatar_url: Option<String>,
+    /// `false` while only invited.
+    pub joined: bool,
 }

@@ -486,7 +486,7 @@ async fn a_new_message_moves_its_room_to_the_top_through_a_diff() {
     let top = &rooms.items[0];
     assert_eq!(top.name, "Budget");
     let latest = top.latest_message.as_ref().expect("a preview");
-    assert_eq!(latest.text, "Budget news");
+    assert_eq!(latest.content.summary(), "Budget news");
     assert_eq!(latest.sender_id, bob.user_id());
     assert!(top.unread_messages >= 1);
 

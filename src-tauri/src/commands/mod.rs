@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod encryption;
 pub mod files;
+pub mod gestures;
 pub mod rooms;
 pub mod system;
 pub mod timeline;

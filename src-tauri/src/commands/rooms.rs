@@ -3,7 +3,7 @@
 use estafette_core::{
     AccountId,
     room_list::{RoomListLoading, RoomListQuery, RoomListUpdate},
-    rooms::NewRoom,
+    rooms::{Member, NewRoom},
 };
 use tauri::{State, ipc::Channel};
 
@@ -66,6 +66,18 @@ pub fn load_more_rooms(
 ) -> Result<(), IpcError> {
     state.live.room_list(subscription)?.load_more();
     Ok(())
+}
+
+/// The people in a room, by name.
+#[tauri::command]
+#[specta::specta]
+pub async fn room_members(
+    state: State<'_, AppState>,
+    account: AccountId,
+    room_id: String,
+) -> Result<Vec<Member>, IpcError> {
+    let account = super::account(&state, &account).await?;
+    Ok(account.rooms().members(&room_id).await?)
 }
 
 /// The direct conversation with `user_id` (an existing one if any); returns its room ID.

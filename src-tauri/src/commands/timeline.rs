@@ -1,6 +1,9 @@
-//! An open conversation: its live timeline, older messages, sending.
+//! An open conversation (a room's, or a thread's): its live timeline, older messages, sending.
 
-use estafette_core::{AccountId, timeline::TimelineUpdate};
+use estafette_core::{
+    AccountId,
+    timeline::{OutgoingMessage, TimelineUpdate},
+};
 use tauri::{State, ipc::Channel};
 
 use crate::{
@@ -26,6 +29,24 @@ pub async fn open_timeline(
         .open(subscription, updates, Steering::Timeline(timeline)))
 }
 
+/// Opens the thread that starts at `root_event_id`, as [`open_timeline`] opens a room.
+#[tauri::command]
+#[specta::specta]
+pub async fn open_thread(
+    state: State<'_, AppState>,
+    account: AccountId,
+    room_id: String,
+    root_event_id: String,
+    updates: Channel<TimelineUpdate>,
+) -> Result<SubscriptionId, IpcError> {
+    let account = super::account(&state, &account).await?;
+    let timeline = account.thread(&room_id, &root_event_id).await?;
+    let subscription = timeline.subscribe();
+    Ok(state
+        .live
+        .open(subscription, updates, Steering::Timeline(timeline)))
+}
+
 /// Loads up to `count` older events; `true` once the start of the room is reached.
 #[tauri::command]
 #[specta::specta]
@@ -38,16 +59,17 @@ pub async fn paginate_backwards(
     Ok(timeline.paginate_backwards(count).await?)
 }
 
-/// Queues a Markdown message; returns the timeline item ID of its local echo.
+/// Queues a message (Markdown, its mentions, what it answers); returns the transaction ID
+/// its local echo carries.
 #[tauri::command]
 #[specta::specta]
 pub async fn send_message(
     state: State<'_, AppState>,
     subscription: SubscriptionId,
-    markdown: String,
-) -> Result<Option<String>, IpcError> {
+    message: OutgoingMessage,
+) -> Result<String, IpcError> {
     let timeline = state.live.timeline(subscription)?;
-    Ok(timeline.send_markdown(&markdown).await?)
+    Ok(timeline.send(message).await?)
 }
 
 #[tauri::command]
@@ -71,16 +93,6 @@ pub async fn cancel_send(
 ) -> Result<bool, IpcError> {
     let timeline = state.live.timeline(subscription)?;
     Ok(timeline.cancel_send(&transaction_id).await?)
-}
-
-#[tauri::command]
-#[specta::specta]
-pub async fn mark_as_read(
-    state: State<'_, AppState>,
-    subscription: SubscriptionId,
-) -> Result<(), IpcError> {
-    let timeline = state.live.timeline(subscription)?;
-    Ok(timeline.mark_as_read().await?)
 }
 
 /// Stops a live subscription (room list, timeline, sync state) the UI no longer shows.

@@ -24,6 +24,8 @@ import {
   type RoomSummary,
   type SyncState,
   type TimelineItem,
+  type OutgoingMessage,
+  type Draft,
 } from "./bindings";
 
 export type RoomListUpdate = ListDiff<RoomSummary>[];
@@ -165,7 +167,25 @@ export const backend = {
     subscribe(onUpdate, (channel) => commands.openTimeline(account, roomId, channel)),
   paginateBackwards: (live: Live, count: number) =>
     call(commands.paginateBackwards(live.id, count)),
-  sendMessage: (live: Live, markdown: string) => call(commands.sendMessage(live.id, markdown)),
+  openThread: (account: string, roomId: string, rootEventId: string, onUpdate: (update: TimelineUpdate) => void) =>
+    subscribe(onUpdate, (channel) => commands.openThread(account, roomId, rootEventId, channel)),
+  sendMessage: (live: Live, message: OutgoingMessage) => call(commands.sendMessage(live.id, message)),
+  editMessage: (live: Live, target: string, message: OutgoingMessage) =>
+    call(commands.editMessage(live.id, target, message)),
+  deleteMessage: (live: Live, target: string, reason: string | null) =>
+    call(commands.deleteMessage(live.id, target, reason)),
+  toggleReaction: (live: Live, target: string, key: string) =>
+    call(commands.toggleReaction(live.id, target, key)),
+  loadQuote: (live: Live, replyEventId: string) => call(commands.loadQuote(live.id, replyEventId)),
+  eventSource: (live: Live, target: string) => call(commands.eventSource(live.id, target)),
+  conversationPermissions: (live: Live) => call(commands.conversationPermissions(live.id)),
+  setTyping: (live: Live, typing: boolean) => call(commands.setTyping(live.id, typing)),
+  watchTyping: (live: Live, onUpdate: (userIds: string[]) => void) =>
+    subscribe(onUpdate, (channel) => commands.watchTyping(live.id, channel)),
+  markReadUpTo: (live: Live, eventId: string) => call(commands.markReadUpTo(live.id, eventId)),
+  loadDraft: (live: Live) => call(commands.loadDraft(live.id)),
+  saveDraft: (live: Live, draft: Draft) => call(commands.saveDraft(live.id, draft)),
+  roomMembers: (account: string, roomId: string) => call(commands.roomMembers(account, roomId)),
   retrySend: (live: Live, transactionId: string) =>
     call(commands.retrySend(live.id, transactionId)),
   cancelSend: (live: Live, transactionId: string) =>

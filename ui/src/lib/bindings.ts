@@ -31,18 +31,43 @@ export const commands = {
 	declineInvite: (account: AccountId, roomId: string) => __TAURI_INVOKE<null>("decline_invite", { account, roomId }),
 	/**  Joins by room ID or alias; returns the room ID. */
 	joinRoom: (account: AccountId, room: string) => __TAURI_INVOKE<string>("join_room", { account, room }),
+	/**  The people in a room, by name. */
+	roomMembers: (account: AccountId, roomId: string) => __TAURI_INVOKE<Member[]>("room_members", { account, roomId }),
 	/**  Opens a room's timeline: its cached items first (a `reset`), then diffs. */
 	openTimeline: (account: AccountId, roomId: string, updates: Channel<ListDiff<TimelineItem>[]>) => __TAURI_INVOKE<number>("open_timeline", { account, roomId, updates }),
+	/**  Opens the thread that starts at `root_event_id`, as [`open_timeline`] opens a room. */
+	openThread: (account: AccountId, roomId: string, rootEventId: string, updates: Channel<ListDiff<TimelineItem>[]>) => __TAURI_INVOKE<number>("open_thread", { account, roomId, rootEventId, updates }),
 	/**  Loads up to `count` older events; `true` once the start of the room is reached. */
 	paginateBackwards: (subscription: number, count: number) => __TAURI_INVOKE<boolean>("paginate_backwards", { subscription, count }),
-	/**  Queues a Markdown message; returns the timeline item ID of its local echo. */
-	sendMessage: (subscription: number, markdown: string) => __TAURI_INVOKE<string | null>("send_message", { subscription, markdown }),
+	/**
+	 *  Queues a message (Markdown, its mentions, what it answers); returns the transaction ID
+	 *  its local echo carries.
+	 */
+	sendMessage: (subscription: number, message: OutgoingMessage) => __TAURI_INVOKE<string>("send_message", { subscription, message }),
 	retrySend: (subscription: number, transactionId: string) => __TAURI_INVOKE<null>("retry_send", { subscription, transactionId }),
 	/**  Cancels a message not yet sent; `false` when it had already gone out. */
 	cancelSend: (subscription: number, transactionId: string) => __TAURI_INVOKE<boolean>("cancel_send", { subscription, transactionId }),
-	markAsRead: (subscription: number) => __TAURI_INVOKE<null>("mark_as_read", { subscription }),
 	/**  Stops a live subscription (room list, timeline, sync state) the UI no longer shows. */
 	unsubscribe: (subscription: number) => __TAURI_INVOKE<void>("unsubscribe", { subscription }),
+	/**  `target`, in all of these: the message's event ID, or its transaction ID while unsent. */
+	editMessage: (subscription: number, target: string, message: OutgoingMessage) => __TAURI_INVOKE<null>("edit_message", { subscription, target, message }),
+	deleteMessage: (subscription: number, target: string, reason: string | null) => __TAURI_INVOKE<null>("delete_message", { subscription, target, reason }),
+	/**  Gives or takes back a reaction; `true` when it is now given. */
+	toggleReaction: (subscription: number, target: string, key: string) => __TAURI_INVOKE<boolean>("toggle_reaction", { subscription, target, key }),
+	/**  Fetches the message a reply quotes; the reply's item updates when it arrives. */
+	loadQuote: (subscription: number, replyEventId: string) => __TAURI_INVOKE<null>("load_quote", { subscription, replyEventId }),
+	eventSource: (subscription: number, target: string) => __TAURI_INVOKE<EventSource>("event_source", { subscription, target }),
+	conversationPermissions: (subscription: number) => __TAURI_INVOKE<Permissions>("conversation_permissions", { subscription }),
+	/**  Called as the composer changes; the core throttles what reaches the server. */
+	setTyping: (subscription: number, typing: boolean) => __TAURI_INVOKE<null>("set_typing", { subscription, typing }),
+	/**  Who else is typing (user IDs): the current list, then each change. */
+	watchTyping: (subscription: number, updates: Channel<string[]>) => __TAURI_INVOKE<number>("watch_typing", { subscription, updates }),
+	/**  Moves the read receipt and the read marker down to `event_id`, never back. */
+	markReadUpTo: (subscription: number, eventId: string) => __TAURI_INVOKE<null>("mark_read_up_to", { subscription, eventId }),
+	markAsRead: (subscription: number) => __TAURI_INVOKE<null>("mark_as_read", { subscription }),
+	loadDraft: (subscription: number) => __TAURI_INVOKE<Draft | null>("load_draft", { subscription }),
+	/**  Keeps the draft in the account's store; an empty new message removes it. */
+	saveDraft: (subscription: number, draft: Draft) => __TAURI_INVOKE<null>("save_draft", { subscription, draft }),
 	/**  This device's standing now, then each change (drives the set-up and verification screens). */
 	watchSecurityStatus: (account: AccountId, updates: Channel<SecurityStatus>) => __TAURI_INVOKE<number>("watch_security_status", { account, updates }),
 	/**  Sets up cross-signing and recovery; returns the recovery key to show once. */
@@ -127,7 +152,7 @@ export const commands = {
 };
 
 /* Constants */
-export const ERROR_CODES = ["auth.invalid_input","auth.homeserver_required","auth.insecure_server","auth.unknown_server","auth.server_unreachable","auth.not_a_matrix_server","auth.no_sliding_sync","auth.password_login_unsupported","auth.wrong_credentials","auth.rate_limited","auth.account_deactivated","auth.session_expired","auth.server_error","auth.store_failed","secrets.keychain_unavailable","secrets.access_denied","secrets.missing","secrets.damaged","secrets.failed","room.invalid_user_id","room.invalid_room_id","room.not_found","room.forbidden","room.offline","room.server_error","timeline.room_not_found","timeline.open_failed","timeline.pagination_failed","timeline.send_failed","timeline.unsent_message_not_found","timeline.receipt_failed","media.invalid_address","media.not_an_image","media.not_playable","media.fetch_failed","media.no_attachment","media.too_large","media.read_failed","media.upload_failed","media.write_failed","media.damaged","media.offline","media.too_large_to_show","encryption.password_required","encryption.wrong_password","encryption.wrong_recovery_key","encryption.backup_exists","encryption.wrong_passphrase_or_file","encryption.verification_not_found","encryption.invalid_id","encryption.offline","encryption.file","encryption.failed","account.not_found","storage.failed","sync.failed","app.subscription_closed","link.invalid","link.unsupported_scheme","link.open_failed","file.unknown","file.open_failed","clipboard.unavailable"] as const;
+export const ERROR_CODES = ["auth.invalid_input","auth.homeserver_required","auth.insecure_server","auth.unknown_server","auth.server_unreachable","auth.not_a_matrix_server","auth.no_sliding_sync","auth.password_login_unsupported","auth.wrong_credentials","auth.rate_limited","auth.account_deactivated","auth.session_expired","auth.server_error","auth.store_failed","secrets.keychain_unavailable","secrets.access_denied","secrets.missing","secrets.damaged","secrets.failed","room.invalid_user_id","room.invalid_room_id","room.not_found","room.forbidden","room.offline","room.server_error","timeline.room_not_found","timeline.open_failed","timeline.pagination_failed","timeline.send_failed","timeline.unsent_message_not_found","timeline.receipt_failed","timeline.event_not_found","timeline.invalid_event_id","timeline.reply_failed","timeline.edit_failed","timeline.redact_failed","timeline.react_failed","timeline.draft_failed","media.invalid_address","media.not_an_image","media.not_playable","media.fetch_failed","media.no_attachment","media.too_large","media.read_failed","media.upload_failed","media.write_failed","media.damaged","media.offline","media.too_large_to_show","encryption.password_required","encryption.wrong_password","encryption.wrong_recovery_key","encryption.backup_exists","encryption.wrong_passphrase_or_file","encryption.verification_not_found","encryption.invalid_id","encryption.offline","encryption.file","encryption.failed","account.not_found","storage.failed","sync.failed","app.subscription_closed","link.invalid","link.unsupported_scheme","link.open_failed","file.unknown","file.open_failed","clipboard.unavailable"] as const;
 
 /* Types */
 /**
@@ -171,7 +196,7 @@ export type ClipboardContent = {
  *  union of string literals in the generated TypeScript), so that a front end that
  *  lacks a translation for one fails to type-check.
  */
-export type Code = "auth.invalid_input" | "auth.homeserver_required" | "auth.insecure_server" | "auth.unknown_server" | "auth.server_unreachable" | "auth.not_a_matrix_server" | "auth.no_sliding_sync" | "auth.password_login_unsupported" | "auth.wrong_credentials" | "auth.rate_limited" | "auth.account_deactivated" | "auth.session_expired" | "auth.server_error" | "auth.store_failed" | "secrets.keychain_unavailable" | "secrets.access_denied" | "secrets.missing" | "secrets.damaged" | "secrets.failed" | "room.invalid_user_id" | "room.invalid_room_id" | "room.not_found" | "room.forbidden" | "room.offline" | "room.server_error" | "timeline.room_not_found" | "timeline.open_failed" | "timeline.pagination_failed" | "timeline.send_failed" | "timeline.unsent_message_not_found" | "timeline.receipt_failed" | "media.invalid_address" | "media.not_an_image" | "media.not_playable" | "media.fetch_failed" | "media.no_attachment" | "media.too_large" | "media.read_failed" | "media.upload_failed" | "media.write_failed" | "media.damaged" | "media.offline" | "media.too_large_to_show" | "encryption.password_required" | "encryption.wrong_password" | "encryption.wrong_recovery_key" | "encryption.backup_exists" | "encryption.wrong_passphrase_or_file" | "encryption.verification_not_found" | "encryption.invalid_id" | "encryption.offline" | "encryption.file" | "encryption.failed" | "account.not_found" | "storage.failed" | "sync.failed";
+export type Code = "auth.invalid_input" | "auth.homeserver_required" | "auth.insecure_server" | "auth.unknown_server" | "auth.server_unreachable" | "auth.not_a_matrix_server" | "auth.no_sliding_sync" | "auth.password_login_unsupported" | "auth.wrong_credentials" | "auth.rate_limited" | "auth.account_deactivated" | "auth.session_expired" | "auth.server_error" | "auth.store_failed" | "secrets.keychain_unavailable" | "secrets.access_denied" | "secrets.missing" | "secrets.damaged" | "secrets.failed" | "room.invalid_user_id" | "room.invalid_room_id" | "room.not_found" | "room.forbidden" | "room.offline" | "room.server_error" | "timeline.room_not_found" | "timeline.open_failed" | "timeline.pagination_failed" | "timeline.send_failed" | "timeline.unsent_message_not_found" | "timeline.receipt_failed" | "timeline.event_not_found" | "timeline.invalid_event_id" | "timeline.reply_failed" | "timeline.edit_failed" | "timeline.redact_failed" | "timeline.react_failed" | "timeline.draft_failed" | "media.invalid_address" | "media.not_an_image" | "media.not_playable" | "media.fetch_failed" | "media.no_attachment" | "media.too_large" | "media.read_failed" | "media.upload_failed" | "media.write_failed" | "media.damaged" | "media.offline" | "media.too_large_to_show" | "encryption.password_required" | "encryption.wrong_password" | "encryption.wrong_recovery_key" | "encryption.backup_exists" | "encryption.wrong_passphrase_or_file" | "encryption.verification_not_found" | "encryption.invalid_id" | "encryption.offline" | "encryption.file" | "encryption.failed" | "account.not_found" | "storage.failed" | "sync.failed";
 
 /**
  *  Demo credentials, shown on the sign-in screen only in demo mode (`cargo xtask run`, a debug
@@ -200,6 +225,25 @@ export type DownloadProgress = {
 	total: number | null,
 };
 
+/**  A message being written. */
+export type Draft = {
+	/**  As typed: Markdown, with mentions as links. */
+	text: string,
+	kind: DraftKind,
+};
+
+export type DraftKind = { kind: "new" } | 
+/**  An answer to the message with this event ID. */
+{ kind: "reply"; event_id: string } | 
+/**  A new text for this user's message with this event ID. */
+{ kind: "edit"; event_id: string };
+
+/**  A message shown inside another: a quote, or a thread's latest reply. */
+export type EmbeddedMessage = {
+	sender: Person,
+	content: EventContent,
+};
+
 export type EventContent = 
 /**
  *  `html` is the sender's formatting, *unsanitised*: front ends must sanitise it to the
@@ -212,6 +256,16 @@ export type EventContent =
 } & StateChange | 
 /**  An event Estafette does not display yet (polls, stickers, calls, ...). */
 ({ kind: "unsupported"; event_type: string }) & { body?: never; html?: never; reason?: never };
+
+/**  An event as the server holds it, for "View source". */
+export type EventSource = {
+	event_id: string | null,
+	/**  The event as received, pretty-printed JSON; decrypted when it was encrypted. */
+	json: string | null,
+	/**  The latest edit, when there is one. */
+	latest_edit_json: string | null,
+	was_encrypted: boolean,
+};
 
 export type IdentityWarning = {
 	user_id: string,
@@ -264,8 +318,10 @@ export type LatestMessage = {
 	sender_name: string | null,
 	is_own: boolean,
 	timestamp_ms: number,
-	/**  One-line English summary; front ends may build their own from `content`. */
-	text: string,
+	/**
+	 *  Front ends put it into words in the user's language; `EventContent::summary` is an
+	 *  English line for the CLI.
+	 */
 	content: EventContent,
 	/**  Still being sent (or failed to send) from this device. */
 	is_local: boolean,
@@ -300,6 +356,16 @@ export type MediaSummary = {
 	encrypted: boolean,
 };
 
+/**  Someone in a room. */
+export type Member = {
+	user_id: string,
+	display_name: string | null,
+	/**  `mxc://` URI, fetched through the core. */
+	avatar_url: string | null,
+	/**  `false` while only invited. */
+	joined: boolean,
+};
+
 export type Membership = "joined" | "invited" | "knocked" | "left" | "banned";
 
 export type MembershipKind = "joined" | "left" | "invited" | "invitation_accepted" | "invitation_rejected" | "invitation_revoked" | "kicked" | "banned" | "kicked_and_banned" | "unbanned" | "knocked" | "knock_accepted" | "knock_retracted" | "knock_denied" | "other";
@@ -312,6 +378,17 @@ export type NewRoom = {
 	encrypted: boolean,
 	/**  User IDs invited at creation. */
 	invite: string[],
+};
+
+/**  A message to send: Markdown, the people it mentions on purpose, and what it answers. */
+export type OutgoingMessage = {
+	markdown: string,
+	/**  User IDs mentioned (sent as `m.mentions`, so that only they are notified). */
+	mentions?: string[],
+	/**  Notifies everyone in the room; refused by the server unless the sender may. */
+	mentions_room?: boolean,
+	/**  The event ID of the message answered. */
+	reply_to?: string | null,
 };
 
 /**  One of this user's own devices, as the devices settings list them. */
@@ -341,12 +418,41 @@ export type PastedFile = {
 	bytes: number[],
 };
 
+/**  What this user may do in the room, by its power levels. */
+export type Permissions = {
+	delete_own: boolean,
+	delete_others: boolean,
+	/**  `@room`: notify everyone. */
+	mention_room: boolean,
+	send_messages: boolean,
+};
+
 /**  Who sent something, as the room knows them. */
 export type Person = {
 	user_id: string,
 	display_name: string | null,
 	/**  `mxc://` URI; fetched through the core, never loaded directly by a webview. */
 	avatar_url: string | null,
+};
+
+/**  What is known of a quoted message. */
+export type Quote = 
+/**
+ *  Not in the loaded part of the conversation: being fetched, or fetchable with
+ *  [`crate::timeline::RoomTimeline::load_quote`].
+ */
+{ state: "loading" } | 
+/**  The server does not give it (deleted from history, or never visible to this user). */
+{ state: "unavailable" } | { state: "ready"; message: EmbeddedMessage };
+
+/**  One reaction key under a message and who gave it. */
+export type Reaction = {
+	/**  Usually one emoji; any text another client sent. */
+	key: string,
+	/**  User IDs, in the order they reacted. */
+	senders: string[],
+	/**  This user gave it (possibly still being sent). */
+	mine: boolean,
 };
 
 export type RecoveryStatus = "unknown" | 
@@ -359,6 +465,12 @@ export type RecoveryStatus = "unknown" |
 "incomplete" | 
 /**  Key backup is on and this device holds every secret. */
 "enabled";
+
+/**  The message a reply answers. */
+export type ReplyTo = {
+	event_id: string,
+	quote: Quote,
+};
 
 /**
  *  The accounts saved on this machine once restored from the keychain and stores: those
@@ -397,6 +509,25 @@ export type RoomListQuery = {
 	filter: RoomFilter,
 	search: string | null,
 };
+
+/**  The room settings a state change may touch, named for people, not by event type. */
+export type RoomSetting = 
+/**  Who may do what (power levels). */
+"permissions" | 
+/**  Who can join. */
+"join_rules" | 
+/**  Who can read the history. */
+"history_visibility" | "guest_access" | 
+/**  The room's addresses. */
+"addresses" | "pinned_messages" | 
+/**  Servers allowed to take part. */
+"server_access" | 
+/**  The room was replaced by a new one. */
+"upgraded" | 
+/**  The spaces it belongs to, or the rooms a space holds. */
+"spaces" | 
+/**  Any other setting, from another client's extension. */
+"other";
 
 /**  One entry of the room list. */
 export type RoomSummary = {
@@ -506,8 +637,11 @@ export type SignOutRisk = {
 
 /**  A change of room state, structured so that front ends can say it in the user's language. */
 export type StateChange = { change: "membership"; user: Person; membership: MembershipKind } | { change: "display_name_changed"; user_id: string; old: string | null; new: string | null } | { change: "avatar_changed"; user_id: string } | { change: "room_created" } | { change: "room_name_changed"; name: string | null } | { change: "room_topic_changed"; topic: string | null } | { change: "room_avatar_changed" } | { change: "encryption_enabled" } | 
-/**  Anything else (power levels, join rules, ...): the event type says which. */
-{ change: "other"; event_type: string };
+/**
+ *  A room setting other than the above changed: which one, never how (front ends say
+ *  "bob changed who can join", and group a new room's set-up as Element does).
+ */
+{ change: "setting_changed"; setting: RoomSetting };
 
 /**  How up to date an account is with its server. */
 export type SyncState = 
@@ -526,6 +660,13 @@ export type SyncState =
 /**  The server no longer accepts this session (signed out elsewhere): sign in again. */
 { state: "session_expired" };
 
+/**  A thread, as shown under its first message. */
+export type ThreadSummary = {
+	replies: number,
+	/**  `None` until the latest reply is known. */
+	latest: EmbeddedMessage | null,
+};
+
 export type TimelineEvent = {
 	event_id: string | null,
 	/**  Set while the event is a local echo: what `retry_send` and `cancel_send` take. */
@@ -537,7 +678,22 @@ export type TimelineEvent = {
 	/**  `None` for events received from the server. */
 	send_state: SendState | null,
 	is_edited: boolean,
-	in_reply_to: string | null,
+	/**  The message this one answers, quoted above it. */
+	reply_to: ReplyTo | null,
+	/**  In the order they were first given. */
+	reactions: Reaction[],
+	/**  Set on the first message of a thread. */
+	thread: ThreadSummary | null,
+	/**  Set on a message inside a thread: the event ID of the thread's first message. */
+	thread_root: string | null,
+	/**  Other people whose latest read receipt is on this event (user IDs, most recent first). */
+	read_by: string[],
+	/**  The message mentions this user or the whole room, as their notification rules say. */
+	mentions_me: boolean,
+	/**  This user may edit it: their own message, of a kind that can be edited. */
+	can_edit: boolean,
+	/**  It can be answered: it is on the server and is a message or a readable event. */
+	can_reply: boolean,
 	/**  Set when the message's authenticity is in doubt (encrypted rooms only). */
 	shield: Shield | null,
 };

@@ -3,12 +3,14 @@
 
 import { isolate } from "./bidi";
 import { ERROR_CODES, type IpcErrorCode } from "./bindings";
+import { conversationEn, conversationFr } from "./messages/conversation";
 import { devicesEn, devicesFr } from "./messages/devices";
 import { securityEn, securityFr } from "./messages/security";
 
 const en = {
   ...securityEn,
   ...devicesEn,
+  ...conversationEn,
   "app.name": "Estafette",
   "signin.title": "Sign in",
   "signin.homeserver": "Homeserver",
@@ -87,7 +89,13 @@ const en = {
   "message.cancel": "Cancel sending",
   "message.edited": "(edited)",
   "message.redacted": "Message deleted",
-  "message.unsupported": "A {type} event Estafette cannot show yet",
+  "message.unsupported": "{what} that Estafette cannot show yet",
+  "message.unsupported_preview": "A message Estafette cannot show yet",
+  "unsupported.poll": "A poll",
+  "unsupported.sticker": "A sticker",
+  "unsupported.call": "A call",
+  "unsupported.location": "A shared location",
+  "unsupported.other": "A message",
   "message.image": "Image: {name}",
   "message.file": "File: {name}",
   "message.video": "Video: {name}",
@@ -129,7 +137,19 @@ const en = {
   "state.room_topic_removed": "The topic was removed",
   "state.room_avatar_changed": "The room picture changed",
   "state.encryption_enabled": "Messages in this room are end-to-end encrypted",
-  "state.other": "Room settings changed ({type})",
+  "state.setting.permissions": "{user} changed who can do what",
+  "state.setting.join_rules": "{user} changed who can join",
+  "state.setting.history_visibility": "{user} changed who can read the history",
+  "state.setting.guest_access": "{user} changed guest access",
+  "state.setting.addresses": "{user} changed the room's address",
+  "state.setting.pinned_messages": "{user} changed the pinned messages",
+  "state.setting.server_access": "{user} changed which servers may take part",
+  "state.setting.upgraded": "{user} replaced this room with a new one",
+  "state.setting.spaces": "{user} changed the room's spaces",
+  "state.setting.other": "{user} changed the room's settings",
+  "state.set_up": "{user} created and configured the room",
+  "state.set_up_show": "Show the {count} changes",
+  "state.set_up_hide": "Hide the changes",
   "time.today": "Today",
   "time.yesterday": "Yesterday",
   "error.auth.unknown_server": "This server does not exist. Check the address.",
@@ -167,6 +187,13 @@ const en = {
   "error.storage.failed": "Estafette's local data could not be read or written.",
   "error.timeline.unsent_message_not_found": "This message has already been sent or removed.",
   "error.timeline.receipt_failed": "The others could not be told that you have read this conversation.",
+  "error.timeline.event_not_found": "This message is no longer in the conversation.",
+  "error.timeline.invalid_event_id": "This message reference is not valid.",
+  "error.timeline.reply_failed": "The message you are answering could not be found.",
+  "error.timeline.edit_failed": "The message could not be edited.",
+  "error.timeline.redact_failed": "The message could not be deleted.",
+  "error.timeline.react_failed": "The reaction could not be sent.",
+  "error.timeline.draft_failed": "Your draft could not be saved.",
   "error.media.invalid_address": "This media address is not valid.",
   "error.media.not_an_image": "This message holds no image.",
   "error.media.not_playable": "This message holds no video or sound that can be played here. Download it to open it.",
@@ -233,6 +260,7 @@ export type MessageKey = keyof typeof en;
 const fr: Record<MessageKey, string> = {
   ...securityFr,
   ...devicesFr,
+  ...conversationFr,
   "app.name": "Estafette",
   "signin.title": "Connexion",
   "signin.homeserver": "Serveur d'accueil",
@@ -311,7 +339,13 @@ const fr: Record<MessageKey, string> = {
   "message.cancel": "Annuler l'envoi",
   "message.edited": "(modifié)",
   "message.redacted": "Message supprimé",
-  "message.unsupported": "Un événement {type} qu'Estafette ne sait pas encore afficher",
+  "message.unsupported": "{what} qu'Estafette ne sait pas encore afficher",
+  "message.unsupported_preview": "Un message qu'Estafette ne sait pas encore afficher",
+  "unsupported.poll": "Un sondage",
+  "unsupported.sticker": "Un autocollant",
+  "unsupported.call": "Un appel",
+  "unsupported.location": "Une position partagée",
+  "unsupported.other": "Un message",
   "message.image": "Image : {name}",
   "message.file": "Fichier : {name}",
   "message.video": "Vidéo : {name}",
@@ -353,7 +387,19 @@ const fr: Record<MessageKey, string> = {
   "state.room_topic_removed": "Le sujet a été retiré",
   "state.room_avatar_changed": "L'image du salon a changé",
   "state.encryption_enabled": "Les messages de ce salon sont chiffrés de bout en bout",
-  "state.other": "Réglages du salon modifiés ({type})",
+  "state.setting.permissions": "{user} a modifié qui peut faire quoi",
+  "state.setting.join_rules": "{user} a modifié qui peut rejoindre",
+  "state.setting.history_visibility": "{user} a modifié qui peut lire l'historique",
+  "state.setting.guest_access": "{user} a modifié l'accès des invités",
+  "state.setting.addresses": "{user} a modifié l'adresse du salon",
+  "state.setting.pinned_messages": "{user} a modifié les messages épinglés",
+  "state.setting.server_access": "{user} a modifié les serveurs autorisés",
+  "state.setting.upgraded": "{user} a remplacé ce salon par un nouveau",
+  "state.setting.spaces": "{user} a modifié les espaces du salon",
+  "state.setting.other": "{user} a modifié les réglages du salon",
+  "state.set_up": "{user} a créé et configuré le salon",
+  "state.set_up_show": "Afficher les {count} changements",
+  "state.set_up_hide": "Masquer les changements",
   "time.today": "Aujourd'hui",
   "time.yesterday": "Hier",
   "error.auth.unknown_server": "Ce serveur n'existe pas. Vérifiez l'adresse.",
@@ -391,6 +437,13 @@ const fr: Record<MessageKey, string> = {
   "error.storage.failed": "Les données locales d'Estafette n'ont pas pu être lues ou écrites.",
   "error.timeline.unsent_message_not_found": "Ce message a déjà été envoyé ou retiré.",
   "error.timeline.receipt_failed": "Les autres n'ont pas pu être informés que vous avez lu cette conversation.",
+  "error.timeline.event_not_found": "Ce message n'est plus dans la conversation.",
+  "error.timeline.invalid_event_id": "Cette référence de message n'est pas valide.",
+  "error.timeline.reply_failed": "Le message auquel vous répondez est introuvable.",
+  "error.timeline.edit_failed": "Le message n'a pas pu être modifié.",
+  "error.timeline.redact_failed": "Le message n'a pas pu être supprimé.",
+  "error.timeline.react_failed": "La réaction n'a pas pu être envoyée.",
+  "error.timeline.draft_failed": "Votre brouillon n'a pas pu être enregistré.",
   "error.media.invalid_address": "Cette adresse de média n'est pas valide.",
   "error.media.not_an_image": "Ce message ne contient pas d'image.",
   "error.media.not_playable": "Ce message ne contient ni vidéo ni son lisible ici. Téléchargez-le pour l'ouvrir.",
@@ -493,6 +546,11 @@ export function translate(
 
 export function t(key: MessageKey, params?: Record<string, string | number>): string {
   return translate(language, key, params);
+}
+
+/** "alice, bob and carol" / "alice, bob et carol". */
+export function formatList(items: readonly string[]): string {
+  return new Intl.ListFormat(language, { style: "long", type: "conjunction" }).format(items);
 }
 
 function isErrorCode(code: string): code is IpcErrorCode {

@@ -1,21 +1,25 @@
 //! A room's conversation: its live list of items, back-pagination, sending through the SDK's
-//! persistent send queue, and retrying or cancelling what could not be sent.
+//! persistent send queue, and retrying or cancelling what could not be sent. A thread is a
+//! conversation of its own, opened from its first message.
 
-mod items;
+mod drafts;
+mod gestures;
+mod mapping;
+mod view;
 
 use std::{collections::HashSet, sync::Arc, time::Duration};
 
 use futures_util::StreamExt;
-use matrix_sdk::ruma::{
-    OwnedRoomId, api::client::receipt::create_receipt::v3::ReceiptType,
-    events::room::message::RoomMessageEventContent,
-};
-use matrix_sdk_ui::timeline::{RoomExt, Timeline};
+use matrix_sdk::ruma::{EventId, OwnedEventId, OwnedRoomId, OwnedUserId};
+use matrix_sdk_ui::timeline::{RoomExt, Timeline, TimelineFocus};
 use tracing::{instrument, warn};
 
-pub(crate) use self::items::map_content;
-pub use self::items::{
-    EventContent, MediaKind, MediaSummary, MembershipKind, Person, SendState, StateChange,
+pub use self::drafts::{Draft, DraftKind};
+pub use self::gestures::{EventSource, OutgoingMessage, Permissions};
+pub(crate) use self::mapping::map_content;
+pub use self::view::{
+    EmbeddedMessage, EventContent, MediaKind, MediaSummary, MembershipKind, Person, Quote,
+    Reaction, ReplyTo, RoomSetting, SendState, Shield, ShieldReason, StateChange, ThreadSummary,
     TimelineEvent, TimelineItem, TimelineItemKind, UploadProgress, UtdReason,
 };
 use crate::{
@@ -40,6 +44,20 @@ pub enum TimelineError {
     UnsentMessageNotFound(String),
     #[error("the read receipt could not be sent: {0}")]
     Receipt(String),
+    #[error("no message {0} is in this conversation")]
+    EventNotFound(String),
+    #[error("not a valid event ID: {0}")]
+    InvalidEventId(String),
+    #[error("the message answered could not be found: {0}")]
+    Reply(String),
+    #[error("the message could not be edited: {0}")]
+    Edit(String),
+    #[error("the message could not be deleted: {0}")]
+    Redact(String),
+    #[error("the reaction could not be sent: {0}")]
+    React(String),
+    #[error("the draft could not be kept: {0}")]
+    Draft(String),
 }
 
 impl TimelineError {
@@ -52,14 +70,26 @@ impl TimelineError {
             Self::Send(_) => Code::TimelineSendFailed,
             Self::UnsentMessageNotFound(_) => Code::TimelineUnsentMessageNotFound,
             Self::Receipt(_) => Code::TimelineReceiptFailed,
+            Self::EventNotFound(_) => Code::TimelineEventNotFound,
+            Self::InvalidEventId(_) => Code::TimelineInvalidEventId,
+            Self::Reply(_) => Code::TimelineReplyFailed,
+            Self::Edit(_) => Code::TimelineEditFailed,
+            Self::Redact(_) => Code::TimelineRedactFailed,
+            Self::React(_) => Code::TimelineReactFailed,
+            Self::Draft(_) => Code::TimelineDraftFailed,
         }
     }
 }
 
-/// The open conversation of one room. Keep it while the room is shown; drop it on close.
+/// The open conversation of one room, or of one thread in it. Keep it while it is shown; drop
+/// it on close.
 #[derive(Clone, Debug)]
 pub struct RoomTimeline {
     room_id: OwnedRoomId,
+    /// Whose account it is.
+    own_user_id: OwnedUserId,
+    /// Set for a thread's timeline: the thread's first message.
+    thread_root: Option<OwnedEventId>,
     slot: Arc<TimelineSlot>,
 }
 
@@ -78,8 +108,28 @@ pub type TimelineUpdate = Vec<ListDiff<TimelineItem>>;
 
 impl Account {
     /// Opens the timeline of a room this account knows (joined, or invited with a preview).
+    /// Replies in threads are not in it: each thread opens with [`Account::thread`].
     #[instrument(skip(self), fields(account = %self.id()))]
     pub async fn timeline(&self, room_id: &str) -> Result<RoomTimeline, TimelineError> {
+        self.open_timeline(room_id, None).await
+    }
+
+    /// Opens the thread that starts at `root_event_id` in a room.
+    #[instrument(skip(self), fields(account = %self.id()))]
+    pub async fn thread(
+        &self,
+        room_id: &str,
+        root_event_id: &str,
+    ) -> Result<RoomTimeline, TimelineError> {
+        let root = parse_event_id(root_event_id)?;
+        self.open_timeline(room_id, Some(root)).await
+    }
+
+    async fn open_timeline(
+        &self,
+        room_id: &str,
+        thread_root: Option<OwnedEventId>,
+    ) -> Result<RoomTimeline, TimelineError> {
         let room_id = parse_room_id(room_id)?;
         let room = self
             .client()
@@ -93,7 +143,15 @@ impl Account {
         if let Err(error) = room.request_encryption_state().await {
             warn!(%error, "the room's encryption state is not known yet");
         }
-        let timeline = open_sdk_timeline(&room).await?;
+        let focus = match &thread_root {
+            Some(root) => TimelineFocus::Thread {
+                root_event_id: root.clone(),
+            },
+            None => TimelineFocus::Live {
+                hide_threaded_events: true,
+            },
+        };
+        let timeline = open_sdk_timeline(&room, &focus).await?;
         // Without a subscription the open room syncs only as a list entry, one event at a
         // time: a burst then arrives as a "limited" sync, the event cache keeps only its last
         // chunk and the timeline is cleared, to be paginated again (issue 9). Subscribed, the
@@ -104,14 +162,26 @@ impl Account {
             .await;
         Ok(RoomTimeline {
             room_id: room_id.to_owned(),
-            slot: Arc::new(TimelineSlot::new(room, timeline)),
+            own_user_id: room.own_user_id().to_owned(),
+            thread_root,
+            slot: Arc::new(TimelineSlot::new(room, focus, timeline)),
         })
     }
+}
+
+/// The one reading of an event ID handed to the core.
+pub(crate) fn parse_event_id(event_id: &str) -> Result<OwnedEventId, TimelineError> {
+    EventId::parse(event_id.trim()).map_err(|_| TimelineError::InvalidEventId(event_id.to_owned()))
 }
 
 impl RoomTimeline {
     pub fn room_id(&self) -> &str {
         self.room_id.as_str()
+    }
+
+    /// The first message of the thread this timeline shows, if it shows one.
+    pub fn thread_root(&self) -> Option<&str> {
+        self.thread_root.as_deref().map(EventId::as_str)
     }
 
     /// The items as they are now, in one `Reset`, then each batch of changes.
@@ -121,6 +191,7 @@ impl RoomTimeline {
     /// copy is never shown.
     pub fn subscribe(&self) -> Subscription<TimelineUpdate> {
         let slot = self.slot.clone();
+        let own_user_id = self.own_user_id.clone();
         Subscription::spawn(|sender| async move {
             'timeline: loop {
                 let (generation, timeline) = slot.current();
@@ -133,7 +204,7 @@ impl RoomTimeline {
                 let reset = ListDiff::Reset {
                     values: items
                         .iter()
-                        .map(|item| TimelineItem::from_sdk(item))
+                        .map(|item| TimelineItem::from_sdk(item, &own_user_id))
                         .collect(),
                 };
                 if !sender.send(vec![reset]) {
@@ -150,9 +221,10 @@ impl RoomTimeline {
                     }
                     let mut batch = Vec::with_capacity(diffs.len());
                     for diff in diffs {
+                        let own_user_id = &own_user_id;
                         batch.push(
                             ListDiff::from_vector_diff(diff, |item| async move {
-                                TimelineItem::from_sdk(&item)
+                                TimelineItem::from_sdk(&item, own_user_id)
                             })
                             .await,
                         );
@@ -179,7 +251,7 @@ impl RoomTimeline {
         }
         items
             .iter()
-            .map(|item| TimelineItem::from_sdk(item))
+            .map(|item| TimelineItem::from_sdk(item, &self.own_user_id))
             .collect()
     }
 
@@ -207,43 +279,6 @@ impl RoomTimeline {
             PAGINATION_ATTEMPTS,
             PAGINATION_ATTEMPT.as_secs()
         )))
-    }
-
-    /// Queues a message written in Markdown; it appears at once as a local echo and is sent
-    /// (and encrypted) by the SDK's persistent queue, surviving restarts and offline periods.
-    ///
-    /// Returns the [`TimelineItem::id`] of the local echo (it keeps that ID once sent), or
-    /// `None` if the echo did not show within a few seconds (the message is queued anyway).
-    #[instrument(skip_all, fields(room_id = %self.room_id))]
-    pub async fn send_markdown(&self, markdown: &str) -> Result<Option<String>, TimelineError> {
-        let content = RoomMessageEventContent::text_markdown(markdown);
-        let body = content.body().to_owned();
-        let handle = self
-            .slot
-            .timeline()
-            .send(content.into())
-            .await
-            .map_err(|error| TimelineError::Send(error.to_string()))?;
-        // The send handle does not expose its transaction ID; its creation time is what the
-        // local echo carries, and it is unique per millisecond and message.
-        for _ in 0..500 {
-            let items = self.slot.timeline().items().await;
-            // Local echoes sit at the end of the timeline: search from there.
-            let echo = items.iter().rev().find(|item| {
-                item.as_event().is_some_and(|event| {
-                    event.local_created_at() == Some(handle.created_at)
-                        && event
-                            .content()
-                            .as_message()
-                            .is_some_and(|message| message.body() == body)
-                })
-            });
-            if let Some(echo) = echo {
-                return Ok(Some(echo.unique_id().0.clone()));
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
-        Ok(None)
     }
 
     async fn send_handle(
@@ -282,20 +317,17 @@ impl RoomTimeline {
             .await
             .map_err(|error| TimelineError::Send(error.to_string()))
     }
-
-    /// Marks everything up to the latest event as read (read receipt and read marker).
-    pub async fn mark_as_read(&self) -> Result<(), TimelineError> {
-        self.slot
-            .timeline()
-            .mark_as_read(ReceiptType::Read)
-            .await
-            .map(|_| ())
-            .map_err(|error| TimelineError::Receipt(error.to_string()))
-    }
 }
 
-async fn open_sdk_timeline(room: &matrix_sdk::Room) -> Result<Arc<Timeline>, TimelineError> {
-    room.timeline()
+async fn open_sdk_timeline(
+    room: &matrix_sdk::Room,
+    focus: &TimelineFocus,
+) -> Result<Arc<Timeline>, TimelineError> {
+    // The room's builder tracks read receipts and the read marker; `TimelineBuilder::new`
+    // would not.
+    room.timeline_builder()
+        .with_focus(focus.clone())
+        .build()
         .await
         .map(Arc::new)
         .map_err(|error| TimelineError::Open(error.to_string()))
@@ -321,14 +353,16 @@ fn holds_an_event_twice<'a>(
 #[derive(Debug)]
 struct TimelineSlot {
     room: matrix_sdk::Room,
+    focus: TimelineFocus,
     current: std::sync::Mutex<(u64, Arc<Timeline>)>,
     rebuilding: tokio::sync::Mutex<()>,
 }
 
 impl TimelineSlot {
-    fn new(room: matrix_sdk::Room, timeline: Arc<Timeline>) -> Self {
+    fn new(room: matrix_sdk::Room, focus: TimelineFocus, timeline: Arc<Timeline>) -> Self {
         Self {
             room,
+            focus,
             current: std::sync::Mutex::new((0, timeline)),
             rebuilding: tokio::sync::Mutex::new(()),
         }
@@ -362,7 +396,7 @@ impl TimelineSlot {
             return false;
         }
         warn!("the timeline held one event twice; building it again from the event cache");
-        match open_sdk_timeline(&self.room).await {
+        match open_sdk_timeline(&self.room, &self.focus).await {
             Ok(timeline) => {
                 let mut current = self
                     .current

@@ -1,6 +1,6 @@
 // Puts structured events into words, in the user's language.
 
-import type { MediaSummary, MembershipKind, Person, StateChange } from "../../lib/bindings";
+import type { EventContent, MediaSummary, MembershipKind, Person, RoomSetting, StateChange, TimelineEvent, TimelineItem } from "../../lib/bindings";
 import { t, type MessageKey } from "../../lib/i18n";
 
 function personName(person: Person): string {
@@ -45,10 +45,23 @@ export function describeStateChange(change: StateChange, sender: Person): string
       return t("state.room_avatar_changed");
     case "encryption_enabled":
       return t("state.encryption_enabled");
-    case "other":
-      return t("state.other", { type: change.event_type });
+    case "setting_changed":
+      return t(SETTING_KEYS[change.setting], { user: personName(sender) });
   }
 }
+
+const SETTING_KEYS: Record<RoomSetting, MessageKey> = {
+  permissions: "state.setting.permissions",
+  join_rules: "state.setting.join_rules",
+  history_visibility: "state.setting.history_visibility",
+  guest_access: "state.setting.guest_access",
+  addresses: "state.setting.addresses",
+  pinned_messages: "state.setting.pinned_messages",
+  server_access: "state.setting.server_access",
+  upgraded: "state.setting.upgraded",
+  spaces: "state.setting.spaces",
+  other: "state.setting.other",
+};
 
 export { personName };
 
@@ -62,4 +75,50 @@ const MEDIA_KEYS: Record<MediaSummary["media_kind"], MessageKey> = {
 /** A file, picture, video or recording in words: "File: report.pdf". */
 export function describeMedia(media: MediaSummary): string {
   return t(MEDIA_KEYS[media.media_kind], { name: media.name });
+}
+
+/** The text of a written message (text, notice, emote); `null` for anything else. */
+export function textBody(content: EventContent): string | null {
+  return content.kind === "text" || content.kind === "notice" || content.kind === "emote" ? content.body : null;
+}
+
+/** A message in one line, for the room list's preview: translated here from its structure. */
+export function previewText(content: EventContent, sender: Person): string {
+  switch (content.kind) {
+    case "text":
+    case "notice":
+      return content.body.split("\n").find((line) => line.trim() !== "") ?? "";
+    case "emote":
+      return `* ${personName(sender)} ${content.body.split("\n")[0] ?? ""}`;
+    case "media":
+      return describeMedia(content);
+    case "redacted":
+      return t("message.redacted");
+    case "unable_to_decrypt":
+      return t("utd.title");
+    case "state_change":
+      return describeStateChange(content, sender);
+    case "unsupported":
+      return t("message.unsupported_preview");
+  }
+}
+
+/** What kind of thing an event Estafette does not show is, in words, never its type. */
+export function describeUnsupported(eventType: string): string {
+  if (eventType.includes("poll")) return t("unsupported.poll");
+  if (eventType === "m.sticker") return t("unsupported.sticker");
+  if (eventType.startsWith("m.call") || eventType.includes("rtc")) return t("unsupported.call");
+  if (eventType.includes("beacon") || eventType.includes("location")) return t("unsupported.location");
+  return t("unsupported.other");
+}
+
+/** The user's latest message that can be edited, for Up in an empty composer. */
+export function lastEditable(items: readonly TimelineItem[]): { event: TimelineEvent; body: string } | null {
+  for (let index = items.length - 1; index >= 0; index--) {
+    const item = items[index];
+    if (item?.type !== "event" || !item.is_own || !item.can_edit) continue;
+    const body = textBody(item.content);
+    if (body !== null) return { event: item, body };
+  }
+  return null;
 }

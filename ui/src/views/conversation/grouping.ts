@@ -18,3 +18,26 @@ export function startsGroup(items: readonly TimelineItem[], index: number): bool
     item.timestamp_ms - previous.timestamp_ms > GROUP_GAP_MS
   );
 }
+
+/**
+ * A new room's set-up, as Element groups it: the creation and the state changes its creator
+ * made right after (name, permissions, encryption, invitations…), shown as one line, "bob
+ * created and configured the room". Maps the index of each run's first item (the creation)
+ * to the number of items in the run.
+ */
+export function setUpRuns(items: readonly TimelineItem[]): Map<number, number> {
+  const runs = new Map<number, number>();
+  for (let start = 0; start < items.length; start++) {
+    const first = items[start];
+    if (first?.type !== "event" || first.content.kind !== "state_change" || first.content.change !== "room_created") continue;
+    let end = start + 1;
+    while (end < items.length) {
+      const next = items[end];
+      if (next?.type !== "event" || next.content.kind !== "state_change" || next.sender.user_id !== first.sender.user_id) break;
+      end++;
+    }
+    if (end - start > 1) runs.set(start, end - start);
+    start = end - 1;
+  }
+  return runs;
+}

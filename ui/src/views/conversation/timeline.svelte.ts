@@ -1,8 +1,8 @@
 // One open room's timeline. Items live in a plain array (10,000 proxied objects would be slow);
 // `version` tells views that it changed.
 
-import { backend, BackendError, type Live } from "../../lib/backend";
-import type { TimelineItem } from "../../lib/bindings";
+import { backend, BackendError, type Live, type TimelineUpdate } from "../../lib/backend";
+import type { Draft, EventSource, OutgoingMessage, Permissions, TimelineItem } from "../../lib/bindings";
 import { applyDiffs } from "../../lib/diff";
 
 /** Events asked for per back-pagination request. */
@@ -11,6 +11,8 @@ const PAGE = 50;
 const RETRY_DELAYS_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
 /** A room opens with at least this many events loaded (from the cache when it has them). */
 export const INITIAL_EVENTS = 50;
+/** Read receipts wait for the reading to settle: one call, not one per scroll event. */
+const READ_DEBOUNCE_MS = 600;
 
 export class TimelineStore {
   readonly items: TimelineItem[] = [];
@@ -33,11 +35,13 @@ export class TimelineStore {
   constructor(
     readonly account: string,
     readonly roomId: string,
+    /** Set for a thread's timeline: its first message. */
+    readonly threadRoot: string | null = null,
   ) {}
 
   async open(): Promise<void> {
     try {
-      const live = await backend.openTimeline(this.account, this.roomId, (update) => {
+      const onUpdate = (update: TimelineUpdate) => {
         if (!applyDiffs(this.items, update)) {
           void this.reopen();
           return;
@@ -50,12 +54,16 @@ export class TimelineStore {
         else if (update.some((diff) => diff.op === "clear" || diff.op === "reset")) this.reachedStart = false;
         this.loaded = true;
         this.version++;
-      });
+      };
+      const live = this.threadRoot
+        ? await backend.openThread(this.account, this.roomId, this.threadRoot, onUpdate)
+        : await backend.openTimeline(this.account, this.roomId, onUpdate);
       if (this.#closed) {
         live.close();
         return;
       }
       this.#live = live;
+      this.#ready();
       while (!this.#closed && !this.reachedStart && this.eventCount() < INITIAL_EVENTS) {
         const before = this.eventCount();
         await this.loadOlder();
@@ -64,6 +72,8 @@ export class TimelineStore {
       this.initialLoadDone = true;
     } catch (error) {
       this.error = error instanceof BackendError ? error : new BackendError("app.unexpected", String(error));
+    } finally {
+      this.#ready();
     }
   }
 
@@ -103,10 +113,59 @@ export class TimelineStore {
     this.#retryTimer = null;
   }
 
-  async send(markdown: string): Promise<void> {
-    if (!this.#live) return;
-    await backend.sendMessage(this.#live, markdown);
+  async send(message: OutgoingMessage): Promise<void> {
+    await backend.sendMessage(this.#opened(), message);
   }
+
+  async edit(target: string, message: OutgoingMessage): Promise<void> {
+    await backend.editMessage(this.#opened(), target, message);
+  }
+
+  async delete(target: string, reason: string | null): Promise<void> {
+    await backend.deleteMessage(this.#opened(), target, reason);
+  }
+
+  async toggleReaction(target: string, key: string): Promise<void> {
+    await backend.toggleReaction(this.#opened(), target, key);
+  }
+
+  async loadQuote(replyEventId: string): Promise<void> {
+    await backend.loadQuote(this.#opened(), replyEventId);
+  }
+
+  async source(target: string): Promise<EventSource> {
+    return backend.eventSource(this.#opened(), target);
+  }
+
+  async permissions(): Promise<Permissions> {
+    return backend.conversationPermissions(this.#opened());
+  }
+
+  setTyping(typing: boolean): void {
+    if (this.#live) void backend.setTyping(this.#live, typing).catch(() => undefined);
+  }
+
+  watchTyping(onUpdate: (userIds: string[]) => void): Promise<Live> {
+    return backend.watchTyping(this.#opened(), onUpdate);
+  }
+
+  async loadDraft(): Promise<Draft | null> {
+    return backend.loadDraft(this.#opened());
+  }
+
+  async saveDraft(draft: Draft): Promise<void> {
+    await backend.saveDraft(this.#opened(), draft);
+  }
+
+  /** The subscription, once open; a gesture before that is an error the caller shows. */
+  #opened(): Live {
+    if (!this.#live) throw new BackendError("app.unexpected", "the conversation is not open yet");
+    return this.#live;
+  }
+
+  /** Resolves once the conversation is open (or failed to open). */
+  readonly ready: Promise<void> = new Promise((resolve) => (this.#ready = resolve));
+  #ready: () => void = () => undefined;
 
   async retry(transactionId: string): Promise<void> {
     if (this.#live) await backend.retrySend(this.#live, transactionId);
@@ -116,13 +175,21 @@ export class TimelineStore {
     if (this.#live) await backend.cancelSend(this.#live, transactionId);
   }
 
+  #readTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /** Moves the read receipt and marker to the latest event once the reading settles. */
   markAsRead(): void {
-    if (this.#live) void backend.markAsRead(this.#live).catch(() => undefined);
+    if (this.#readTimer !== null) clearTimeout(this.#readTimer);
+    this.#readTimer = setTimeout(() => {
+      this.#readTimer = null;
+      if (this.#live) void backend.markAsRead(this.#live).catch(() => undefined);
+    }, READ_DEBOUNCE_MS);
   }
 
   close(): void {
     this.#closed = true;
     this.#cancelRetry();
+    if (this.#readTimer !== null) clearTimeout(this.#readTimer);
     this.#live?.close();
     this.#live = null;
   }

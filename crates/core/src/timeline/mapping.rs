@@ -1,10 +1,9 @@
-//! Our own view-model of timeline items, mapped from matrix-sdk-ui's in this one place.
-//!
-//! Front ends display these; they never see SDK types, and never a key: encrypted media is
-//! described by its mxc URI only, to be fetched and decrypted by the core.
+//! Builds the view-model (`view`) from matrix-sdk-ui's timeline items: the one place that
+//! reads SDK types. Pure functions of an item and of whose account it is, so that they are
+//! tested on items made from JSON (see the tests below) as well as through a real server.
 
 use matrix_sdk::ruma::{
-    MilliSecondsSinceUnixEpoch, UInt,
+    MilliSecondsSinceUnixEpoch, UInt, UserId,
     events::{
         StateEventContentChange,
         room::{
@@ -15,92 +14,17 @@ use matrix_sdk::ruma::{
 };
 use matrix_sdk_base::crypto::types::events::UtdCause;
 use matrix_sdk_ui::timeline::{
-    AnyOtherStateEventContentChange, EncryptedMessage, EventSendState, EventTimelineItem,
-    MembershipChange, MsgLikeKind, TimelineDetails, TimelineEventShieldState,
-    TimelineEventShieldStateCode, TimelineItem as SdkTimelineItem, TimelineItemContent,
-    TimelineItemKind as SdkItemKind, VirtualTimelineItem,
+    AnyOtherStateEventContentChange, EmbeddedEvent, EncryptedMessage, EventSendState,
+    EventTimelineItem, MembershipChange, MsgLikeKind, ReactionsByKeyBySender, TimelineDetails,
+    TimelineEventShieldState, TimelineEventShieldStateCode, TimelineItem as SdkTimelineItem,
+    TimelineItemContent, TimelineItemKind as SdkItemKind, VirtualTimelineItem,
 };
-use serde::Serialize;
 
-/// One row of a conversation.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct TimelineItem {
-    /// Stable across updates of the same item (local echo → sent, edits, decryption).
-    pub id: String,
-    #[serde(flatten)]
-    pub kind: TimelineItemKind,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum TimelineItemKind {
-    Event(Box<TimelineEvent>),
-    /// Starts a new day; milliseconds since the Unix epoch, on that day (local time).
-    DaySeparator {
-        timestamp_ms: u64,
-    },
-    /// Everything below arrived after the user last read this room.
-    ReadMarker,
-    /// Nothing older exists: back-pagination is complete.
-    TimelineStart,
-}
-
-/// Who sent something, as the room knows them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct Person {
-    pub user_id: String,
-    pub display_name: Option<String>,
-    /// `mxc://` URI; fetched through the core, never loaded directly by a webview.
-    pub avatar_url: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct TimelineEvent {
-    pub event_id: Option<String>,
-    /// Set while the event is a local echo: what `retry_send` and `cancel_send` take.
-    pub transaction_id: Option<String>,
-    pub sender: Person,
-    pub is_own: bool,
-    pub timestamp_ms: u64,
-    pub content: EventContent,
-    /// `None` for events received from the server.
-    pub send_state: Option<SendState>,
-    pub is_edited: bool,
-    pub in_reply_to: Option<String>,
-    /// Set when the message's authenticity is in doubt (encrypted rooms only).
-    pub shield: Option<Shield>,
-}
-
-/// A warning about who really sent a message, as Element shows it next to the message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct Shield {
-    /// Red: a real risk (identity changed, device not verified by its owner); grey: only
-    /// information (key from a backup or a forward, message sent unencrypted).
-    pub severe: bool,
-    pub reason: ShieldReason,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(rename_all = "snake_case")]
-pub enum ShieldReason {
-    /// The key came from a backup or another device: the sender cannot be confirmed.
-    AuthenticityNotGuaranteed,
-    UnknownDevice,
-    /// Sent from a device its owner has not verified.
-    UnsignedDevice,
-    UnverifiedIdentity,
-    /// The sender's identity changed after this user verified them.
-    VerificationViolation,
-    MismatchedSender,
-    /// Sent unencrypted in an encrypted room.
-    SentInClear,
-}
+use super::view::{
+    EmbeddedMessage, EventContent, MediaKind, MediaSummary, MembershipKind, Person, Quote,
+    Reaction, ReplyTo, RoomSetting, SendState, Shield, ShieldReason, StateChange, ThreadSummary,
+    TimelineEvent, TimelineItem, TimelineItemKind, UploadProgress, UtdReason,
+};
 
 fn map_shield(state: TimelineEventShieldState) -> Option<Shield> {
     let (severe, code) = match state {
@@ -122,166 +46,13 @@ fn map_shield(state: TimelineEventShieldState) -> Option<Shield> {
     Some(Shield { severe, reason })
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum SendState {
-    /// Queued or in flight (also while offline: it goes out when the server answers).
-    Sending {
-        /// How much of a file has been uploaded, once its upload has started.
-        upload: Option<UploadProgress>,
-    },
-    Sent,
-    /// `recoverable`: retried automatically when connectivity returns; otherwise the user
-    /// chooses to retry or cancel.
-    Failed {
-        recoverable: bool,
-        reason: String,
-    },
-}
-
-/// Bytes of a file (and its thumbnail) uploaded so far.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct UploadProgress {
-    pub sent: u64,
-    pub total: u64,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum EventContent {
-    /// `html` is the sender's formatting, *unsanitised*: front ends must sanitise it to the
-    /// spec's allowed HTML before display.
-    Text {
-        body: String,
-        html: Option<String>,
-    },
-    Notice {
-        body: String,
-        html: Option<String>,
-    },
-    Emote {
-        body: String,
-        html: Option<String>,
-    },
-    Media(MediaSummary),
-    Redacted,
-    UnableToDecrypt {
-        reason: UtdReason,
-    },
-    StateChange(StateChange),
-    /// An event Estafette does not display yet (polls, stickers, calls, ...).
-    Unsupported {
-        event_type: String,
-    },
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(rename_all = "snake_case")]
-pub enum MediaKind {
-    Image,
-    Video,
-    Audio,
-    File,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct MediaSummary {
-    pub media_kind: MediaKind,
-    pub name: String,
-    pub caption: Option<String>,
-    pub mime_type: Option<String>,
-    pub size: Option<u64>,
-    pub width: Option<u64>,
-    pub height: Option<u64>,
-    pub mxc: String,
-    /// The file is end-to-end encrypted; the core holds its key.
-    pub encrypted: bool,
-}
-
-/// Why a message could not be decrypted, in terms a person can be told about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(rename_all = "snake_case")]
-pub enum UtdReason {
-    /// The keys have not arrived (yet); may resolve by itself.
-    Unknown,
-    /// Sent before this user joined, and the room hides earlier history.
-    SentBeforeWeJoined,
-    /// The sender's identity changed since it was verified.
-    VerificationViolation,
-    /// Sent from a device its owner never verified.
-    UnsignedDevice,
-    UnknownDevice,
-    /// Older than this device, and key backup is not set up.
-    HistoricalMessageAndBackupIsDisabled,
-    HistoricalMessageAndDeviceIsUnverified,
-    /// The sender's device refuses to share keys with unverified devices.
-    WithheldForUnverifiedOrInsecureDevice,
-    WithheldBySender,
-}
-
-/// A change of room state, structured so that front ends can say it in the user's language.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(tag = "change", rename_all = "snake_case")]
-pub enum StateChange {
-    Membership {
-        user: Person,
-        membership: MembershipKind,
-    },
-    DisplayNameChanged {
-        user_id: String,
-        old: Option<String>,
-        new: Option<String>,
-    },
-    AvatarChanged {
-        user_id: String,
-    },
-    RoomCreated,
-    RoomNameChanged {
-        name: Option<String>,
-    },
-    RoomTopicChanged {
-        topic: Option<String>,
-    },
-    RoomAvatarChanged,
-    EncryptionEnabled,
-    /// Anything else (power levels, join rules, ...): the event type says which.
-    Other {
-        event_type: String,
-    },
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(rename_all = "snake_case")]
-pub enum MembershipKind {
-    Joined,
-    Left,
-    Invited,
-    InvitationAccepted,
-    InvitationRejected,
-    InvitationRevoked,
-    Kicked,
-    Banned,
-    KickedAndBanned,
-    Unbanned,
-    Knocked,
-    KnockAccepted,
-    KnockRetracted,
-    KnockDenied,
-    Other,
-}
-
 impl TimelineItem {
-    pub(crate) fn from_sdk(item: &SdkTimelineItem) -> Self {
+    /// `own_user_id`: whose timeline it is (their reactions are marked as theirs).
+    pub(crate) fn from_sdk(item: &SdkTimelineItem, own_user_id: &UserId) -> Self {
         let kind = match item.kind() {
-            SdkItemKind::Event(event) => TimelineItemKind::Event(Box::new(map_event(event))),
+            SdkItemKind::Event(event) => {
+                TimelineItemKind::Event(Box::new(map_event(event, own_user_id)))
+            }
             SdkItemKind::Virtual(VirtualTimelineItem::DateDivider(timestamp)) => {
                 TimelineItemKind::DaySeparator {
                     timestamp_ms: millis(*timestamp),
@@ -297,13 +68,6 @@ impl TimelineItem {
             kind,
         }
     }
-
-    pub fn as_event(&self) -> Option<&TimelineEvent> {
-        match &self.kind {
-            TimelineItemKind::Event(event) => Some(event),
-            _ => None,
-        }
-    }
 }
 
 fn millis(timestamp: MilliSecondsSinceUnixEpoch) -> u64 {
@@ -314,43 +78,101 @@ fn to_u64(value: Option<UInt>) -> Option<u64> {
     value.map(u64::from)
 }
 
-fn map_event(event: &EventTimelineItem) -> TimelineEvent {
-    let (display_name, avatar_url) = match event.sender_profile() {
+fn map_event(event: &EventTimelineItem, own_user_id: &UserId) -> TimelineEvent {
+    let content = event.content();
+    let is_edited = content
+        .as_msglike()
+        .and_then(|msg_like| msg_like.as_message())
+        .is_some_and(|message| message.is_edited());
+    TimelineEvent {
+        event_id: event.event_id().map(ToString::to_string),
+        transaction_id: event.transaction_id().map(ToString::to_string),
+        sender: person(event.sender(), event.sender_profile()),
+        is_own: event.is_own(),
+        timestamp_ms: millis(event.timestamp()),
+        content: map_content(content),
+        send_state: event.send_state().map(map_send_state),
+        is_edited,
+        reply_to: content.in_reply_to().map(|reply| ReplyTo {
+            event_id: reply.event_id.to_string(),
+            quote: match reply.event {
+                TimelineDetails::Ready(quoted) => Quote::Ready {
+                    message: Box::new(embedded(&quoted)),
+                },
+                TimelineDetails::Unavailable | TimelineDetails::Pending => Quote::Loading,
+                TimelineDetails::Error(_) => Quote::Unavailable,
+            },
+        }),
+        reactions: content
+            .reactions()
+            .map(|reactions| map_reactions(reactions, own_user_id))
+            .unwrap_or_default(),
+        thread: content.thread_summary().map(|summary| ThreadSummary {
+            replies: summary.num_replies,
+            latest: match summary.latest_event {
+                TimelineDetails::Ready(latest) => Some(embedded(&latest)),
+                _ => None,
+            },
+        }),
+        thread_root: content.thread_root().map(|root| root.to_string()),
+        read_by: read_by(event, own_user_id),
+        mentions_me: event.is_highlighted(),
+        can_edit: event.is_editable(),
+        can_reply: event.can_be_replied_to(),
+        // Not strict, as Element by default: unverified people are not flagged on every line.
+        shield: map_shield(event.get_shield(false)),
+    }
+}
+
+fn person(user_id: &UserId, profile: &TimelineDetails<matrix_sdk_ui::timeline::Profile>) -> Person {
+    let (display_name, avatar_url) = match profile {
         TimelineDetails::Ready(profile) => (
             profile.display_name.clone(),
             profile.avatar_url.as_ref().map(ToString::to_string),
         ),
         _ => (None, None),
     };
-    let (is_edited, in_reply_to) = match event.content() {
-        TimelineItemContent::MsgLike(msg_like) => (
-            msg_like
-                .as_message()
-                .is_some_and(|message| message.is_edited()),
-            msg_like
-                .in_reply_to
-                .as_ref()
-                .map(|reply| reply.event_id.to_string()),
-        ),
-        _ => (false, None),
-    };
-    TimelineEvent {
-        event_id: event.event_id().map(ToString::to_string),
-        transaction_id: event.transaction_id().map(ToString::to_string),
-        sender: Person {
-            user_id: event.sender().to_string(),
-            display_name,
-            avatar_url,
-        },
-        is_own: event.is_own(),
-        timestamp_ms: millis(event.timestamp()),
-        content: map_content(event.content()),
-        send_state: event.send_state().map(map_send_state),
-        is_edited,
-        in_reply_to,
-        // Not strict, as Element by default: unverified people are not flagged on every line.
-        shield: map_shield(event.get_shield(false)),
+    Person {
+        user_id: user_id.to_string(),
+        display_name,
+        avatar_url,
     }
+}
+
+fn embedded(event: &EmbeddedEvent) -> EmbeddedMessage {
+    EmbeddedMessage {
+        sender: person(&event.sender, &event.sender_profile),
+        content: map_content(&event.content),
+    }
+}
+
+/// Reactions by key, each with its senders in the order they reacted (the SDK keeps keys in
+/// the order they first came, and senders as they came).
+fn map_reactions(reactions: &ReactionsByKeyBySender, own_user_id: &UserId) -> Vec<Reaction> {
+    reactions
+        .iter()
+        .filter(|(_, senders)| !senders.is_empty())
+        .map(|(key, senders)| Reaction {
+            key: key.clone(),
+            senders: senders.keys().map(ToString::to_string).collect(),
+            mine: senders.contains_key(own_user_id),
+        })
+        .collect()
+}
+
+/// Who else has read up to this event, the most recent first. The SDK never puts this
+/// user's own receipt on an item; it is filtered anyway, as a safeguard.
+fn read_by(event: &EventTimelineItem, own_user_id: &UserId) -> Vec<String> {
+    let mut receipts: Vec<_> = event
+        .read_receipts()
+        .iter()
+        .filter(|(user_id, _)| **user_id != own_user_id)
+        .collect();
+    receipts.sort_by_key(|(_, receipt)| std::cmp::Reverse(receipt.ts));
+    receipts
+        .into_iter()
+        .map(|(user_id, _)| user_id.to_string())
+        .collect()
 }
 
 fn map_send_state(state: &EventSendState) -> SendState {
@@ -440,8 +262,8 @@ pub(crate) fn map_content(content: &TimelineItemContent) -> EventContent {
                     }
                 }
                 AnyOtherStateEventContentChange::RoomAvatar(_) => StateChange::RoomAvatarChanged,
-                other => StateChange::Other {
-                    event_type: other.event_type().to_string(),
+                other => StateChange::SettingChanged {
+                    setting: room_setting(other),
                 },
             })
         }
@@ -455,6 +277,22 @@ pub(crate) fn map_content(content: &TimelineItemContent) -> EventContent {
         TimelineItemContent::RtcNotification { .. } => {
             unsupported("org.matrix.msc4075.rtc.notification")
         }
+    }
+}
+
+fn room_setting(change: &AnyOtherStateEventContentChange) -> RoomSetting {
+    match change {
+        AnyOtherStateEventContentChange::RoomPowerLevels(_) => RoomSetting::Permissions,
+        AnyOtherStateEventContentChange::RoomJoinRules(_) => RoomSetting::JoinRules,
+        AnyOtherStateEventContentChange::RoomHistoryVisibility(_) => RoomSetting::HistoryVisibility,
+        AnyOtherStateEventContentChange::RoomGuestAccess(_) => RoomSetting::GuestAccess,
+        AnyOtherStateEventContentChange::RoomCanonicalAlias(_) => RoomSetting::Addresses,
+        AnyOtherStateEventContentChange::RoomPinnedEvents(_) => RoomSetting::PinnedMessages,
+        AnyOtherStateEventContentChange::RoomServerAcl(_) => RoomSetting::ServerAccess,
+        AnyOtherStateEventContentChange::RoomTombstone(_) => RoomSetting::Upgraded,
+        AnyOtherStateEventContentChange::SpaceChild(_)
+        | AnyOtherStateEventContentChange::SpaceParent(_) => RoomSetting::Spaces,
+        _ => RoomSetting::Other,
     }
 }
 
@@ -606,47 +444,6 @@ fn membership_kind(change: MembershipChange) -> MembershipKind {
         MembershipChange::KnockDenied => MembershipKind::KnockDenied,
         MembershipChange::None | MembershipChange::Error | MembershipChange::NotImplemented => {
             MembershipKind::Other
-        }
-    }
-}
-
-impl EventContent {
-    /// A one-line English summary, for the CLI, logs-free previews and tests. The desktop UI
-    /// builds its own, translated, from the structured content.
-    pub fn summary(&self) -> String {
-        match self {
-            Self::Text { body, .. } | Self::Notice { body, .. } => body.clone(),
-            Self::Emote { body, .. } => format!("* {body}"),
-            Self::Media(media) => format!("[{:?}] {}", media.media_kind, media.name),
-            Self::Redacted => "(message deleted)".to_owned(),
-            Self::UnableToDecrypt { .. } => "(unable to decrypt)".to_owned(),
-            Self::StateChange(change) => change.summary(),
-            Self::Unsupported { event_type } => format!("({event_type})"),
-        }
-    }
-}
-
-impl StateChange {
-    pub fn summary(&self) -> String {
-        match self {
-            Self::Membership { user, membership } => {
-                let name = user.display_name.as_deref().unwrap_or(&user.user_id);
-                format!("{name}: {membership:?}")
-            }
-            Self::DisplayNameChanged { user_id, new, .. } => {
-                format!("{user_id} is now {}", new.as_deref().unwrap_or(user_id))
-            }
-            Self::AvatarChanged { user_id } => format!("{user_id} changed their avatar"),
-            Self::RoomCreated => "room created".to_owned(),
-            Self::RoomNameChanged { name } => {
-                format!("room name: {}", name.as_deref().unwrap_or("(none)"))
-            }
-            Self::RoomTopicChanged { topic } => {
-                format!("topic: {}", topic.as_deref().unwrap_or("(none)"))
-            }
-            Self::RoomAvatarChanged => "room avatar changed".to_owned(),
-            Self::EncryptionEnabled => "end-to-end encryption enabled".to_owned(),
-            Self::Other { event_type } => format!("({event_type})"),
         }
     }
 }

@@ -1,0 +1,89 @@
+//! What is being written, kept per room (and per thread) in the account's own store, so that it
+//! survives switching rooms or accounts and restarting: the text, and the reply or edit it is.
+
+use matrix_sdk::ComposerDraft;
+use matrix_sdk::ComposerDraftType;
+use serde::{Deserialize, Serialize};
+
+use super::{RoomTimeline, TimelineError, parse_event_id};
+
+/// A message being written.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Draft {
+    /// As typed: Markdown, with mentions as links.
+    pub text: String,
+    pub kind: DraftKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DraftKind {
+    New,
+    /// An answer to the message with this event ID.
+    Reply {
+        event_id: String,
+    },
+    /// A new text for this user's message with this event ID.
+    Edit {
+        event_id: String,
+    },
+}
+
+impl RoomTimeline {
+    /// The draft kept for this conversation, if any.
+    pub async fn draft(&self) -> Result<Option<Draft>, TimelineError> {
+        let draft = self
+            .slot
+            .room
+            .load_composer_draft(self.thread_root.as_deref())
+            .await
+            .map_err(|error| TimelineError::Draft(error.to_string()))?;
+        Ok(draft.map(|draft| Draft {
+            text: draft.plain_text,
+            kind: match draft.draft_type {
+                ComposerDraftType::NewMessage => DraftKind::New,
+                ComposerDraftType::Reply { event_id } => DraftKind::Reply {
+                    event_id: event_id.to_string(),
+                },
+                ComposerDraftType::Edit { event_id } => DraftKind::Edit {
+                    event_id: event_id.to_string(),
+                },
+            },
+        }))
+    }
+
+    /// Keeps `draft` for this conversation; an empty new message clears it.
+    pub async fn save_draft(&self, draft: Draft) -> Result<(), TimelineError> {
+        let draft_type = match &draft.kind {
+            DraftKind::New if draft.text.trim().is_empty() => return self.clear_draft().await,
+            DraftKind::New => ComposerDraftType::NewMessage,
+            DraftKind::Reply { event_id } => ComposerDraftType::Reply {
+                event_id: parse_event_id(event_id)?,
+            },
+            DraftKind::Edit { event_id } => ComposerDraftType::Edit {
+                event_id: parse_event_id(event_id)?,
+            },
+        };
+        let draft = ComposerDraft {
+            plain_text: draft.text,
+            html_text: None,
+            draft_type,
+            attachments: Vec::new(),
+        };
+        self.slot
+            .room
+            .save_composer_draft(draft, self.thread_root.as_deref())
+            .await
+            .map_err(|error| TimelineError::Draft(error.to_string()))
+    }
+
+    pub async fn clear_draft(&self) -> Result<(), TimelineError> {
+        self.slot
+            .room
+            .clear_composer_draft(self.thread_root.as_deref())
+            .await
+            .map_err(|error| TimelineError::Draft(error.to_string()))
+    }
+}

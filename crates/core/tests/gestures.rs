@@ -1,0 +1,389 @@
+//! Everyday gestures between two real clients in an encrypted room on a real Synapse: each one
+//! made on one side is seen on the other (issue 12).
+
+#![recursion_limit = "256"]
+
+mod common;
+
+use common::*;
+use estafette_core::timeline::{
+    Draft, DraftKind, EventContent, OutgoingMessage, Quote, TimelineEvent, TimelineItem,
+};
+
+fn event_with<'a>(items: &'a [TimelineItem], body: &str) -> Option<&'a TimelineEvent> {
+    items
+        .iter()
+        .filter_map(TimelineItem::as_event)
+        .find(|event| event.content.summary() == body)
+}
+
+fn event_id_of(items: &[TimelineItem], body: &str) -> String {
+    event_with(items, body)
+        .and_then(|event| event.event_id.clone())
+        .unwrap_or_else(|| panic!("{body:?} has an event ID"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reply_edit_react_delete_mention_and_receipts_cross_to_the_other_side() {
+    let hs = start_server().await;
+    let (_alice_device, alice) = new_user(&hs, "alice").await;
+    let (_bob_device, bob) = new_user(&hs, "bob").await;
+    let room_id = encrypted_dm(&alice, &bob).await;
+    let (alice_timeline, mut alice_view) = open_timeline(&alice, &room_id).await;
+    let (bob_timeline, mut bob_view) = open_timeline(&bob, &room_id).await;
+
+    // The transaction ID returned is the local echo's, at once.
+    let transaction_id = alice_timeline
+        .send_markdown("Le dossier est prêt")
+        .await
+        .expect("queued");
+    alice_view
+        .until("the local echo with its transaction ID", |items| {
+            items
+                .iter()
+                .filter_map(TimelineItem::as_event)
+                .any(|event| event.transaction_id.as_deref() == Some(transaction_id.as_str()))
+        })
+        .await;
+    bob_view
+        .until("Bob to get the message", |items| {
+            event_with(items, "Le dossier est prêt").is_some()
+        })
+        .await;
+    let original = event_id_of(&bob_view.items, "Le dossier est prêt");
+
+    // Reply: the relation and the quoted sender cross; the fallback never shows.
+    bob_timeline
+        .send(OutgoingMessage {
+            markdown: "Merci, je regarde".to_owned(),
+            reply_to: Some(original.clone()),
+            ..OutgoingMessage::default()
+        })
+        .await
+        .expect("reply queued");
+    alice_view
+        .until("Alice to see the reply with its quote", |items| {
+            event_with(items, "Merci, je regarde").is_some_and(|reply| {
+                reply.reply_to.as_ref().is_some_and(|reply_to| {
+                    reply_to.event_id == original
+                        && matches!(&reply_to.quote, Quote::Ready { message }
+                            if message.sender.user_id == alice.user_id()
+                            && message.content.summary() == "Le dossier est prêt")
+                })
+            })
+        })
+        .await;
+
+    // Edit: the other side shows the new text, marked edited, in the same place.
+    assert!(
+        event_with(&alice_view.items, "Le dossier est prêt").is_some_and(|event| event.can_edit)
+    );
+    assert!(
+        event_with(&bob_view.items, "Le dossier est prêt").is_some_and(|event| !event.can_edit),
+        "Bob cannot edit Alice's message"
+    );
+    alice_timeline
+        .edit(
+            &original,
+            OutgoingMessage::markdown("Le dossier est prêt et signé"),
+        )
+        .await
+        .expect("edit sent");
+    bob_view
+        .until("Bob to see the edit", |items| {
+            event_with(items, "Le dossier est prêt et signé").is_some_and(|event| {
+                event.is_edited && event.event_id.as_deref() == Some(original.as_str())
+            }) && event_with(items, "Le dossier est prêt").is_none()
+        })
+        .await;
+
+    // Reactions: counts go up on both sides, then down when taken back.
+    assert!(
+        bob_timeline
+            .toggle_reaction(&original, "👍")
+            .await
+            .expect("reaction sent")
+    );
+    alice_timeline
+        .toggle_reaction(&original, "👍")
+        .await
+        .expect("reaction sent");
+    let thumbs_up_by_both = |items: &[TimelineItem], own: bool| {
+        event_with(items, "Le dossier est prêt et signé").is_some_and(|event| {
+            event.reactions.iter().any(|reaction| {
+                reaction.key == "👍" && reaction.senders.len() == 2 && reaction.mine == own
+            })
+        })
+    };
+    alice_view
+        .until("Alice to count two reactions", |items| {
+            thumbs_up_by_both(items, true)
+        })
+        .await;
+    bob_view
+        .until("Bob to count two reactions", |items| {
+            thumbs_up_by_both(items, true)
+        })
+        .await;
+    assert!(
+        !bob_timeline
+            .toggle_reaction(&original, "👍")
+            .await
+            .expect("reaction taken back")
+    );
+    alice_view
+        .until("Alice to count one reaction, hers", |items| {
+            event_with(items, "Le dossier est prêt et signé").is_some_and(|event| {
+                event.reactions.len() == 1
+                    && event.reactions[0].senders == vec![alice.user_id().to_owned()]
+                    && event.reactions[0].mine
+            })
+        })
+        .await;
+
+    // Mention: intentional, and highlighted for the one mentioned only.
+    bob_timeline
+        .send(OutgoingMessage {
+            markdown: format!(
+                "[alice](https://matrix.to/#/{}) peux-tu valider ?",
+                alice.user_id()
+            ),
+            mentions: vec![alice.user_id().to_owned()],
+            ..OutgoingMessage::default()
+        })
+        .await
+        .expect("mention queued");
+    alice_view
+        .until("Alice to see the mention highlighted", |items| {
+            items
+                .iter()
+                .filter_map(TimelineItem::as_event)
+                .find(|event| event.content.summary().contains("peux-tu valider"))
+                .is_some_and(|event| event.mentions_me)
+        })
+        .await;
+    let mention_in_bobs_view = bob_view
+        .items
+        .iter()
+        .filter_map(TimelineItem::as_event)
+        .find(|event| event.content.summary().contains("peux-tu valider"));
+    assert!(mention_in_bobs_view.is_none_or(|event| !event.mentions_me));
+
+    // Read receipts: Alice reads down to the mention; Bob sees her receipt there.
+    alice_view
+        .until("the mention to have its event ID", |items| {
+            items
+                .iter()
+                .filter_map(TimelineItem::as_event)
+                .any(|event| {
+                    event.content.summary().contains("peux-tu valider") && event.event_id.is_some()
+                })
+        })
+        .await;
+    let mention_id = alice_view
+        .items
+        .iter()
+        .filter_map(TimelineItem::as_event)
+        .find(|event| event.content.summary().contains("peux-tu valider"))
+        .and_then(|event| event.event_id.clone())
+        .expect("event ID");
+    alice_timeline
+        .mark_read_up_to(&mention_id)
+        .await
+        .expect("receipts sent");
+    bob_view
+        .until("Bob to see Alice's receipt on the mention", |items| {
+            items
+                .iter()
+                .filter_map(TimelineItem::as_event)
+                .find(|event| event.event_id.as_deref() == Some(mention_id.as_str()))
+                .is_some_and(|event| event.read_by.contains(&alice.user_id().to_owned()))
+        })
+        .await;
+
+    // Delete, with a reason: the content is gone on the other side.
+    alice_timeline
+        .redact(&original, Some("mauvais dossier"))
+        .await
+        .expect("deleted");
+    bob_view
+        .until("Bob to see the message deleted", |items| {
+            items
+                .iter()
+                .filter_map(TimelineItem::as_event)
+                .find(|event| event.event_id.as_deref() == Some(original.as_str()))
+                .is_some_and(|event| {
+                    event.content == EventContent::Redacted && event.reactions.is_empty()
+                })
+        })
+        .await;
+    assert!(
+        !bob_view
+            .items
+            .iter()
+            .filter_map(TimelineItem::as_event)
+            .any(|event| event.content.summary().contains("signé")),
+        "no trace of the deleted text"
+    );
+    assert!(
+        bob_timeline
+            .redact("$not-in-this-room", None)
+            .await
+            .is_err(),
+        "an unknown message is refused, not a panic"
+    );
+}
+
+/// Reads typing updates until one satisfies `wanted`.
+async fn until_typing(
+    typing: &mut estafette_core::Subscription<Vec<String>>,
+    what: &str,
+    wanted: impl Fn(&[String]) -> bool,
+) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        match tokio::time::timeout_at(deadline, typing.next()).await {
+            Ok(Some(user_ids)) if wanted(&user_ids) => return,
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("the typing subscription ended before {what}"),
+            Err(_) => panic!("timed out waiting for {what}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typing_is_seen_and_a_thread_reply_stays_in_its_thread() {
+    let hs = start_server().await;
+    let (_alice_device, alice) = new_user(&hs, "alice").await;
+    let (_bob_device, bob) = new_user(&hs, "bob").await;
+    let room_id = encrypted_dm(&alice, &bob).await;
+    let (alice_timeline, mut alice_view) = open_timeline(&alice, &room_id).await;
+    let (bob_timeline, mut bob_view) = open_timeline(&bob, &room_id).await;
+
+    let mut typing = alice_timeline.typing();
+    bob_timeline.set_typing(true).await;
+    until_typing(&mut typing, "Alice to see Bob typing", |user_ids| {
+        user_ids.contains(&bob.user_id().to_owned())
+    })
+    .await;
+    bob_timeline.set_typing(false).await;
+    until_typing(
+        &mut typing,
+        "Alice to see Bob stop typing",
+        <[String]>::is_empty,
+    )
+    .await;
+
+    alice_timeline
+        .send_markdown("Ordre du jour de lundi")
+        .await
+        .expect("queued");
+    bob_view
+        .until("Bob to get the thread's first message", |items| {
+            event_with(items, "Ordre du jour de lundi")
+                .is_some_and(|event| event.event_id.is_some())
+        })
+        .await;
+    let root = event_id_of(&bob_view.items, "Ordre du jour de lundi");
+    let bob_thread = bob.thread(&room_id, &root).await.expect("thread opened");
+    bob_thread
+        .send_markdown("J'ajoute le budget")
+        .await
+        .expect("thread reply queued");
+
+    alice_view
+        .until("Alice to see the thread summary", |items| {
+            event_with(items, "Ordre du jour de lundi")
+                .and_then(|event| event.thread.as_ref())
+                .is_some_and(|thread| thread.replies == 1)
+        })
+        .await;
+    assert!(
+        event_with(&alice_view.items, "J'ajoute le budget").is_none(),
+        "a thread reply is not in the main timeline"
+    );
+    let alice_thread = alice.thread(&room_id, &root).await.expect("thread opened");
+    let mut alice_thread_view = LiveList::new(alice_thread.subscribe());
+    let mut paginated = 0;
+    loop {
+        alice_thread_view.next_batch().await;
+        alice_thread_view.apply_pending();
+        if event_with(&alice_thread_view.items, "J'ajoute le budget").is_some() {
+            break;
+        }
+        assert!(paginated < 20, "the reply never showed in the thread");
+        let _ = alice_thread.paginate_backwards(20).await;
+        paginated += 1;
+    }
+    let reply = event_with(&alice_thread_view.items, "J'ajoute le budget").expect("in the thread");
+    assert_eq!(reply.thread_root.as_deref(), Some(root.as_str()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draft_and_the_reply_it_is_survive_a_restart() {
+    let hs = start_server().await;
+    let (alice_device, alice) = new_user(&hs, "alice").await;
+    let (_bob_device, bob) = new_user(&hs, "bob").await;
+    let room_id = encrypted_dm(&bob, &alice).await;
+    let (bob_timeline, _bob_view) = open_timeline(&bob, &room_id).await;
+    bob_timeline
+        .send_markdown("Tu viens demain ?")
+        .await
+        .expect("queued");
+    let (alice_timeline, mut alice_view) = open_timeline(&alice, &room_id).await;
+    alice_view
+        .until("Alice to get Bob's question", |items| {
+            event_with(items, "Tu viens demain ?").is_some_and(|event| event.event_id.is_some())
+        })
+        .await;
+    let question = event_id_of(&alice_view.items, "Tu viens demain ?");
+    let draft = Draft {
+        text: "Oui, vers 10 h".to_owned(),
+        kind: DraftKind::Reply {
+            event_id: question.clone(),
+        },
+    };
+    alice_timeline
+        .save_draft(draft.clone())
+        .await
+        .expect("draft kept");
+    assert!(
+        alice_timeline
+            .save_draft(Draft {
+                text: "x".to_owned(),
+                kind: DraftKind::Edit {
+                    event_id: "not an event".to_owned()
+                },
+            })
+            .await
+            .is_err(),
+        "a bad reference is refused"
+    );
+    assert_eq!(
+        alice_timeline.draft().await.expect("read"),
+        Some(draft.clone()),
+        "a refused draft replaces nothing"
+    );
+
+    alice_device.manager.shut_down().await;
+    drop((alice_view, alice_timeline, alice));
+    let manager = alice_device.reopen();
+    let alice = manager
+        .restore_all()
+        .await
+        .expect("index read")
+        .into_iter()
+        .next()
+        .and_then(|(_, account)| account.ok())
+        .expect("Alice restored");
+    let timeline = alice.timeline(&room_id).await.expect("timeline");
+    assert_eq!(timeline.draft().await.expect("read"), Some(draft));
+    timeline
+        .save_draft(Draft {
+            text: "  ".to_owned(),
+            kind: DraftKind::New,
+        })
+        .await
+        .expect("cleared");
+    assert_eq!(timeline.draft().await.expect("read"), None);
+}
