@@ -3,6 +3,7 @@
 
 use matrix_sdk::{
     Room, RoomMemberships,
+    room::Receipts,
     ruma::{
         OwnedUserId, RoomId, RoomOrAliasId, UserId,
         api::{
@@ -235,6 +236,30 @@ impl Rooms<'_> {
             .leave()
             .await
             .map_err(RoomError::from_sdk)
+    }
+
+    /// Marks a room read from the room list: read receipt and read marker on its latest
+    /// message, and the "unread" mark the user may have set removed.
+    #[instrument(skip(self), fields(account = %self.account.id()))]
+    pub async fn mark_as_read(&self, room_id: &str) -> Result<(), RoomError> {
+        let room = self.account.room(room_id)?;
+        if let matrix_sdk_base::latest_event::LatestEventValue::Remote(latest) =
+            matrix_sdk_base::Room::latest_event(&room)
+            && let Some(event_id) = latest.event_id()
+        {
+            let receipts = Receipts::new()
+                .fully_read_marker(event_id.clone())
+                .public_read_receipt(event_id);
+            room.send_multiple_receipts(receipts)
+                .await
+                .map_err(RoomError::from_sdk)?;
+        }
+        if room.is_marked_unread() {
+            room.set_unread_flag(false)
+                .await
+                .map_err(RoomError::from_sdk)?;
+        }
+        Ok(())
     }
 
     /// The people in a room (joined or invited), by name: for mentions, and to name who

@@ -118,6 +118,17 @@ pub async fn mark_read_up_to(
     Ok(timeline.mark_read_up_to(&event_id).await?)
 }
 
+/// The user sees the latest event: a read receipt, the read marker left where it is.
+#[tauri::command]
+#[specta::specta]
+pub async fn send_read_receipt(
+    state: State<'_, AppState>,
+    subscription: SubscriptionId,
+) -> Result<(), IpcError> {
+    let timeline = state.live.timeline(subscription)?;
+    Ok(timeline.send_read_receipt().await?)
+}
+
 #[tauri::command]
 #[specta::specta]
 pub async fn mark_as_read(

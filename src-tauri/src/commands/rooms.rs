@@ -68,6 +68,18 @@ pub fn load_more_rooms(
     Ok(())
 }
 
+/// Marks a room read from the room list.
+#[tauri::command]
+#[specta::specta]
+pub async fn mark_room_as_read(
+    state: State<'_, AppState>,
+    account: AccountId,
+    room_id: String,
+) -> Result<(), IpcError> {
+    let account = super::account(&state, &account).await?;
+    Ok(account.rooms().mark_as_read(&room_id).await?)
+}
+
 /// The people in a room, by name.
 #[tauri::command]
 #[specta::specta]

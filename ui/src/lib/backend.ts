@@ -183,9 +183,11 @@ export const backend = {
   watchTyping: (live: Live, onUpdate: (userIds: string[]) => void) =>
     subscribe(onUpdate, (channel) => commands.watchTyping(live.id, channel)),
   markReadUpTo: (live: Live, eventId: string) => call(commands.markReadUpTo(live.id, eventId)),
+  sendReadReceipt: (live: Live) => call(commands.sendReadReceipt(live.id)),
   loadDraft: (live: Live) => call(commands.loadDraft(live.id)),
   saveDraft: (live: Live, draft: Draft) => call(commands.saveDraft(live.id, draft)),
   roomMembers: (account: string, roomId: string) => call(commands.roomMembers(account, roomId)),
+  markRoomAsRead: (account: string, roomId: string) => call(commands.markRoomAsRead(account, roomId)),
   retrySend: (live: Live, transactionId: string) =>
     call(commands.retrySend(live.id, transactionId)),
   cancelSend: (live: Live, transactionId: string) =>

@@ -33,6 +33,8 @@ export const commands = {
 	joinRoom: (account: AccountId, room: string) => __TAURI_INVOKE<string>("join_room", { account, room }),
 	/**  The people in a room, by name. */
 	roomMembers: (account: AccountId, roomId: string) => __TAURI_INVOKE<Member[]>("room_members", { account, roomId }),
+	/**  Marks a room read from the room list. */
+	markRoomAsRead: (account: AccountId, roomId: string) => __TAURI_INVOKE<null>("mark_room_as_read", { account, roomId }),
 	/**  Opens a room's timeline: its cached items first (a `reset`), then diffs. */
 	openTimeline: (account: AccountId, roomId: string, updates: Channel<ListDiff<TimelineItem>[]>) => __TAURI_INVOKE<number>("open_timeline", { account, roomId, updates }),
 	/**  Opens the thread that starts at `root_event_id`, as [`open_timeline`] opens a room. */
@@ -64,6 +66,8 @@ export const commands = {
 	watchTyping: (subscription: number, updates: Channel<string[]>) => __TAURI_INVOKE<number>("watch_typing", { subscription, updates }),
 	/**  Moves the read receipt and the read marker down to `event_id`, never back. */
 	markReadUpTo: (subscription: number, eventId: string) => __TAURI_INVOKE<null>("mark_read_up_to", { subscription, eventId }),
+	/**  The user sees the latest event: a read receipt, the read marker left where it is. */
+	sendReadReceipt: (subscription: number) => __TAURI_INVOKE<null>("send_read_receipt", { subscription }),
 	markAsRead: (subscription: number) => __TAURI_INVOKE<null>("mark_as_read", { subscription }),
 	loadDraft: (subscription: number) => __TAURI_INVOKE<Draft | null>("load_draft", { subscription }),
 	/**  Keeps the draft in the account's store; an empty new message removes it. */

@@ -12,6 +12,7 @@ use matrix_sdk::{
     },
     ruma::{
         OwnedTransactionId, TransactionId, UserId,
+        api::client::receipt::create_receipt::v3::ReceiptType,
         events::{
             Mentions,
             room::message::{
@@ -293,6 +294,18 @@ impl RoomTimeline {
             .timeline()
             .send_multiple_receipts(receipts)
             .await
+            .map_err(|error| TimelineError::Receipt(error.to_string()))
+    }
+
+    /// Tells the others that this user has seen the latest event (read receipt only): the read
+    /// marker stays, so that the first unread message can still be found until the user
+    /// leaves the conversation or marks it read.
+    pub async fn send_read_receipt(&self) -> Result<(), TimelineError> {
+        self.slot
+            .timeline()
+            .mark_as_read(ReceiptType::Read)
+            .await
+            .map(|_| ())
             .map_err(|error| TimelineError::Receipt(error.to_string()))
     }
 

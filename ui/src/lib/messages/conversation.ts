@@ -3,6 +3,7 @@
 
 export const conversationEn = {
   "gesture.options": "Options for the message from {user}",
+  "gesture.more_reactions": "More reactions…",
   "gesture.reply": "Reply",
   "gesture.reply_in_thread": "Reply in thread",
   "gesture.edit": "Edit",
@@ -38,6 +39,13 @@ export const conversationEn = {
   "mentions.label": "People to mention",
   "mentions.room": "Notify everyone in the room",
 
+  "rooms.menu": "Options for {room}",
+  "rooms.mark_read": "Mark as read",
+  "rooms.all_read": "Everything is read",
+  "unread.region": "Unread messages",
+  "unread.jump": "Jump to first unread",
+  "unread.mark_read": "Mark as read",
+
   "typing.one": "{user} is typing…",
   "typing.two": "{first} and {second} are typing…",
   "typing.many": "Several people are typing…",
@@ -52,6 +60,14 @@ export const conversationEn = {
   "thread.close": "Close the thread",
   "thread.composer": "Reply in the thread, in {room}",
 
+  "picker.title": "React",
+  "picker.search": "Search emoji",
+  "picker.loading": "Loading the emoji…",
+  "picker.failed": "The emoji could not be loaded.",
+  "picker.none": "No emoji has this name.",
+  "picker.results": "{count} emoji",
+  "picker.close": "Close",
+
   "source.title": "Message source",
   "source.decrypted": "Decrypted from an encrypted message.",
   "source.latest_edit": "Latest edit",
@@ -61,6 +77,7 @@ export const conversationEn = {
 
 export const conversationFr: Record<keyof typeof conversationEn, string> = {
   "gesture.options": "Options du message de {user}",
+  "gesture.more_reactions": "Autres réactions…",
   "gesture.reply": "Répondre",
   "gesture.reply_in_thread": "Répondre dans un fil",
   "gesture.edit": "Modifier",
@@ -96,6 +113,13 @@ export const conversationFr: Record<keyof typeof conversationEn, string> = {
   "mentions.label": "Personnes à mentionner",
   "mentions.room": "Notifier tout le salon",
 
+  "rooms.menu": "Options de {room}",
+  "rooms.mark_read": "Marquer comme lu",
+  "rooms.all_read": "Tout est lu",
+  "unread.region": "Messages non lus",
+  "unread.jump": "Aller au premier non lu",
+  "unread.mark_read": "Marquer comme lu",
+
   "typing.one": "{user} écrit…",
   "typing.two": "{first} et {second} écrivent…",
   "typing.many": "Plusieurs personnes écrivent…",
@@ -109,6 +133,14 @@ export const conversationFr: Record<keyof typeof conversationEn, string> = {
   "thread.title": "Fil de discussion",
   "thread.close": "Fermer le fil",
   "thread.composer": "Répondre dans le fil, dans {room}",
+
+  "picker.title": "Réagir",
+  "picker.search": "Chercher un émoji",
+  "picker.loading": "Chargement des émojis…",
+  "picker.failed": "Les émojis n'ont pas pu être chargés.",
+  "picker.none": "Aucun émoji ne porte ce nom.",
+  "picker.results": "{count} émojis",
+  "picker.close": "Fermer",
 
   "source.title": "Source du message",
   "source.decrypted": "Déchiffré à partir d'un message chiffré.",

@@ -176,21 +176,37 @@ export class TimelineStore {
   }
 
   #readTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The user has seen the end of the conversation since it opened. */
+  #seenToTheEnd = false;
 
-  /** Moves the read receipt and marker to the latest event once the reading settles. */
-  markAsRead(): void {
+  /** The user sees the latest message: the others learn it (read receipt) once the reading
+   * settles. The read marker stays where it was until the conversation closes, as in
+   * Element, so that "Jump to first unread" still finds it. */
+  markSeen(): void {
+    this.#seenToTheEnd = true;
     if (this.#readTimer !== null) clearTimeout(this.#readTimer);
     this.#readTimer = setTimeout(() => {
       this.#readTimer = null;
-      if (this.#live) void backend.markAsRead(this.#live).catch(() => undefined);
+      if (this.#live) void backend.sendReadReceipt(this.#live).catch(() => undefined);
     }, READ_DEBOUNCE_MS);
+  }
+
+  /** Moves the read receipt and the read marker to the latest event, now. */
+  markAsRead(): void {
+    if (this.#readTimer !== null) clearTimeout(this.#readTimer);
+    this.#readTimer = null;
+    if (this.#live) void backend.markAsRead(this.#live).catch(() => undefined);
   }
 
   close(): void {
     this.#closed = true;
     this.#cancelRetry();
     if (this.#readTimer !== null) clearTimeout(this.#readTimer);
-    this.#live?.close();
+    const live = this.#live;
     this.#live = null;
+    if (!live) return;
+    // Leaving a conversation read to its end moves the read marker there.
+    if (this.#seenToTheEnd) void backend.markAsRead(live).catch(() => undefined).finally(() => live.close());
+    else live.close();
   }
 }
