@@ -17,6 +17,9 @@ const SEED = Number(process.env.ESTAFETTE_FUZZ_SEED ?? 20261203);
 const served = {
   mediaUrl: (mxc: string) => `estafette-media://localhost/a/thumbnail/${encodeURIComponent(mxc)}`,
 };
+// For idempotence, images keep their mxc URI: the served URL is not an mxc URI, so the
+// sanitiser rightly drops it when its own output comes back as input.
+const keptAsMxc = { mediaUrl: (mxc: string) => mxc };
 
 // The allow-list, restated independently of sanitize.ts so that widening it there fails here.
 const ALLOWED: Record<string, readonly string[]> = {
@@ -116,15 +119,21 @@ describe("the sanitiser under arbitrary input", () => {
     fc.assert(
       fc.property(html, (input) => {
         onlyAllowed(sanitizeMatrixHtml(input, served));
-        const once = clean(input, served);
+        const once = clean(input, keptAsMxc);
         // Its own output is safe HTML: sanitising it removes nothing more. (Compared after one
         // parse, because the parser may move an element the sanitiser built, such as a row
         // outside a table, whatever its safety.)
-        const twice = clean(once, served);
+        const twice = clean(once, keptAsMxc);
         expect(twice).toBe(reparsed(once));
-        expect(clean(twice, served)).toBe(twice);
+        expect(clean(twice, keptAsMxc)).toBe(twice);
       }),
-      { numRuns: RUNS, seed: SEED },
+      {
+        numRuns: RUNS,
+        seed: SEED,
+        // Found by the long run (seed 796407941, case 1,159,024): an "mxc" URI that was not
+        // one passed the first time, not the second.
+        examples: [['<img src="mxc://<script>alert(1)</script>"></img>'], ['<img src="mxc://example.org/abc">']],
+      },
     );
     // Read by `cargo xtask proof` into bench-results/proof.json.
     console.error(`proof: {"cases": ${RUNS}, "seed": ${SEED}}`);

@@ -242,6 +242,20 @@ describe("images", () => {
     );
   });
 
+  it("drops images whose mxc URI is not one", () => {
+    for (const src of [
+      "mxc://<script>alert(1)</script>",
+      "mxc://example.org/abc/def",
+      "mxc://example.org/a%2Fb",
+      "mxc://exa mple.org/abc",
+      "mxc:///abc",
+      "mxc://example.org:99999999/abc",
+    ]) {
+      expect(clean(`<img src="${src}" alt="x">`, served), src).toBe("x");
+    }
+    expect(clean('<img src="mxc://[::1]:8448/abc">', served)).toContain("estafette-media://");
+  });
+
   it("passes the mxc URI to mediaUrl", () => {
     const mediaUrl = vi.fn((mxc: string) => `ours:${mxc}`);
     clean('<img src=" mxc://example.org:8448/abc_DEF-1 ">', { mediaUrl });

@@ -67,10 +67,18 @@ function safeHref(raw: string): string | null {
 function imageSource(raw: string | null, options: SanitizeOptions): string | null {
   if (raw === null || options.mediaUrl === undefined) return null;
   const mxc = raw.trim();
-  // Anything but mxc:// would load from a third party and leak that the message was read.
-  if (!/^mxc:\/\/[^/\s]+\/[^/\s]+$/.test(mxc)) return null;
+  // Anything but mxc:// would load from a third party and leak that the message was read;
+  // and only a well-formed one, as the spec writes it, reaches the media scheme.
+  if (!MXC_URI.test(mxc)) return null;
   return options.mediaUrl(mxc);
 }
+
+/**
+ * `mxc://<server name>/<media ID>`: a server name is a DNS name, an IPv4 address or an IPv6
+ * literal in brackets, with an optional port; a media ID is `[A-Za-z0-9_-]`. The fuzzer found
+ * that a looser pattern let `mxc://<script>…</script>` through (harmless, but not an mxc URI).
+ */
+const MXC_URI = /^mxc:\/\/(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?\/[A-Za-z0-9_-]+$/;
 
 function attributeAllowed(name: string, value: string): boolean {
   if (COLOR_ATTRIBUTES.has(name)) return COLOR.test(value);

@@ -26,6 +26,16 @@ export class TimelineStore {
   paginationFailed = $state(false);
   error = $state<BackendError | null>(null);
 
+  /** The lowest row changed since the view last asked (`takeChangedFrom`). */
+  #changedFrom = 0;
+
+  /** Where the view must start measuring again; then nothing is changed until the next update. */
+  takeChangedFrom(): number {
+    const from = this.#changedFrom;
+    this.#changedFrom = Number.POSITIVE_INFINITY;
+    return from;
+  }
+
   #failures = 0;
   #retryTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -42,6 +52,8 @@ export class TimelineStore {
   async open(): Promise<void> {
     try {
       const onUpdate = (update: TimelineUpdate) => {
+        const lengthBefore = this.items.length;
+        this.#changedFrom = Math.min(this.#changedFrom, lowestChange(update, lengthBefore));
         if (!applyDiffs(this.items, update)) {
           void this.reopen();
           return;
@@ -85,6 +97,7 @@ export class TimelineStore {
     this.#live?.close();
     this.#live = null;
     this.items.length = 0;
+    this.#changedFrom = 0;
     this.version++;
     await this.open();
   }
@@ -209,4 +222,47 @@ export class TimelineStore {
     if (this.#seenToTheEnd) void backend.markAsRead(live).catch(() => undefined).finally(() => live.close());
     else live.close();
   }
+}
+
+/** The first row a batch of diffs may change, given the list's length before it. */
+function lowestChange(diffs: TimelineUpdate, lengthBefore: number): number {
+  let lowest = Number.POSITIVE_INFINITY;
+  let length = lengthBefore;
+  for (const diff of diffs) {
+    switch (diff.op) {
+      case "append":
+        lowest = Math.min(lowest, length);
+        length += diff.values.length;
+        break;
+      case "push_back":
+        lowest = Math.min(lowest, length);
+        length += 1;
+        break;
+      case "pop_back":
+        length = Math.max(0, length - 1);
+        lowest = Math.min(lowest, length);
+        break;
+      case "insert":
+        lowest = Math.min(lowest, diff.index);
+        length += 1;
+        break;
+      case "set":
+        lowest = Math.min(lowest, diff.index);
+        break;
+      case "remove":
+        lowest = Math.min(lowest, diff.index);
+        length = Math.max(0, length - 1);
+        break;
+      case "truncate":
+        lowest = Math.min(lowest, diff.length);
+        length = Math.min(length, diff.length);
+        break;
+      case "push_front":
+      case "pop_front":
+      case "clear":
+      case "reset":
+        return 0;
+    }
+  }
+  return lowest;
 }

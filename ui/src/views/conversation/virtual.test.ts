@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { rowOffsets, visibleRange } from "./virtual";
+import { RowOffsets, rowOffsets, visibleRange } from "./virtual";
 
 const ids = (count: number) => Array.from({ length: count }, (_, index) => `item-${index}`);
 
@@ -26,5 +26,20 @@ describe("virtual timeline rows", () => {
     expect(visibleRange(rowOffsets([], new Map(), 40), 0, 500, 100)).toEqual({ start: 0, end: 0 });
     const offsets = rowOffsets(ids(3), new Map(), 40);
     expect(visibleRange(offsets, 10_000, 500, 0)).toEqual({ start: 2, end: 3 });
+  });
+
+  it("sums again only from the first changed row, and agrees with a full sum", () => {
+    const heights = new Map<string, number>();
+    const cache = new RowOffsets();
+    const first = ids(10_000);
+    expect(Array.from(cache.update(first, heights, 40, 0))).toEqual(Array.from(rowOffsets(first, heights, 40)));
+    // A message at the end; a height measured in the middle; rows added at the top.
+    const appended = [...first, "new"];
+    heights.set("new", 90);
+    expect(Array.from(cache.update(appended, heights, 40, 10_000))).toEqual(Array.from(rowOffsets(appended, heights, 40)));
+    heights.set("item-5000", 10);
+    expect(Array.from(cache.update(appended, heights, 40, 5_000))).toEqual(Array.from(rowOffsets(appended, heights, 40)));
+    const prepended = ["older", ...appended];
+    expect(Array.from(cache.update(prepended, heights, 40, 0))).toEqual(Array.from(rowOffsets(prepended, heights, 40)));
   });
 });
