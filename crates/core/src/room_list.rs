@@ -25,6 +25,8 @@ use crate::{Error, ListDiff, Subscription, rooms::Rooms, timeline::map_content};
 pub struct RoomSummary {
     pub id: String,
     pub name: String,
+    /// The room's main address (`#name:server`), which links may name it by.
+    pub canonical_alias: Option<String>,
     /// `mxc://` URI, fetched through the core.
     pub avatar_url: Option<String>,
     pub is_direct: bool,
@@ -311,6 +313,7 @@ pub(crate) async fn summarise(room: &Room) -> RoomSummary {
     RoomSummary {
         id: room.room_id().to_string(),
         name,
+        canonical_alias: room.canonical_alias().map(|alias| alias.to_string()),
         avatar_url: room.avatar_url().map(|url| url.to_string()),
         is_direct: room.is_direct().await.unwrap_or(false),
         direct_user_id: one_direct_target(room),

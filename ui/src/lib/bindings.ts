@@ -537,6 +537,8 @@ export type RoomSetting =
 export type RoomSummary = {
 	id: string,
 	name: string,
+	/**  The room's main address (`#name:server`), which links may name it by. */
+	canonical_alias: string | null,
 	/**  `mxc://` URI, fetched through the core. */
 	avatar_url: string | null,
 	is_direct: boolean,

@@ -68,6 +68,13 @@ export const conversationEn = {
   "picker.results": "{count} emoji",
   "picker.close": "Close",
 
+  "profile.message": "Message",
+  "profile.close": "Close",
+  "join_link.title": "Join this room?",
+  "join_link.text": "The link leads to {room}, which you are not in.",
+  "join_link.join": "Join",
+  "join_link.cancel": "Cancel",
+
   "source.title": "Message source",
   "source.decrypted": "Decrypted from an encrypted message.",
   "source.latest_edit": "Latest edit",
@@ -141,6 +148,13 @@ export const conversationFr: Record<keyof typeof conversationEn, string> = {
   "picker.none": "Aucun émoji ne porte ce nom.",
   "picker.results": "{count} émojis",
   "picker.close": "Fermer",
+
+  "profile.message": "Écrire",
+  "profile.close": "Fermer",
+  "join_link.title": "Rejoindre ce salon ?",
+  "join_link.text": "Le lien mène à {room}, dont vous n'êtes pas membre.",
+  "join_link.join": "Rejoindre",
+  "join_link.cancel": "Annuler",
 
   "source.title": "Source du message",
   "source.decrypted": "Déchiffré à partir d'un message chiffré.",

@@ -42,12 +42,19 @@ export class TimelineStore {
   #live: Live | null = null;
   #closed = false;
 
+  /** Resolves once the conversation is open (or failed to open). */
+  readonly ready: Promise<void>;
+  #ready: () => void = () => undefined;
+
   constructor(
     readonly account: string,
     readonly roomId: string,
     /** Set for a thread's timeline: its first message. */
     readonly threadRoot: string | null = null,
-  ) {}
+  ) {
+    // Set here, after every field's own initialiser: a field declared later would replace it.
+    this.ready = new Promise((resolve) => (this.#ready = resolve));
+  }
 
   async open(): Promise<void> {
     try {
@@ -176,9 +183,7 @@ export class TimelineStore {
     return this.#live;
   }
 
-  /** Resolves once the conversation is open (or failed to open). */
-  readonly ready: Promise<void> = new Promise((resolve) => (this.#ready = resolve));
-  #ready: () => void = () => undefined;
+
 
   async retry(transactionId: string): Promise<void> {
     if (this.#live) await backend.retrySend(this.#live, transactionId);
