@@ -281,7 +281,8 @@ async fn replies_reacts_edits_with_up_and_deletes_from_the_message_menu() {
         .await;
     app.find("menu", "Options for the message from bob").await;
     app.click(&app.find("menuitem", "Reply").await).await;
-    app.find("status", "Replying to bob").await;
+    app.wait_for_text("Replying to bob").await;
+    app.find("button", "Cancel the reply").await;
     app.type_into(&composer, "Je le lis").await;
     app.type_into(&composer, &Key::Enter.code().to_string())
         .await;
@@ -293,7 +294,7 @@ async fn replies_reacts_edits_with_up_and_deletes_from_the_message_menu() {
                 .is_some_and(|reply| reply.event_id == original)
     })
     .await;
-    app.wait_until_gone("status", "Replying to bob").await;
+    app.wait_until_gone("button", "Cancel the reply").await;
     app.find("button", "Go to the message from bob").await;
 
     // React, with the keyboard alone: Shift+F10 on the options button, arrows, Enter.
@@ -328,7 +329,8 @@ async fn replies_reacts_edits_with_up_and_deletes_from_the_message_menu() {
     // Up in the empty composer edits her last message.
     app.click(&composer).await;
     app.press(&Key::ArrowUp.code().to_string()).await;
-    app.find("status", "Editing your message").await;
+    app.wait_for_text("Editing your message").await;
+    app.find("button", "Cancel editing").await;
     assert_eq!(app.value(&composer).await, "Je le lis");
     app.type_into(&composer, " ce soir").await;
     app.type_into(&composer, &Key::Enter.code().to_string())

@@ -40,7 +40,12 @@ describe("a new room's set-up", () => {
       state("c", bob, named),
       state("d", "@alice:example.org", named),
     ];
-    expect([...setUpRuns(items)]).toEqual([[1, 3]]);
+    expect([...setUpRuns(items)]).toEqual([[1, [2, 3]]]);
+  });
+
+  it("keeps encryption being turned on in sight", () => {
+    const items = [state("a", bob, created), state("b", bob, { change: "encryption_enabled" }), state("c", bob, named)];
+    expect([...setUpRuns(items)]).toEqual([[0, [2]]]);
   });
 
   it("leaves a lone creation and later changes alone", () => {

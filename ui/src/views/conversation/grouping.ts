@@ -21,22 +21,25 @@ export function startsGroup(items: readonly TimelineItem[], index: number): bool
 
 /**
  * A new room's set-up, as Element groups it: the creation and the state changes its creator
- * made right after (name, permissions, encryption, invitations…), shown as one line, "bob
- * created and configured the room". Maps the index of each run's first item (the creation)
- * to the number of items in the run.
+ * made right after (name, permissions, invitations…), shown as one line, "bob created and
+ * configured the room". Encryption being turned on stays a line of its own, as in Element:
+ * people must see it. Maps the index of each run's first item (the creation) to the indices
+ * folded into it.
  */
-export function setUpRuns(items: readonly TimelineItem[]): Map<number, number> {
-  const runs = new Map<number, number>();
+export function setUpRuns(items: readonly TimelineItem[]): Map<number, number[]> {
+  const runs = new Map<number, number[]>();
   for (let start = 0; start < items.length; start++) {
     const first = items[start];
     if (first?.type !== "event" || first.content.kind !== "state_change" || first.content.change !== "room_created") continue;
+    const folded: number[] = [];
     let end = start + 1;
     while (end < items.length) {
       const next = items[end];
       if (next?.type !== "event" || next.content.kind !== "state_change" || next.sender.user_id !== first.sender.user_id) break;
+      if (next.content.change !== "encryption_enabled") folded.push(end);
       end++;
     }
-    if (end - start > 1) runs.set(start, end - start);
+    if (folded.length > 0) runs.set(start, folded);
     start = end - 1;
   }
   return runs;
