@@ -313,9 +313,21 @@ async fn replies_reacts_edits_with_up_and_deletes_from_the_message_menu() {
     .await;
     app.find("menu", "Options for the message from bob").await;
     // The first item, "React with 👍", has the focus.
+    let focused = "return (document.activeElement?.getAttribute('aria-label') ?? '').replace(/[\\u2066-\\u2069]/g, '');";
+    assert_eq!(
+        app.execute(focused, serde_json::json!([])).await.as_str(),
+        Some("React with 👍")
+    );
     app.press(&Key::Enter.code().to_string()).await;
     app.wait_until_gone("menu", "Options for the message from bob")
         .await;
+    let alerts = app
+        .execute(
+            "return [...document.querySelectorAll('[role=alert]')].map(e => e.textContent).join(' | ');",
+            serde_json::json!([]),
+        )
+        .await;
+    assert_eq!(alerts.as_str(), Some(""), "no error after reacting");
     bobs_event_with(&world, "alice's reaction", |event| {
         event.event_id.as_deref() == Some(original.as_str())
             && event

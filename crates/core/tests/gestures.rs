@@ -8,6 +8,7 @@ mod common;
 use common::*;
 use estafette_core::timeline::{
     Draft, DraftKind, EventContent, OutgoingMessage, Quote, TimelineEvent, TimelineItem,
+    TimelineItemKind,
 };
 
 fn event_with<'a>(items: &'a [TimelineItem], body: &str) -> Option<&'a TimelineEvent> {
@@ -200,6 +201,33 @@ async fn reply_edit_react_delete_mention_and_receipts_cross_to_the_other_side() 
                 .is_some_and(|event| event.read_by.contains(&alice.user_id().to_owned()))
         })
         .await;
+
+    // The read marker moved with it: a conversation opened afresh puts "new messages" right
+    // after the mention, before what came later.
+    bob_timeline
+        .send_markdown("après lecture")
+        .await
+        .expect("queued");
+    alice_view
+        .until("Alice to get the later message", |items| {
+            event_with(items, "après lecture").is_some()
+        })
+        .await;
+    let reopened = alice.timeline(&room_id).await.expect("opened again");
+    let items = reopened.items().await;
+    let marker = items
+        .iter()
+        .position(|item| matches!(item.kind, TimelineItemKind::ReadMarker))
+        .expect("a read marker");
+    let mention_at = items
+        .iter()
+        .position(|item| {
+            item.as_event()
+                .is_some_and(|event| event.event_id.as_deref() == Some(mention_id.as_str()))
+        })
+        .expect("the mention");
+    assert_eq!(marker, mention_at + 1, "the marker follows the message read last");
+    drop(reopened);
 
     // Delete, with a reason: the content is gone on the other side.
     alice_timeline
