@@ -94,10 +94,11 @@ pub async fn set_typing(
     Ok(())
 }
 
-/// Who else is typing (user IDs): the current list, then each change.
+/// Who else is typing (user IDs): the current list, then each change. Async so that it runs
+/// on the runtime, where the subscription's task is spawned.
 #[tauri::command]
 #[specta::specta]
-pub fn watch_typing(
+pub async fn watch_typing(
     state: State<'_, AppState>,
     subscription: SubscriptionId,
     updates: Channel<Vec<String>>,
