@@ -62,7 +62,10 @@ export const commands = {
 	conversationPermissions: (subscription: number) => __TAURI_INVOKE<Permissions>("conversation_permissions", { subscription }),
 	/**  Called as the composer changes; the core throttles what reaches the server. */
 	setTyping: (subscription: number, typing: boolean) => __TAURI_INVOKE<null>("set_typing", { subscription, typing }),
-	/**  Who else is typing (user IDs): the current list, then each change. */
+	/**
+	 *  Who else is typing (user IDs): the current list, then each change. Async so that it runs
+	 *  on the runtime, where the subscription's task is spawned.
+	 */
 	watchTyping: (subscription: number, updates: Channel<string[]>) => __TAURI_INVOKE<number>("watch_typing", { subscription, updates }),
 	/**  Moves the read receipt and the read marker down to `event_id`, never back. */
 	markReadUpTo: (subscription: number, eventId: string) => __TAURI_INVOKE<null>("mark_read_up_to", { subscription, eventId }),
