@@ -34,6 +34,7 @@ function implicitRole(el) {
     case "article": return "article";
     case "img": return el.getAttribute("alt") === "" ? "presentation" : "img";
     case "section": return el.hasAttribute("aria-label") || el.hasAttribute("aria-labelledby") ? "region" : null;
+    case "aside": return "complementary";
     default: return null;
   }
 }

@@ -82,14 +82,15 @@ export function textBody(content: EventContent): string | null {
   return content.kind === "text" || content.kind === "notice" || content.kind === "emote" ? content.body : null;
 }
 
-/** A message in one line, for the room list's preview: translated here from its structure. */
+/** A message in one line, to recognise it by: in the room list, a quote, a thread's latest
+ * reply. Translated here from its structure. */
 export function previewText(content: EventContent, sender: Person): string {
   switch (content.kind) {
     case "text":
     case "notice":
-      return content.body.split("\n").find((line) => line.trim() !== "") ?? "";
+      return firstNonEmptyLine(content.body);
     case "emote":
-      return `* ${personName(sender)} ${content.body.split("\n")[0] ?? ""}`;
+      return `* ${personName(sender)} ${firstNonEmptyLine(content.body)}`;
     case "media":
       return describeMedia(content);
     case "redacted":
@@ -101,6 +102,10 @@ export function previewText(content: EventContent, sender: Person): string {
     case "unsupported":
       return t("message.unsupported_preview");
   }
+}
+
+function firstNonEmptyLine(text: string): string {
+  return text.split("\n").find((line) => line.trim() !== "") ?? "";
 }
 
 /** What kind of thing an event Estafette does not show is, in words, never its type. */

@@ -11,6 +11,8 @@ const PAGE = 50;
 const RETRY_DELAYS_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
 /** A room opens with at least this many events loaded (from the cache when it has them). */
 export const INITIAL_EVENTS = 50;
+/** Typing is told again this often while it goes on (the server forgets it after a while). */
+const TYPING_RESEND_MS = 3_000;
 /** Read receipts wait for the reading to settle: one call, not one per scroll event. */
 const READ_DEBOUNCE_MS = 600;
 
@@ -161,8 +163,17 @@ export class TimelineStore {
     return backend.conversationPermissions(this.#opened());
   }
 
+  #typingSentAt = 0;
+
+  /** Called on every keystroke; the shell hears of it once every few seconds while typing
+   * goes on, and once when it stops. */
   setTyping(typing: boolean): void {
-    if (this.#live) void backend.setTyping(this.#live, typing).catch(() => undefined);
+    if (!this.#live) return;
+    const now = Date.now();
+    if (typing && now - this.#typingSentAt < TYPING_RESEND_MS) return;
+    if (!typing && this.#typingSentAt === 0) return;
+    this.#typingSentAt = typing ? now : 0;
+    void backend.setTyping(this.#live, typing).catch(() => undefined);
   }
 
   watchTyping(onUpdate: (userIds: string[]) => void): Promise<Live> {
