@@ -373,6 +373,84 @@ async fn replies_reacts_edits_with_up_and_deletes_from_the_message_menu() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn mentions_a_member_from_the_list_and_answers_in_a_thread() {
+    let (world, _driver, app) = World::open(
+        "en",
+        "mentions_a_member_from_the_list_and_answers_in_a_thread",
+    )
+    .await;
+    world.sign_in(&app).await;
+    app.click(&app.find("button", "bob").await).await;
+    app.click(&app.find("button", "Accept").await).await;
+    let composer = app.find("textbox", "Message to bob").await;
+    world.bob_says("Ordre du jour de lundi").await;
+    app.wait_for_text("Ordre du jour de lundi").await;
+
+    // "@bo": the list offers bob; Enter takes him, and he is notified by name.
+    app.type_into(&composer, "@bo").await;
+    app.find("listbox", "People to mention").await;
+    app.find_containing("option", "@bob:").await;
+    app.press(&Key::Enter.code().to_string()).await;
+    app.wait_until_gone("listbox", "People to mention").await;
+    assert_eq!(app.value(&composer).await, "@bob ");
+    app.type_into(&composer, "tu relis ?").await;
+    app.type_into(&composer, &Key::Enter.code().to_string())
+        .await;
+    let mention = bobs_event_with(&world, "the mention, highlighted for bob", |event| {
+        event.content.summary().contains("tu relis ?") && event.mentions_me
+    })
+    .await;
+    assert!(
+        mention
+            .content
+            .summary()
+            .contains("https://matrix.to/#/@bob:"),
+        "sent as a link to bob: {:?}",
+        mention.content
+    );
+
+    // Reply in a thread from the menu: the panel opens with its own composer.
+    app.click(&app.find("button", "Options for the message from bob").await)
+        .await;
+    app.click(&app.find("menuitem", "Reply in thread").await)
+        .await;
+    app.find("complementary", "Thread").await;
+    let thread_composer = app.find("textbox", "Reply in the thread, in bob").await;
+    app.type_into(&thread_composer, "Point budget").await;
+    app.type_into(&thread_composer, &Key::Enter.code().to_string())
+        .await;
+    let root = bobs_event_with(&world, "the thread's first message", |event| {
+        event.content.summary() == "Ordre du jour de lundi"
+    })
+    .await
+    .event_id
+    .unwrap_or_default();
+    let thread = world
+        .bob
+        .account
+        .thread(&world.dm_id, &root)
+        .await
+        .expect("bob opens the thread");
+    estafette_e2e::eventually("the reply in bob's thread", || async {
+        let _ = thread.paginate_backwards(20).await;
+        thread
+            .items()
+            .await
+            .iter()
+            .filter_map(|item| item.as_event())
+            .any(|event| event.content.summary() == "Point budget")
+            .then_some(())
+    })
+    .await;
+    // In the conversation, the first message counts it; the reply itself stays in the thread.
+    app.find_containing("button", "1 reply in a thread").await;
+    app.click(&app.find("button", "Close the thread").await)
+        .await;
+    app.wait_until_gone("complementary", "Thread").await;
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_wrong_password_is_explained_in_french_on_a_french_system() {
     let (world, _driver, app) = World::open(
         "fr",

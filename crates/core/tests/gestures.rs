@@ -419,3 +419,73 @@ async fn a_draft_and_the_reply_it_is_survive_a_restart() {
         .expect("cleared");
     assert_eq!(timeline.draft().await.expect("read"), None);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unread_and_mention_counts_follow_reading_on_another_device() {
+    let hs = start_server().await;
+    let (_alice_laptop, alice) = new_user(&hs, "alice").await;
+    let alice_workstation_device = Device::new();
+    let alice_workstation = alice_workstation_device.sign_in(&hs, "alice").await;
+    let (_bob_device, bob) = new_user(&hs, "bob").await;
+    let room_id = room_with_invite(&bob, "Cellule de crise", &alice).await;
+    accept_invite_once_it_arrives(&alice, &room_id).await;
+    let (bob_timeline, _bob_view) = open_timeline(&bob, &room_id).await;
+    eventually("alice to be in the room for bob", || async {
+        bob.rooms().members(&room_id).await.ok().filter(|members| {
+            members
+                .iter()
+                .any(|member| member.user_id == alice.user_id() && member.joined)
+        })
+    })
+    .await;
+
+    bob_timeline
+        .send_markdown("Point à 14 h")
+        .await
+        .expect("queued");
+    bob_timeline
+        .send(OutgoingMessage {
+            markdown: format!(
+                "[alice](https://matrix.to/#/{}) tu confirmes ?",
+                alice.user_id()
+            ),
+            mentions: vec![alice.user_id().to_owned()],
+            ..OutgoingMessage::default()
+        })
+        .await
+        .expect("queued");
+    // Both of alice's devices count two unread messages, one of them a mention.
+    for (device, account) in [("laptop", &alice), ("workstation", &alice_workstation)] {
+        eventually(&format!("the counts on alice's {device}"), || async {
+            account
+                .rooms()
+                .summary(&room_id)
+                .await
+                .filter(|room| room.unread_messages == 2 && room.unread_mentions == 1)
+        })
+        .await;
+    }
+
+    // She reads on her laptop; the workstation's counts go to zero.
+    let (alice_timeline, mut alice_view) = open_timeline(&alice, &room_id).await;
+    alice_view
+        .until("the mention on the laptop", |items| {
+            items
+                .iter()
+                .filter_map(TimelineItem::as_event)
+                .any(|event| event.mentions_me && event.event_id.is_some())
+        })
+        .await;
+    alice_timeline
+        .send_read_receipt()
+        .await
+        .expect("receipt sent");
+    eventually("the workstation to count nothing unread", || async {
+        alice_workstation
+            .rooms()
+            .summary(&room_id)
+            .await
+            .filter(|room| room.unread_messages == 0 && room.unread_mentions == 0)
+    })
+    .await;
+}
