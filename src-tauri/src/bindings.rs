@@ -43,6 +43,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             gestures::delete_message,
             gestures::toggle_reaction,
             gestures::load_quote,
+            gestures::link_target,
             gestures::event_source,
             gestures::conversation_permissions,
             gestures::set_typing,

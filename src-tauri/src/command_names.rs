@@ -29,6 +29,7 @@ pub const COMMAND_NAMES: &[&str] = &[
     "delete_message",
     "toggle_reaction",
     "load_quote",
+    "link_target",
     "event_source",
     "conversation_permissions",
     "set_typing",

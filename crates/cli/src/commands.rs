@@ -211,7 +211,7 @@ pub async fn join(context: &Context<'_>, room: &str) -> Result<(), Failure> {
         account.rooms().accept_invite(room).await?;
         room.to_owned()
     } else {
-        account.rooms().join(room).await?
+        account.rooms().join(room, &[]).await?
     };
     context.output.record(&json!({ "joined": room_id }), || {
         format!("joined {room_id}")

@@ -14,6 +14,7 @@ pub mod devices;
 mod diff;
 pub mod encryption;
 mod error;
+pub mod links;
 pub mod logging;
 pub mod media;
 mod private_files;

@@ -5,7 +5,7 @@ use matrix_sdk::{
     Room, RoomMemberships,
     room::Receipts,
     ruma::{
-        OwnedUserId, RoomId, RoomOrAliasId, UserId,
+        OwnedServerName, OwnedUserId, RoomId, RoomOrAliasId, UserId,
         api::{
             client::room::{Visibility, create_room::v3::Request as CreateRoomRequest},
             error::ErrorKind,
@@ -19,7 +19,11 @@ use matrix_sdk::{
 use serde::{Deserialize, Serialize};
 use tracing::{instrument, warn};
 
-use crate::{Account, Code, auth::is_network_failure};
+use crate::{
+    Account, Code,
+    auth::is_network_failure,
+    links::{LinkTarget, link_target},
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RoomError {
@@ -215,14 +219,27 @@ impl Rooms<'_> {
             .map_err(RoomError::from_sdk)
     }
 
-    /// Joins by room ID or alias (`#general:example.org`). Returns the room ID.
-    pub async fn join(&self, room_id_or_alias: &str) -> Result<String, RoomError> {
-        let target = <&RoomOrAliasId>::try_from(room_id_or_alias.trim())
-            .map_err(|_| RoomError::InvalidRoomId(room_id_or_alias.to_owned()))?;
+    /// Joins by room ID, alias (`#general:example.org`) or a link to the room (`matrix.to` or
+    /// `matrix:`), through the servers `via` and those the link names: a room ID alone does
+    /// not say which server can let this one in. Returns the room ID.
+    pub async fn join(&self, address: &str, via: &[String]) -> Result<String, RoomError> {
+        let address = address.trim();
+        let (room, mut servers) = match link_target(address) {
+            Some(LinkTarget::Room { room, via, .. }) => (room, via),
+            _ => (address.to_owned(), Vec::new()),
+        };
+        servers.extend(via.iter().cloned());
+        // Only hints: one that is not a server name is left out, not an error.
+        let servers: Vec<OwnedServerName> = servers
+            .iter()
+            .filter_map(|server| OwnedServerName::try_from(server.as_str()).ok())
+            .collect();
+        let target = <&RoomOrAliasId>::try_from(room.as_str())
+            .map_err(|_| RoomError::InvalidRoomId(address.to_owned()))?;
         let room = self
             .account
             .client()
-            .join_room_by_id_or_alias(target, &[])
+            .join_room_by_id_or_alias(target, &servers)
             .await
             .map_err(RoomError::from_sdk)?;
         let room_id = room.room_id().to_string();

@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use estafette_core::timeline::{
-    Draft, DraftKind, EventContent, OutgoingMessage, Quote, TimelineEvent, TimelineItem,
+    Draft, DraftKind, EventContent, Mention, OutgoingMessage, Quote, TimelineEvent, TimelineItem,
     TimelineItemKind,
 };
 
@@ -145,11 +145,11 @@ async fn reply_edit_react_delete_mention_and_receipts_cross_to_the_other_side() 
     // Mention: intentional, and highlighted for the one mentioned only.
     bob_timeline
         .send(OutgoingMessage {
-            markdown: format!(
-                "[alice](https://matrix.to/#/{}) peux-tu valider ?",
-                alice.user_id()
-            ),
-            mentions: vec![alice.user_id().to_owned()],
+            markdown: "@alice peux-tu valider ?".to_owned(),
+            mentions: vec![Mention {
+                label: "@alice".to_owned(),
+                user_id: alice.user_id().to_string(),
+            }],
             ..OutgoingMessage::default()
         })
         .await
@@ -369,8 +369,13 @@ async fn a_draft_and_the_reply_it_is_survive_a_restart() {
         })
         .await;
     let question = event_id_of(&alice_view.items, "Tu viens demain ?");
+    // With a person picked from the list: the mention survives too.
     let draft = Draft {
-        text: "Oui, vers 10 h".to_owned(),
+        text: "Oui, vers 10 h avec @Bob".to_owned(),
+        mentions: vec![Mention {
+            label: "@Bob".to_owned(),
+            user_id: "@bob:localhost".to_owned(),
+        }],
         kind: DraftKind::Reply {
             event_id: question.clone(),
         },
@@ -383,6 +388,7 @@ async fn a_draft_and_the_reply_it_is_survive_a_restart() {
         alice_timeline
             .save_draft(Draft {
                 text: "x".to_owned(),
+                mentions: Vec::new(),
                 kind: DraftKind::Edit {
                     event_id: "not an event".to_owned()
                 },
@@ -413,6 +419,7 @@ async fn a_draft_and_the_reply_it_is_survive_a_restart() {
     timeline
         .save_draft(Draft {
             text: "  ".to_owned(),
+            mentions: Vec::new(),
             kind: DraftKind::New,
         })
         .await
@@ -445,11 +452,11 @@ async fn unread_and_mention_counts_follow_reading_on_another_device() {
         .expect("queued");
     bob_timeline
         .send(OutgoingMessage {
-            markdown: format!(
-                "[alice](https://matrix.to/#/{}) tu confirmes ?",
-                alice.user_id()
-            ),
-            mentions: vec![alice.user_id().to_owned()],
+            markdown: "@alice tu confirmes ?".to_owned(),
+            mentions: vec![Mention {
+                label: "@alice".to_owned(),
+                user_id: alice.user_id().to_string(),
+            }],
             ..OutgoingMessage::default()
         })
         .await

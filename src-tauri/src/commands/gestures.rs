@@ -1,7 +1,10 @@
 //! What the user does to messages in an open conversation, and what the others learn of it:
 //! edit, delete, react, quotes and sources; typing, read receipts and drafts.
 
-use estafette_core::timeline::{Draft, EventSource, OutgoingMessage, Permissions};
+use estafette_core::{
+    links::LinkTarget,
+    timeline::{Draft, EventSource, OutgoingMessage, Permissions},
+};
 use tauri::{State, ipc::Channel};
 
 use crate::{
@@ -46,6 +49,14 @@ pub async fn toggle_reaction(
 ) -> Result<bool, IpcError> {
     let timeline = state.live.timeline(subscription)?;
     Ok(timeline.toggle_reaction(&target, &key).await?)
+}
+
+/// What a link in a message points at, when it is a person, a room or a message that the app
+/// opens itself; `None` for a link the system browser opens.
+#[tauri::command]
+#[specta::specta]
+pub fn link_target(href: String) -> Option<LinkTarget> {
+    estafette_core::links::link_target(&href)
 }
 
 /// Fetches the message a reply quotes; the reply's item updates when it arrives.

@@ -137,14 +137,15 @@ pub async fn decline_invite(
     Ok(account.rooms().decline_invite(&room_id).await?)
 }
 
-/// Joins by room ID or alias; returns the room ID.
+/// Joins by room ID, alias or link, through the servers `via`; returns the room ID.
 #[tauri::command]
 #[specta::specta]
 pub async fn join_room(
     state: State<'_, AppState>,
     account: AccountId,
     room: String,
+    via: Vec<String>,
 ) -> Result<String, IpcError> {
     let account = super::account(&state, &account).await?;
-    Ok(account.rooms().join(room.trim()).await?)
+    Ok(account.rooms().join(&room, &via).await?)
 }

@@ -26,6 +26,7 @@ import {
   type TimelineItem,
   type OutgoingMessage,
   type Draft,
+  type LinkTarget,
 } from "./bindings";
 
 export type RoomListUpdate = ListDiff<RoomSummary>[];
@@ -161,7 +162,8 @@ export const backend = {
   createRoom: (account: string, room: NewRoom) => call(commands.createRoom(account, room)),
   acceptInvite: (account: string, roomId: string) => call(commands.acceptInvite(account, roomId)),
   declineInvite: (account: string, roomId: string) => call(commands.declineInvite(account, roomId)),
-  joinRoom: (account: string, room: string) => call(commands.joinRoom(account, room)),
+  /** By ID, alias or link; `via`: servers to join through, besides those a link names. */
+  joinRoom: (account: string, room: string, via: string[] = []) => call(commands.joinRoom(account, room, via)),
 
   openTimeline: (account: string, roomId: string, onUpdate: (update: TimelineUpdate) => void) =>
     subscribe(onUpdate, (channel) => commands.openTimeline(account, roomId, channel)),
@@ -195,6 +197,8 @@ export const backend = {
   markAsRead: (live: Live) => call(commands.markAsRead(live.id)),
 
   openLink: (url: string) => call(commands.openLink(url)),
+  /** What a link points at when the app opens it itself (a person, a room, a message). */
+  linkTarget: (href: string): Promise<LinkTarget | null> => call(commands.linkTarget(href)),
 
   // End-to-end encryption. Passwords and passphrases are passed through, never kept.
   watchSecurityStatus: (account: string, onUpdate: (status: SecurityStatus) => void) =>

@@ -30,7 +30,7 @@ export const commands = {
 	acceptInvite: (account: AccountId, roomId: string) => __TAURI_INVOKE<null>("accept_invite", { account, roomId }),
 	declineInvite: (account: AccountId, roomId: string) => __TAURI_INVOKE<null>("decline_invite", { account, roomId }),
 	/**  Joins by room ID or alias; returns the room ID. */
-	joinRoom: (account: AccountId, room: string) => __TAURI_INVOKE<string>("join_room", { account, room }),
+	joinRoom: (account: AccountId, room: string, via: string[]) => __TAURI_INVOKE<string>("join_room", { account, room, via }),
 	/**  The people in a room, by name. */
 	roomMembers: (account: AccountId, roomId: string) => __TAURI_INVOKE<Member[]>("room_members", { account, roomId }),
 	/**  Marks a room read from the room list. */
@@ -57,6 +57,7 @@ export const commands = {
 	/**  Gives or takes back a reaction; `true` when it is now given. */
 	toggleReaction: (subscription: number, target: string, key: string) => __TAURI_INVOKE<boolean>("toggle_reaction", { subscription, target, key }),
 	/**  Fetches the message a reply quotes; the reply's item updates when it arrives. */
+	linkTarget: (href: string) => __TAURI_INVOKE<LinkTarget | null>("link_target", { href }),
 	loadQuote: (subscription: number, replyEventId: string) => __TAURI_INVOKE<null>("load_quote", { subscription, replyEventId }),
 	eventSource: (subscription: number, target: string) => __TAURI_INVOKE<EventSource>("event_source", { subscription, target }),
 	conversationPermissions: (subscription: number) => __TAURI_INVOKE<Permissions>("conversation_permissions", { subscription }),
@@ -236,8 +237,11 @@ export type DownloadProgress = {
 export type Draft = {
 	/**  As typed: Markdown, with mentions as links. */
 	text: string,
+	mentions?: Mention[],
 	kind: DraftKind,
 };
+export type Mention = { label: string, user_id: string };
+export type LinkTarget = { kind: "user"; user_id: string } | { kind: "room"; room: string; event_id: string | null; via: string[] };
 
 export type DraftKind = { kind: "new" } | 
 /**  An answer to the message with this event ID. */
@@ -391,7 +395,7 @@ export type NewRoom = {
 export type OutgoingMessage = {
 	markdown: string,
 	/**  User IDs mentioned (sent as `m.mentions`, so that only they are notified). */
-	mentions?: string[],
+	mentions?: Mention[],
 	/**  Notifies everyone in the room; refused by the server unless the sender may. */
 	mentions_room?: boolean,
 	/**  The event ID of the message answered. */

@@ -5,14 +5,18 @@ use matrix_sdk::ComposerDraft;
 use matrix_sdk::ComposerDraftType;
 use serde::{Deserialize, Serialize};
 
-use super::{RoomTimeline, TimelineError, parse_event_id};
+use super::{Mention, RoomTimeline, TimelineError, mentions, parse_event_id};
 
 /// A message being written.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Draft {
-    /// As typed: Markdown, with mentions as links.
+    /// As typed: Markdown, people picked from the `@` list shown by their label.
     pub text: String,
+    /// The people picked from the `@` list. The store keeps them as links in the text, as
+    /// other clients of the same account read a draft.
+    #[serde(default)]
+    pub mentions: Vec<Mention>,
     pub kind: DraftKind,
 }
 
@@ -40,8 +44,11 @@ impl RoomTimeline {
             .load_composer_draft(self.thread_root.as_deref())
             .await
             .map_err(|error| TimelineError::Draft(error.to_string()))?;
-        Ok(draft.map(|draft| Draft {
-            text: draft.plain_text,
+        Ok(draft.map(|draft| {
+            let (text, mentions) = mentions::read_back(&draft.plain_text);
+            Draft {
+            text,
+            mentions,
             kind: match draft.draft_type {
                 ComposerDraftType::NewMessage => DraftKind::New,
                 ComposerDraftType::Reply { event_id } => DraftKind::Reply {
@@ -51,7 +58,7 @@ impl RoomTimeline {
                     event_id: event_id.to_string(),
                 },
             },
-        }))
+        }}))
     }
 
     /// Keeps `draft` for this conversation; an empty new message clears it.
@@ -67,7 +74,7 @@ impl RoomTimeline {
             },
         };
         let draft = ComposerDraft {
-            plain_text: draft.text,
+            plain_text: mentions::with_links(&draft.text, &draft.mentions)?,
             html_text: None,
             draft_type,
             attachments: Vec::new(),

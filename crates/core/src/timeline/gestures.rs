@@ -14,7 +14,6 @@ use matrix_sdk::{
         OwnedTransactionId, TransactionId, UserId,
         api::client::receipt::create_receipt::v3::ReceiptType,
         events::{
-            Mentions,
             room::message::{
                 AddMentions, MessageType, ReplyWithinThread, RoomMessageEventContentWithoutRelation,
             },
@@ -26,18 +25,23 @@ use matrix_sdk_ui::timeline::{EventTimelineItem, TimelineEventItemId};
 use serde::{Deserialize, Serialize};
 use tracing::{instrument, warn};
 
-use super::{RoomTimeline, TimelineError, parse_event_id};
+use super::{
+    Mention, RoomTimeline, TimelineError, mentions, parse_event_id,
+};
 use crate::Subscription;
 
 /// A message to send: Markdown, the people it mentions on purpose, and what it answers.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct OutgoingMessage {
+    /// As written, people picked from the `@` list shown by their label.
     pub markdown: String,
-    /// User IDs mentioned (sent as `m.mentions`, so that only they are notified).
+    /// The people picked from the `@` list; those whose label is still in the text are linked
+    /// and notified (`m.mentions`), as is anyone linked to by hand.
     #[serde(default)]
-    pub mentions: Vec<String>,
-    /// Notifies everyone in the room; refused by the server unless the sender may.
+    pub mentions: Vec<Mention>,
+    /// `@room` was picked: notifies everyone in the room if still written; refused by the
+    /// server unless the sender may.
     #[serde(default)]
     pub mentions_room: bool,
     /// The event ID of the message answered.
@@ -146,17 +150,9 @@ impl RoomTimeline {
         &self,
         message: &OutgoingMessage,
     ) -> Result<RoomMessageEventContentWithoutRelation, TimelineError> {
-        let mut mentions = Mentions::new();
-        for user_id in &message.mentions {
-            let user_id = <&UserId>::try_from(user_id.trim())
-                .map_err(|_| TimelineError::Send(format!("not a user ID: {user_id}")))?;
-            mentions.user_ids.insert(user_id.to_owned());
-        }
-        mentions.room = message.mentions_room;
-        Ok(
-            RoomMessageEventContentWithoutRelation::text_markdown(&message.markdown)
-                .add_mentions(mentions),
-        )
+        let (markdown, mentions) =
+            mentions::written(&message.markdown, &message.mentions, message.mentions_room)?;
+        Ok(RoomMessageEventContentWithoutRelation::text_markdown(markdown).add_mentions(mentions))
     }
 
     /// Replaces the text of one of this user's messages (the caption of a file).

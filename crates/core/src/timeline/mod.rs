@@ -5,6 +5,7 @@
 mod drafts;
 mod gestures;
 mod mapping;
+mod mentions;
 mod view;
 
 use std::{collections::HashSet, sync::Arc, time::Duration};
@@ -17,6 +18,7 @@ use tracing::{instrument, warn};
 pub use self::drafts::{Draft, DraftKind};
 pub use self::gestures::{EventSource, OutgoingMessage, Permissions};
 pub(crate) use self::mapping::map_content;
+pub use self::mentions::Mention;
 pub use self::view::{
     EmbeddedMessage, EventContent, MediaKind, MediaSummary, MembershipKind, Person, Quote,
     Reaction, ReplyTo, RoomSetting, SendState, Shield, ShieldReason, StateChange, ThreadSummary,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Member } from "../../lib/bindings";
-import { matchMembers, mentionQuery, withMentions } from "./autocomplete";
+import { matchMembers, mentionLabel, mentionQuery } from "./autocomplete";
 
 const member = (user_id: string, display_name: string | null): Member => ({ user_id, display_name, avatar_url: null, joined: true });
 const members = [
@@ -25,18 +25,8 @@ describe("mention autocomplete", () => {
     expect(matchMembers(members, "", "@me:gouv.fr")).toHaveLength(3);
   });
 
-  it("turns chosen mentions still in the text into links, and only those", () => {
-    const chosen = new Map([
-      ["@Anne Marie Dupont", "@anne:gouv.fr"],
-      ["@Bob", "@bob:gouv.fr"],
-    ]);
-    const sent = withMentions("@Anne Marie Dupont et @Bob, voir @room", chosen, false);
-    expect(sent.markdown).toBe(
-      "[Anne Marie Dupont](https://matrix.to/#/@anne:gouv.fr) et [Bob](https://matrix.to/#/@bob:gouv.fr), voir @room",
-    );
-    expect(sent.userIds).toEqual(["@anne:gouv.fr", "@bob:gouv.fr"]);
-    expect(sent.room).toBe(false);
-    expect(withMentions("plus personne", chosen, true)).toEqual({ markdown: "plus personne", userIds: [], room: false });
-    expect(withMentions("@room à tous", new Map(), true).room).toBe(true);
+  it("writes a person by name, or by ID when they have none", () => {
+    expect(mentionLabel(member("@anne:gouv.fr", "Anne Marie Dupont"))).toBe("@Anne Marie Dupont");
+    expect(mentionLabel(member("@bob:gouv.fr", null))).toBe("@bob:gouv.fr");
   });
 });

@@ -1,6 +1,5 @@
-// `@` mentions in the composer: the query being typed, the members it matches, and the
-// message the chosen mentions become (a matrix.to link per person, which receiving clients
-// show as a pill, and the user IDs for `m.mentions`).
+// `@` mentions in the composer: the query being typed, the members it matches, and the label
+// a chosen person is written as. The core turns the labels into links and `m.mentions`.
 
 import type { Member } from "../../lib/bindings";
 
@@ -42,30 +41,4 @@ export function matchMembers(members: readonly Member[], query: string, ownUserI
 /** The text a chosen person is written as in the composer. */
 export function mentionLabel(member: Member): string {
   return `@${member.display_name ?? member.user_id.slice(1)}`;
-}
-
-const escapeMarkdownLabel = (label: string) => label.replace(/[[\]\\]/g, (character) => `\\${character}`);
-
-/**
- * The message to send: each chosen mention still in the text becomes a link to the person,
- * `@room` counts only when it was chosen (and so allowed). A mention the user erased or
- * changed notifies nobody.
- */
-export function withMentions(
-  text: string,
-  chosen: ReadonlyMap<string, string>,
-  roomChosen: boolean,
-): { markdown: string; userIds: string[]; room: boolean } {
-  const userIds = new Set<string>();
-  let markdown = text;
-  // Longest labels first, so that "@Anne Marie" is not taken for "@Anne".
-  const labels = [...chosen.keys()].sort((a, b) => b.length - a.length);
-  for (const label of labels) {
-    const userId = chosen.get(label);
-    if (!userId || !markdown.includes(label)) continue;
-    const link = `[${escapeMarkdownLabel(label.slice(1))}](https://matrix.to/#/${encodeURI(userId)})`;
-    markdown = markdown.split(label).join(link);
-    userIds.add(userId);
-  }
-  return { markdown, userIds: [...userIds], room: roomChosen && /(^|\s)@room\b/.test(text) };
 }

@@ -1,22 +1,35 @@
 // What is being written in a conversation, written to the account's store once typing pauses
 // and when the conversation closes, so that it survives switching rooms, accounts and
-// restarting (the core keeps it, with the reply or edit it is).
+// restarting (the core keeps it, with its mentions and the reply or edit it is). The page keeps
+// no draft of its own: a conversation opened again reads its draft once the last write of it
+// has landed.
 
-import type { Draft, DraftKind } from "../../lib/bindings";
+import type { Draft, DraftKind, Mention } from "../../lib/bindings";
 
 const SAVE_DELAY_MS = 400;
+
+/** The last write of each conversation's draft, by account, room and thread. */
+const lastWrites = new Map<string, Promise<void>>();
 
 export class DraftKeeper {
   #pending: Draft | null = null;
   #timer: ReturnType<typeof setTimeout> | null = null;
 
+  /** `conversation` names the account, room and thread whose draft this keeps. */
   constructor(
+    private readonly conversation: string,
     private readonly save: (draft: Draft) => Promise<void>,
     private readonly onError: (failure: unknown) => void,
   ) {}
 
-  changed(text: string, kind: DraftKind): void {
-    this.#pending = { text, kind };
+  /** The draft kept, read once any write of it still under way has landed. */
+  async load(read: () => Promise<Draft | null>): Promise<Draft | null> {
+    await lastWrites.get(this.conversation);
+    return read();
+  }
+
+  changed(text: string, mentions: Mention[], kind: DraftKind): void {
+    this.#pending = { text, mentions, kind };
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = setTimeout(() => this.flush(), SAVE_DELAY_MS);
   }
@@ -27,6 +40,13 @@ export class DraftKeeper {
     this.#timer = null;
     const draft = this.#pending;
     this.#pending = null;
-    if (draft) this.save(draft).catch(this.onError);
+    if (!draft) return;
+    const previous = lastWrites.get(this.conversation) ?? Promise.resolve();
+    // In order: an older write landing last would bring back an older text.
+    const write = previous.then(() => this.save(draft)).catch(this.onError);
+    lastWrites.set(this.conversation, write);
+    void write.then(() => {
+      if (lastWrites.get(this.conversation) === write) lastWrites.delete(this.conversation);
+    });
   }
 }
