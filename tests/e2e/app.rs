@@ -400,11 +400,14 @@ async fn mentions_a_member_from_the_list_and_answers_in_a_thread() {
         event.content.summary().contains("tu relis ?") && event.mentions_me
     })
     .await;
+    // The text reads as written; the formatted message links to bob (a pill everywhere).
+    assert_eq!(mention.content.summary(), "@bob tu relis ?");
     assert!(
-        mention
-            .content
-            .summary()
-            .contains("https://matrix.to/#/@bob:"),
+        matches!(
+            &mention.content,
+            estafette_core::timeline::EventContent::Text { html: Some(html), .. }
+                if html.contains("https://matrix.to/#/@bob:")
+        ),
         "sent as a link to bob: {:?}",
         mention.content
     );
@@ -448,6 +451,97 @@ async fn mentions_a_member_from_the_list_and_answers_in_a_thread() {
         .await;
     app.wait_until_gone("complementary", "Thread").await;
     app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jumps_to_the_first_unread_message_further_back_than_what_is_loaded() {
+    let (world, _driver, app) = World::open(
+        "en",
+        "jumps_to_the_first_unread_message_further_back_than_what_is_loaded",
+    )
+    .await;
+    world.sign_in(&app).await;
+    app.click(&app.find("button", "bob").await).await;
+    app.click(&app.find("button", "Accept").await).await;
+    world.bob_says("Avant la pause").await;
+    app.wait_for_text("Avant la pause").await;
+    // Read to the end; leaving the conversation moves her read marker there.
+    app.click(&app.find("button", "Équipe projet").await).await;
+    app.find("button", "Accept").await;
+
+    // Sixty messages while she is away: more than a conversation loads when it opens.
+    let bob_timeline = world.bob.timeline(&world.dm_id).await;
+    for number in 1..=60 {
+        bob_timeline
+            .send_markdown(&format!("Point {number}"))
+            .await
+            .expect("bob sends");
+    }
+    estafette_e2e::eventually("the sixty unread in alice's room list", || async {
+        let described = app
+            .execute(
+                "const room = [...document.querySelectorAll('button[data-room-id]')] \
+                   .find(b => b.getAttribute('aria-label') === 'bob'); \
+                 return room ? document.getElementById(room.getAttribute('aria-describedby')).textContent : '';",
+                serde_json::json!([]),
+            )
+            .await;
+        described
+            .as_str()
+            .is_some_and(|text| text.contains("60 unread") && text.contains("Point 60"))
+            .then_some(())
+    })
+    .await;
+    app.click(&app.find("button", "bob").await).await;
+    app.wait_for_text("Point 60").await;
+    assert!(
+        !app.text(&app.find("log", "Messages in bob").await)
+            .await
+            .contains("Avant la pause"),
+        "the first unread is further back than what opened"
+    );
+
+    // The banner goes back to the first unread message, loading history, and puts the
+    // keyboard there.
+    app.click(&app.find("button", "Jump to first unread").await)
+        .await;
+    estafette_e2e::eventually("the focus on the first unread message", || async {
+        let row = app
+            .execute(
+                "return document.activeElement?.closest('[data-item-id]')?.innerText ?? '';",
+                serde_json::json!([]),
+            )
+            .await;
+        row.as_str()
+            .is_some_and(|text| is_the_row_of_point_one(text))
+            .then_some(())
+    })
+    .await;
+    app.wait_for_text("Avant la pause").await;
+
+    // Read: leaving the conversation leaves nothing unread in the room list.
+    app.click(&app.find("button", "Équipe projet").await).await;
+    estafette_e2e::eventually("no unread left in bob's conversation", || async {
+        let described = app
+            .execute(
+                "const room = [...document.querySelectorAll('button[data-room-id]')] \
+                   .find(b => b.getAttribute('aria-label') === 'bob'); \
+                 return room ? document.getElementById(room.getAttribute('aria-describedby')).textContent : 'none';",
+                serde_json::json!([]),
+            )
+            .await;
+        described
+            .as_str()
+            .is_some_and(|text| !text.contains("unread"))
+            .then_some(())
+    })
+    .await;
+    app.close().await;
+}
+
+/// "Point 1" as a message of its own, not the start of "Point 10".
+fn is_the_row_of_point_one(row: &str) -> bool {
+    row.lines().any(|line| line.trim() == "Point 1")
 }
 
 #[tokio::test(flavor = "multi_thread")]

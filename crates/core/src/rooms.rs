@@ -284,34 +284,39 @@ impl Rooms<'_> {
     /// store; offline, the store's list.
     #[instrument(skip(self), fields(account = %self.account.id()))]
     pub async fn members(&self, room_id: &str) -> Result<Vec<Member>, RoomError> {
-        let room = self.account.room(room_id)?;
-        let memberships = RoomMemberships::JOIN | RoomMemberships::INVITE;
-        let members = match room.members(memberships).await {
-            Ok(members) => members,
-            Err(error) if is_network_failure(&error) => room
-                .members_no_sync(memberships)
-                .await
-                .map_err(RoomError::from_sdk)?,
-            Err(error) => return Err(RoomError::from_sdk(error)),
-        };
-        let mut members: Vec<Member> = members
-            .iter()
-            .map(|member| Member {
-                user_id: member.user_id().to_string(),
-                display_name: member.display_name().map(ToOwned::to_owned),
-                avatar_url: member.avatar_url().map(ToString::to_string),
-                joined: *member.membership() == MembershipState::Join,
-            })
-            .collect();
-        members.sort_by_cached_key(|member| {
-            member
-                .display_name
-                .as_deref()
-                .unwrap_or(&member.user_id)
-                .to_lowercase()
-        });
-        Ok(members)
+        members_of(&self.account.room(room_id)?).await
     }
+}
+
+/// The people joined or invited, by name; from the server once, then from the store (and from
+/// the store alone while the server cannot be reached).
+pub(crate) async fn members_of(room: &Room) -> Result<Vec<Member>, RoomError> {
+    let memberships = RoomMemberships::JOIN | RoomMemberships::INVITE;
+    let members = match room.members(memberships).await {
+        Ok(members) => members,
+        Err(error) if is_network_failure(&error) => room
+            .members_no_sync(memberships)
+            .await
+            .map_err(RoomError::from_sdk)?,
+        Err(error) => return Err(RoomError::from_sdk(error)),
+    };
+    let mut members: Vec<Member> = members
+        .iter()
+        .map(|member| Member {
+            user_id: member.user_id().to_string(),
+            display_name: member.display_name().map(ToOwned::to_owned),
+            avatar_url: member.avatar_url().map(ToString::to_string),
+            joined: *member.membership() == MembershipState::Join,
+        })
+        .collect();
+    members.sort_by_cached_key(|member| {
+        member
+            .display_name
+            .as_deref()
+            .unwrap_or(&member.user_id)
+            .to_lowercase()
+    });
+    Ok(members)
 }
 
 /// Someone in a room.

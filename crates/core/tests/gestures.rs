@@ -169,6 +169,20 @@ async fn reply_edit_react_delete_mention_and_receipts_cross_to_the_other_side() 
         .filter_map(TimelineItem::as_event)
         .find(|event| event.content.summary().contains("peux-tu valider"));
     assert!(mention_in_bobs_view.is_none_or(|event| !event.mentions_me));
+    // As written in the text, a link to her in the formatted body, and named in `m.mentions`.
+    let received = alice_view
+        .items
+        .iter()
+        .filter_map(TimelineItem::as_event)
+        .find(|event| event.content.summary() == "@alice peux-tu valider ?")
+        .expect("the mention's text as written");
+    assert!(
+        matches!(&received.content, EventContent::Text { html: Some(html), .. }
+            if html.contains(&format!("https://matrix.to/#/{}", alice.user_id()))),
+        "{:?}",
+        received.content
+    );
+    assert_eq!(received.mentioned, [alice.user_id().to_string()]);
 
     // Read receipts: Alice reads down to the mention; Bob sees her receipt there.
     alice_view
@@ -267,20 +281,96 @@ async fn reply_edit_react_delete_mention_and_receipts_cross_to_the_other_side() 
 }
 
 /// Reads typing updates until one satisfies `wanted`.
+/// Reads `subscription` until a value meets `wanted`.
+async fn until_seen<T>(
+    subscription: &mut estafette_core::Subscription<T>,
+    what: &str,
+    wanted: impl Fn(&T) -> bool,
+) -> T {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        match tokio::time::timeout_at(deadline, subscription.next()).await {
+            Ok(Some(value)) if wanted(&value) => return value,
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("the subscription ended before {what}"),
+            Err(_) => panic!("timed out waiting for {what}"),
+        }
+    }
+}
+
 async fn until_typing(
     typing: &mut estafette_core::Subscription<Vec<String>>,
     what: &str,
     wanted: impl Fn(&[String]) -> bool,
 ) {
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        match tokio::time::timeout_at(deadline, typing.next()).await {
-            Ok(Some(user_ids)) if wanted(&user_ids) => return,
-            Ok(Some(_)) => {}
-            Ok(None) => panic!("the typing subscription ended before {what}"),
-            Err(_) => panic!("timed out waiting for {what}"),
-        }
-    }
+    until_seen(typing, what, |user_ids| wanted(user_ids)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_and_rights_change_while_the_conversation_is_open() {
+    let hs = start_server().await;
+    // Carol runs the room from another client (plain HTTP), alice has it open in hers.
+    let carol = hs
+        .register_user("carol", PASSWORD, false)
+        .await
+        .expect("carol registered");
+    let (_alice_device, alice) = new_user(&hs, "alice").await;
+    let room_id = hs
+        .create_room(&carol, "Cellule budget", &[alice.user_id()])
+        .await
+        .expect("carol creates the room");
+    accept_invite_once_it_arrives(&alice, &room_id).await;
+    let (alice_timeline, _alice_view) = open_timeline(&alice, &room_id).await;
+
+    let mut members = alice_timeline.watch_members();
+    let mut permissions = alice_timeline.watch_permissions();
+    until_seen(&mut members, "alice and carol in the room", |members| {
+        members.iter().any(|member| member.user_id == carol.user_id)
+            && members.iter().any(|member| member.user_id == alice.user_id())
+    })
+    .await;
+    let before = until_seen(&mut permissions, "alice's rights as a member", |_| true).await;
+    assert!(before.send_messages && before.delete_own);
+    assert!(!before.delete_others && !before.mention_room);
+
+    // Someone invited shows at once, for `@` mentions.
+    hs.register_user("dave", PASSWORD, false)
+        .await
+        .expect("dave registered");
+    let dave = hs.user_id("dave");
+    hs.send_state(
+        &carol,
+        &room_id,
+        "m.room.member",
+        &dave,
+        serde_json::json!({ "membership": "invite" }),
+    )
+    .await
+    .expect("carol invites dave");
+    until_seen(&mut members, "dave invited", |members| {
+        members
+            .iter()
+            .any(|member| member.user_id == dave && !member.joined)
+    })
+    .await;
+
+    // Made moderator: she may now delete others' messages and notify everyone.
+    let mut users = serde_json::Map::new();
+    users.insert(carol.user_id.clone(), 100.into());
+    users.insert(alice.user_id().to_string(), 50.into());
+    hs.send_state(
+        &carol,
+        &room_id,
+        "m.room.power_levels",
+        "",
+        serde_json::json!({ "users": users }),
+    )
+    .await
+    .expect("carol makes alice a moderator");
+    until_seen(&mut permissions, "alice's rights as a moderator", |now| {
+        now.delete_others && now.mention_room
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

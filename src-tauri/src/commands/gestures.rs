@@ -3,6 +3,7 @@
 
 use estafette_core::{
     links::LinkTarget,
+    rooms::Member,
     timeline::{Draft, EventSource, OutgoingMessage, Permissions},
 };
 use tauri::{State, ipc::Channel};
@@ -82,16 +83,6 @@ pub async fn event_source(
     Ok(timeline.source(&target).await?)
 }
 
-#[tauri::command]
-#[specta::specta]
-pub async fn conversation_permissions(
-    state: State<'_, AppState>,
-    subscription: SubscriptionId,
-) -> Result<Permissions, IpcError> {
-    let timeline = state.live.timeline(subscription)?;
-    Ok(timeline.permissions().await)
-}
-
 /// Called as the composer changes; the core throttles what reaches the server.
 #[tauri::command]
 #[specta::specta]
@@ -116,6 +107,34 @@ pub async fn watch_typing(
 ) -> Result<SubscriptionId, IpcError> {
     let timeline = state.live.timeline(subscription)?;
     Ok(state.live.open(timeline.typing(), updates, Steering::None))
+}
+
+/// The people of the conversation: the list now, then again after each change.
+#[tauri::command]
+#[specta::specta]
+pub async fn watch_members(
+    state: State<'_, AppState>,
+    subscription: SubscriptionId,
+    updates: Channel<Vec<Member>>,
+) -> Result<SubscriptionId, IpcError> {
+    let timeline = state.live.timeline(subscription)?;
+    Ok(state
+        .live
+        .open(timeline.watch_members(), updates, Steering::None))
+}
+
+/// What this user may do in the conversation: now, then after each change of rights.
+#[tauri::command]
+#[specta::specta]
+pub async fn watch_permissions(
+    state: State<'_, AppState>,
+    subscription: SubscriptionId,
+    updates: Channel<Permissions>,
+) -> Result<SubscriptionId, IpcError> {
+    let timeline = state.live.timeline(subscription)?;
+    Ok(state
+        .live
+        .open(timeline.watch_permissions(), updates, Steering::None))
 }
 
 /// Moves the read receipt and the read marker down to `event_id`, never back.

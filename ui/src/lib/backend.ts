@@ -27,6 +27,8 @@ import {
   type OutgoingMessage,
   type Draft,
   type LinkTarget,
+  type Member,
+  type Permissions,
 } from "./bindings";
 
 export type RoomListUpdate = ListDiff<RoomSummary>[];
@@ -180,7 +182,12 @@ export const backend = {
     call(commands.toggleReaction(live.id, target, key)),
   loadQuote: (live: Live, replyEventId: string) => call(commands.loadQuote(live.id, replyEventId)),
   eventSource: (live: Live, target: string) => call(commands.eventSource(live.id, target)),
-  conversationPermissions: (live: Live) => call(commands.conversationPermissions(live.id)),
+  /** The conversation's people, now and after each change. */
+  watchMembers: (live: Live, onUpdate: (members: Member[]) => void) =>
+    subscribe(onUpdate, (channel) => commands.watchMembers(live.id, channel)),
+  /** What the user may do in the conversation, now and after each change. */
+  watchPermissions: (live: Live, onUpdate: (permissions: Permissions) => void) =>
+    subscribe(onUpdate, (channel) => commands.watchPermissions(live.id, channel)),
   setTyping: (live: Live, typing: boolean) => call(commands.setTyping(live.id, typing)),
   watchTyping: (live: Live, onUpdate: (userIds: string[]) => void) =>
     subscribe(onUpdate, (channel) => commands.watchTyping(live.id, channel)),

@@ -60,13 +60,14 @@ export const commands = {
 	linkTarget: (href: string) => __TAURI_INVOKE<LinkTarget | null>("link_target", { href }),
 	loadQuote: (subscription: number, replyEventId: string) => __TAURI_INVOKE<null>("load_quote", { subscription, replyEventId }),
 	eventSource: (subscription: number, target: string) => __TAURI_INVOKE<EventSource>("event_source", { subscription, target }),
-	conversationPermissions: (subscription: number) => __TAURI_INVOKE<Permissions>("conversation_permissions", { subscription }),
 	/**  Called as the composer changes; the core throttles what reaches the server. */
 	setTyping: (subscription: number, typing: boolean) => __TAURI_INVOKE<null>("set_typing", { subscription, typing }),
 	/**
 	 *  Who else is typing (user IDs): the current list, then each change. Async so that it runs
 	 *  on the runtime, where the subscription's task is spawned.
 	 */
+	watchMembers: (subscription: number, updates: Channel<Member[]>) => __TAURI_INVOKE<number>("watch_members", { subscription, updates }),
+	watchPermissions: (subscription: number, updates: Channel<Permissions>) => __TAURI_INVOKE<number>("watch_permissions", { subscription, updates }),
 	watchTyping: (subscription: number, updates: Channel<string[]>) => __TAURI_INVOKE<number>("watch_typing", { subscription, updates }),
 	/**  Moves the read receipt and the read marker down to `event_id`, never back. */
 	markReadUpTo: (subscription: number, eventId: string) => __TAURI_INVOKE<null>("mark_read_up_to", { subscription, eventId }),
@@ -703,6 +704,7 @@ export type TimelineEvent = {
 	read_by: string[],
 	/**  The message mentions this user or the whole room, as their notification rules say. */
 	mentions_me: boolean,
+	mentioned: string[],
 	/**  This user may edit it: their own message, of a kind that can be edited. */
 	can_edit: boolean,
 	/**  It can be answered: it is on the server and is a message or a readable event. */

@@ -15,7 +15,8 @@ use matrix_sdk::{
         api::client::receipt::create_receipt::v3::ReceiptType,
         events::{
             room::message::{
-                AddMentions, MessageType, ReplyWithinThread, RoomMessageEventContentWithoutRelation,
+                AddMentions, FormattedBody, MessageType, ReplyWithinThread,
+                RoomMessageEventContentWithoutRelation,
             },
         },
     },
@@ -56,17 +57,6 @@ impl OutgoingMessage {
             ..Self::default()
         }
     }
-}
-
-/// What this user may do in the room, by its power levels.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct Permissions {
-    pub delete_own: bool,
-    pub delete_others: bool,
-    /// `@room`: notify everyone.
-    pub mention_room: bool,
-    pub send_messages: bool,
 }
 
 /// An event as the server holds it, for "View source".
@@ -152,7 +142,15 @@ impl RoomTimeline {
     ) -> Result<RoomMessageEventContentWithoutRelation, TimelineError> {
         let (markdown, mentions) =
             mentions::written(&message.markdown, &message.mentions, message.mentions_room)?;
-        Ok(RoomMessageEventContentWithoutRelation::text_markdown(markdown).add_mentions(mentions))
+        // The plain body keeps the labels as written ("@Anne"), which is what a notification
+        // or a room list shows; the links to the people are in the formatted body.
+        let content = match FormattedBody::markdown(&markdown) {
+            Some(html) if markdown != message.markdown => {
+                RoomMessageEventContentWithoutRelation::text_html(&message.markdown, html.body)
+            }
+            _ => RoomMessageEventContentWithoutRelation::text_markdown(&message.markdown),
+        };
+        Ok(content.add_mentions(mentions))
     }
 
     /// Replaces the text of one of this user's messages (the caption of a file).
@@ -310,22 +308,6 @@ impl RoomTimeline {
         match self.slot.timeline().latest_event_id().await {
             Some(latest) => self.mark_read_up_to(latest.as_str()).await,
             None => Ok(()),
-        }
-    }
-
-    /// What this user may do here, by the room's power levels as they are now.
-    pub async fn permissions(&self) -> Permissions {
-        let room = &self.slot.room;
-        let levels = room.power_levels_or_default().await;
-        let me: &UserId = &self.own_user_id;
-        Permissions {
-            delete_own: levels.user_can_redact_own_event(me),
-            delete_others: levels.user_can_redact_event_of_other(me),
-            mention_room: levels.user_can_trigger_room_notification(me),
-            send_messages: levels.user_can_send_message(
-                me,
-                matrix_sdk::ruma::events::MessageLikeEventType::RoomMessage,
-            ),
         }
     }
 

@@ -80,10 +80,14 @@ fn to_u64(value: Option<UInt>) -> Option<u64> {
 
 fn map_event(event: &EventTimelineItem, own_user_id: &UserId) -> TimelineEvent {
     let content = event.content();
-    let is_edited = content
+    let message = content
         .as_msglike()
-        .and_then(|msg_like| msg_like.as_message())
-        .is_some_and(|message| message.is_edited());
+        .and_then(|msg_like| msg_like.as_message());
+    let is_edited = message.is_some_and(|message| message.is_edited());
+    let mentioned = message
+        .and_then(|message| message.mentions())
+        .map(|mentions| mentions.user_ids.iter().map(ToString::to_string).collect())
+        .unwrap_or_default();
     TimelineEvent {
         event_id: event.event_id().map(ToString::to_string),
         transaction_id: event.transaction_id().map(ToString::to_string),
@@ -117,6 +121,7 @@ fn map_event(event: &EventTimelineItem, own_user_id: &UserId) -> TimelineEvent {
         thread_root: content.thread_root().map(|root| root.to_string()),
         read_by: read_by(event, own_user_id),
         mentions_me: event.is_highlighted(),
+        mentioned,
         can_edit: event.is_editable(),
         can_reply: event.can_be_replied_to(),
         // Not strict, as Element by default: unverified people are not flagged on every line.

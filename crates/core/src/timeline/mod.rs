@@ -6,6 +6,7 @@ mod drafts;
 mod gestures;
 mod mapping;
 mod mentions;
+mod people;
 mod view;
 
 use std::{collections::HashSet, sync::Arc, time::Duration};
@@ -16,7 +17,8 @@ use matrix_sdk_ui::timeline::{RoomExt, Timeline, TimelineFocus};
 use tracing::{instrument, warn};
 
 pub use self::drafts::{Draft, DraftKind};
-pub use self::gestures::{EventSource, OutgoingMessage, Permissions};
+pub use self::gestures::{EventSource, OutgoingMessage};
+pub use self::people::Permissions;
 pub(crate) use self::mapping::map_content;
 pub use self::mentions::Mention;
 pub use self::view::{

@@ -73,6 +73,9 @@ pub struct TimelineEvent {
     pub read_by: Vec<String>,
     /// The message mentions this user or the whole room, as their notification rules say.
     pub mentions_me: bool,
+    /// The people the message mentions on purpose (`m.mentions`), as user IDs: an edit keeps
+    /// them.
+    pub mentioned: Vec<String>,
     /// This user may edit it: their own message, of a kind that can be edited.
     pub can_edit: bool,
     /// It can be answered: it is on the server and is a message or a readable event.

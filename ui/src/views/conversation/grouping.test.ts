@@ -20,6 +20,7 @@ function state(id: string, sender: string, change: StateChange): TimelineItem {
     thread_root: null,
     read_by: [],
     mentions_me: false,
+    mentioned: [],
     can_edit: false,
     can_reply: false,
     shield: null,

@@ -2,7 +2,7 @@
 // `version` tells views that it changed.
 
 import { backend, BackendError, type Live, type TimelineUpdate } from "../../lib/backend";
-import type { Draft, EventSource, OutgoingMessage, Permissions, TimelineItem } from "../../lib/bindings";
+import type { Draft, EventSource, Member, OutgoingMessage, Permissions, TimelineItem } from "../../lib/bindings";
 import { applyDiffs } from "../../lib/diff";
 
 /** Events asked for per back-pagination request. */
@@ -159,8 +159,12 @@ export class TimelineStore {
     return backend.eventSource(this.#opened(), target);
   }
 
-  async permissions(): Promise<Permissions> {
-    return backend.conversationPermissions(this.#opened());
+  watchPermissions(onUpdate: (permissions: Permissions) => void): Promise<Live> {
+    return backend.watchPermissions(this.#opened(), onUpdate);
+  }
+
+  watchMembers(onUpdate: (members: Member[]) => void): Promise<Live> {
+    return backend.watchMembers(this.#opened(), onUpdate);
   }
 
   #typingSentAt = 0;
