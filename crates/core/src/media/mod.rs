@@ -3,6 +3,7 @@
 //! (`upload`: photos without their metadata) and saved (`download`: streamed to disk under
 //! safe names).
 
+mod direct;
 mod download;
 pub mod file_name;
 pub mod metadata;

@@ -2,7 +2,7 @@
 //! described (dimensions, thumbnail, blurhash), then handed to the SDK's persistent send queue,
 //! which encrypts them in encrypted rooms and sends them once, even across a restart.
 
-use std::{io::Cursor, path::PathBuf};
+use std::{io::Cursor, path::PathBuf, sync::Arc};
 
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 use matrix_sdk::{
@@ -11,14 +11,15 @@ use matrix_sdk::{
         BaseVideoInfo, Thumbnail,
     },
     ruma::{TransactionId, UInt, events::room::message::TextMessageEventContent},
+    EncryptionState,
 };
 use mime::Mime;
 use tracing::{debug, instrument};
 
-use crate::auth::is_network_failure;
+use crate::{auth::is_network_failure, timeline::UploadProgress};
 
 use super::{
-    Media, MediaError,
+    Media, MediaError, direct,
     metadata::{PictureFormat, strip_metadata},
 };
 
@@ -84,22 +85,53 @@ impl Media<'_> {
     /// Sends the file at `file.path` into the room; returns the transaction ID of its local
     /// echo, which the room's timeline shows with the upload's progress and which
     /// [`crate::timeline::RoomTimeline::cancel_send`] cancels.
-    #[instrument(skip_all, fields(account = %self.account.id()))]
     pub async fn send_file(&self, room_id: &str, file: OutgoingFile) -> Result<String, MediaError> {
+        self.send_file_reporting(room_id, file, |_| {}).await
+    }
+
+    /// Sends the file as [`Media::send_file`] does, telling `report` how far the upload of a
+    /// large file is: one that is not a picture goes straight to the server while it answers
+    /// (see `direct`), and its message is queued once the file is there. Any other file
+    /// shows its progress on its local echo.
+    #[instrument(skip_all, fields(account = %self.account.id()))]
+    pub async fn send_file_reporting(
+        &self,
+        room_id: &str,
+        file: OutgoingFile,
+        report: impl Fn(UploadProgress) + Send + Sync + 'static,
+    ) -> Result<String, MediaError> {
         let room = self.account.room(room_id)?;
         let size = tokio::fs::metadata(&file.path)
             .await
             .map_err(|error| MediaError::Read(error.to_string()))?
             .len();
         self.check_upload_limit(size).await?;
-        let bytes = tokio::fs::read(&file.path)
-            .await
-            .map_err(|error| MediaError::Read(error.to_string()))?;
         let filename = file
             .path
             .file_name()
             .map(|name| name.to_string_lossy().into_owned())
             .unwrap_or_else(|| "file".to_owned());
+        if size >= direct::DIRECT_FROM_BYTES && !starts_like_a_picture(&file.path).await {
+            let mime = mime_of(&filename);
+            // Encrypted unless the room is known not to be: a file sent encrypted into a plain
+            // room is still readable there, the other way round it would leak.
+            let encrypt = !matches!(room.encryption_state(), EncryptionState::NotEncrypted);
+            let client = self.account.client();
+            match direct::upload(client, file.path.clone(), size, &mime, encrypt, Arc::new(report))
+                .await
+            {
+                Ok(uploaded) => {
+                    let content = direct::message(filename, uploaded, &mime, size, file.caption);
+                    return crate::timeline::queued(&room, room.send_queue().send(content.into()))
+                        .await
+                        .map_err(MediaError::Upload);
+                }
+                Err(not_sent) => debug!(%not_sent, "the file goes through the send queue"),
+            }
+        }
+        let bytes = tokio::fs::read(&file.path)
+            .await
+            .map_err(|error| MediaError::Read(error.to_string()))?;
         self.send_bytes(&room, filename, bytes, file.caption, file.keep_metadata)
             .await
     }
@@ -203,6 +235,23 @@ pub(crate) fn prepare(filename: String, bytes: Vec<u8>, keep_metadata: bool) -> 
             plain_file(filename, bytes, mime::APPLICATION_OCTET_STREAM)
         }
     }
+}
+
+/// The file's first bytes say it is a picture we show (and so clean and describe).
+async fn starts_like_a_picture(path: &std::path::Path) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut head = [0u8; 32];
+    let Ok(mut file) = tokio::fs::File::open(path).await else {
+        return false;
+    };
+    let mut filled = 0;
+    while filled < head.len() {
+        match file.read(&mut head[filled..]).await {
+            Ok(0) | Err(_) => break,
+            Ok(read) => filled += read,
+        }
+    }
+    picture_format(&head[..filled]).is_some()
 }
 
 /// Any file that is not a picture we show (the receiving side picks the message kind from

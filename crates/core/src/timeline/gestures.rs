@@ -20,7 +20,6 @@ use matrix_sdk::{
             },
         },
     },
-    send_queue::{LocalEchoContent, RoomSendQueueUpdate},
 };
 use matrix_sdk_ui::timeline::{EventTimelineItem, TimelineEventItemId};
 use serde::{Deserialize, Serialize};
@@ -101,37 +100,10 @@ impl RoomTimeline {
             }
             None => content.with_relation(None),
         };
-        // The send handle does not tell its transaction ID; the queue announces it, before
-        // `send` returns, to whoever listens.
-        let (_, mut updates) = room
-            .send_queue()
-            .subscribe()
+        let timeline = self.slot.timeline();
+        super::queued(&room, timeline.send(content.into()))
             .await
-            .map_err(|error| TimelineError::Send(error.to_string()))?;
-        let handle = self
-            .slot
-            .timeline()
-            .send(content.into())
-            .await
-            .map_err(|error| TimelineError::Send(error.to_string()))?;
-        loop {
-            match updates.try_recv() {
-                Ok(RoomSendQueueUpdate::NewLocalEvent(echo)) => {
-                    if let LocalEchoContent::Event { send_handle, .. } = &echo.content
-                        && send_handle.created_at == handle.created_at
-                    {
-                        return Ok(echo.transaction_id.to_string());
-                    }
-                }
-                Ok(_) => {}
-                Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => {}
-                Err(_) => {
-                    return Err(TimelineError::Send(
-                        "the send queue did not announce the message".to_owned(),
-                    ));
-                }
-            }
-        }
+            .map_err(TimelineError::Send)
     }
 
     /// The message's content, mentions included: always set, so that receiving clients

@@ -12,7 +12,10 @@ mod view;
 use std::{collections::HashSet, sync::Arc, time::Duration};
 
 use futures_util::StreamExt;
-use matrix_sdk::ruma::{EventId, OwnedEventId, OwnedRoomId, OwnedUserId};
+use matrix_sdk::{
+    ruma::{EventId, OwnedEventId, OwnedRoomId, OwnedUserId},
+    send_queue::{LocalEchoContent, RoomSendQueueUpdate, SendHandle},
+};
 use matrix_sdk_ui::timeline::{RoomExt, Timeline, TimelineFocus};
 use tracing::{instrument, warn};
 
@@ -170,6 +173,33 @@ impl Account {
             thread_root,
             slot: Arc::new(TimelineSlot::new(room, focus, timeline)),
         })
+    }
+}
+
+/// Queues what `send` sends, and returns its transaction ID: the send handle does not tell it,
+/// but the queue announces it, before `send` returns, to whoever listens.
+pub(crate) async fn queued<E: std::fmt::Display>(
+    room: &matrix_sdk::Room,
+    send: impl Future<Output = Result<SendHandle, E>>,
+) -> Result<String, String> {
+    let (_, mut updates) = room
+        .send_queue()
+        .subscribe()
+        .await
+        .map_err(|error| error.to_string())?;
+    let handle = send.await.map_err(|error| error.to_string())?;
+    loop {
+        match updates.try_recv() {
+            Ok(RoomSendQueueUpdate::NewLocalEvent(echo)) => {
+                if let LocalEchoContent::Event { send_handle, .. } = &echo.content
+                    && send_handle.created_at == handle.created_at
+                {
+                    return Ok(echo.transaction_id.to_string());
+                }
+            }
+            Ok(_) | Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => {}
+            Err(_) => return Err("the send queue did not announce the message".to_owned()),
+        }
     }
 }
 
