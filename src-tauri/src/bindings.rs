@@ -84,7 +84,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             files::paste_from_clipboard,
             files::download_file,
             files::save_file_as,
-            files::cancel_download,
+            files::cancel_transfer,
             files::open_saved_file,
             files::show_saved_file,
             system::open_link,

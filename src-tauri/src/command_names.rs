@@ -70,7 +70,7 @@ pub const COMMAND_NAMES: &[&str] = &[
     "paste_from_clipboard",
     "download_file",
     "save_file_as",
-    "cancel_download",
+    "cancel_transfer",
     "open_saved_file",
     "show_saved_file",
     "open_link",

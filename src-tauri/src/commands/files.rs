@@ -20,6 +20,7 @@ use estafette_core::{
         DownloadProgress, OutgoingFile, PastedFile as PastedBytes, SaveTo,
         file_name::{self, safe_file_name},
     },
+    timeline::UploadProgress,
 };
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, State, ipc::Channel};
@@ -73,8 +74,8 @@ pub struct FileRegistry {
     pasted: Mutex<HashMap<u32, PastedFile>>,
     saved: Mutex<HashMap<u32, PathBuf>>,
     drops: Mutex<Option<Channel<Vec<ChosenFile>>>>,
-    /// Downloads under way, by the name the page gave them, to cancel them.
-    downloads: Mutex<HashMap<String, tokio::sync::oneshot::Sender<()>>>,
+    /// Downloads and uploads under way, by the name the page gave them, to cancel them.
+    transfers: Mutex<HashMap<String, tokio::sync::oneshot::Sender<()>>>,
 }
 
 impl std::fmt::Debug for FileRegistry {
@@ -125,7 +126,7 @@ impl FileRegistry {
             .ok_or_else(|| IpcError::new(ShellCode::FileUnknown, "this file was not saved here"))
     }
 
-    fn lock_downloads(
+    fn lock_transfers(
         &self,
     ) -> std::sync::MutexGuard<'_, HashMap<String, tokio::sync::oneshot::Sender<()>>> {
         self.downloads
@@ -305,9 +306,11 @@ pub async fn paste_from_clipboard(
 }
 
 /// Sends a chosen (or pasted) file; returns the transaction ID of its local echo (to cancel
-/// it).
+/// it). A large file goes to the server first, telling `progress` how far it is; `upload`
+/// names it for [`cancel_transfer`], and `None` is returned when it is cancelled.
 #[tauri::command]
 #[specta::specta]
+#[allow(clippy::too_many_arguments)]
 pub async fn send_chosen_file(
     state: State<'_, AppState>,
     account: AccountId,
@@ -315,7 +318,9 @@ pub async fn send_chosen_file(
     file: u32,
     caption: Option<String>,
     keep_metadata: bool,
-) -> Result<String, IpcError> {
+    upload: String,
+    progress: Channel<UploadProgress>,
+) -> Result<Option<String>, IpcError> {
     let account = super::account(&state, &account).await?;
     if let Some(pasted) = state.files.take_pasted(file) {
         let pasted = PastedBytes {
@@ -324,24 +329,37 @@ pub async fn send_chosen_file(
             caption,
             keep_metadata,
         };
-        return Ok(account.media().send_pasted(&room_id, pasted).await?);
+        return Ok(Some(account.media().send_pasted(&room_id, pasted).await?));
     }
     let path = state.files.chosen(file)?;
-    Ok(account
-        .media()
-        .send_file(
+    let (cancel, cancelled) = tokio::sync::oneshot::channel();
+    state.files.lock_transfers().insert(upload.clone(), cancel);
+    let media = account.media();
+    let report = move |update: UploadProgress| {
+        let _ = progress.send(update);
+    };
+    // Dropping the upload stops it: nothing of it is sent.
+    let outcome = tokio::select! {
+        sent = media.send_file_reporting(
             &room_id,
             OutgoingFile {
                 path,
                 caption,
                 keep_metadata,
             },
-        )
-        .await?)
+            report,
+        ) => Some(sent),
+        Ok(()) = cancelled => None,
+    };
+    state.files.lock_transfers().remove(&upload);
+    match outcome {
+        Some(sent) => Ok(Some(sent?)),
+        None => Ok(None),
+    }
 }
 
 /// Saves a message's file into the Downloads folder, under a safe name replacing nothing,
-/// telling `progress` how far it is. `download` names it for [`cancel_download`]; `None` when
+/// telling `progress` how far it is. `download` names it for [`cancel_transfer`]; `None` when
 /// cancelled.
 #[tauri::command]
 #[specta::specta]
@@ -406,11 +424,11 @@ pub async fn save_file_as(
     .await
 }
 
-/// Stops a download under way; what it had written goes.
+/// Stops a download under way (what it had written goes) or the upload of a large file.
 #[tauri::command]
 #[specta::specta]
-pub fn cancel_download(state: State<'_, AppState>, download: String) {
-    if let Some(cancel) = state.files.lock_downloads().remove(&download) {
+pub fn cancel_transfer(state: State<'_, AppState>, transfer: String) {
+    if let Some(cancel) = state.files.lock_transfers().remove(&transfer) {
         let _ = cancel.send(());
     }
 }
@@ -427,7 +445,7 @@ async fn save(
     let (cancel, cancelled) = tokio::sync::oneshot::channel();
     state
         .files
-        .lock_downloads()
+        .lock_transfers()
         .insert(download.clone(), cancel);
     let report = |update: DownloadProgress| {
         let _ = progress.send(update);
@@ -438,7 +456,7 @@ async fn save(
         saved = media.download(room_id, event_id, to, report) => Some(saved),
         Ok(()) = cancelled => None,
     };
-    state.files.lock_downloads().remove(&download);
+    state.files.lock_transfers().remove(&download);
     match outcome {
         Some(saved) => Ok(Some(state.files.remember_saved(&saved?))),
         None => Ok(None),

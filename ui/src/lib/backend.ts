@@ -29,6 +29,7 @@ import {
   type LinkTarget,
   type Member,
   type Permissions,
+  type UploadProgress,
 } from "./bindings";
 
 export type RoomListUpdate = ListDiff<RoomSummary>[];
@@ -93,12 +94,12 @@ function progressChannel(onProgress: (progress: DownloadProgress) => void): Chan
   return channel;
 }
 
-let downloadsStarted = 0;
+let transfersStarted = 0;
 
-/** A name for a download, to cancel it; unique for the page's life. */
-export function newDownloadName(): string {
-  downloadsStarted += 1;
-  return `download-${Date.now()}-${downloadsStarted}`;
+/** A name for a download or an upload, to cancel it; unique for the page's life. */
+export function newTransferName(): string {
+  transfersStarted += 1;
+  return `transfer-${Date.now()}-${transfersStarted}`;
 }
 
 export const backend = {
@@ -134,9 +135,22 @@ export const backend = {
   pasteFiles: (files: PastedFile[]): Promise<ChosenFile[]> => call(commands.pasteFiles(files)),
   /** What the system's clipboard holds that the page could not see (WebKitGTK). */
   pasteFromClipboard: (): Promise<ClipboardContent> => call(commands.pasteFromClipboard()),
-  sendChosenFile: (account: string, roomId: string, file: number, caption: string | null, keepMetadata: boolean) =>
-    call(commands.sendChosenFile(account, roomId, file, caption, keepMetadata)),
-  /** Saves into the Downloads folder; `null` when cancelled with `cancelDownload(download)`. */
+  /** Sends a file; a large one tells `onProgress` how far its upload is, and can be stopped
+   * with `cancelTransfer(upload)` (then `null`). */
+  sendChosenFile: (
+    account: string,
+    roomId: string,
+    file: number,
+    caption: string | null,
+    keepMetadata: boolean,
+    upload: string,
+    onProgress: (progress: UploadProgress) => void,
+  ) => {
+    const channel = new Channel<UploadProgress>();
+    channel.onmessage = onProgress;
+    return call(commands.sendChosenFile(account, roomId, file, caption, keepMetadata, upload, channel));
+  },
+  /** Saves into the Downloads folder; `null` when cancelled with `cancelTransfer(download)`. */
   downloadFile: (
     account: string,
     roomId: string,
@@ -155,7 +169,8 @@ export const backend = {
     onProgress: (progress: DownloadProgress) => void,
   ): Promise<SavedFile | null> =>
     call(commands.saveFileAs(account, roomId, eventId, name, download, progressChannel(onProgress))),
-  cancelDownload: (download: string) => call(commands.cancelDownload(download)),
+  /** Stops a download or an upload named by `newTransferName`. */
+  cancelTransfer: (transfer: string) => call(commands.cancelTransfer(transfer)),
   openSavedFile: (file: number) => call(commands.openSavedFile(file)),
   showSavedFile: (file: number) => call(commands.showSavedFile(file)),
 

@@ -124,7 +124,7 @@ export const commands = {
 	 *  Sends a chosen (or pasted) file; returns the transaction ID of its local echo (to cancel
 	 *  it).
 	 */
-	sendChosenFile: (account: AccountId, roomId: string, file: number, caption: string | null, keepMetadata: boolean) => __TAURI_INVOKE<string>("send_chosen_file", { account, roomId, file, caption, keepMetadata }),
+	sendChosenFile: (account: AccountId, roomId: string, file: number, caption: string | null, keepMetadata: boolean, upload: string, progress: Channel<UploadProgress>) => __TAURI_INVOKE<string | null>("send_chosen_file", { account, roomId, file, caption, keepMetadata, upload, progress }),
 	/**  Keeps files pasted in the page, to be sent like chosen ones once the user confirms. */
 	pasteFiles: (files: PastedFile[]) => __TAURI_INVOKE<ChosenFile[]>("paste_files", { files }),
 	/**
@@ -146,7 +146,7 @@ export const commands = {
 	 */
 	saveFileAs: (account: AccountId, roomId: string, eventId: string, name: string, download: string, progress: Channel<DownloadProgress>) => __TAURI_INVOKE<SavedFile | null>("save_file_as", { account, roomId, eventId, name, download, progress }),
 	/**  Stops a download under way; what it had written goes. */
-	cancelDownload: (download: string) => __TAURI_INVOKE<void>("cancel_download", { download }),
+	cancelTransfer: (transfer: string) => __TAURI_INVOKE<void>("cancel_transfer", { transfer }),
 	/**  Opens a saved file with the system's application for its type. */
 	openSavedFile: (file: number) => __TAURI_INVOKE<null>("open_saved_file", { file }),
 	/**  Shows a saved file in the system's file manager. */
