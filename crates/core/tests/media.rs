@@ -18,7 +18,7 @@ use common::*;
 use estafette_core::{
     Account,
     media::{DownloadProgress, OutgoingFile, SaveTo},
-    timeline::{EventContent, MediaKind, MediaSummary, TimelineItem},
+    timeline::{EventContent, MediaKind, MediaSummary, TimelineItem, UploadProgress},
 };
 use image::{DynamicImage, ImageFormat, RgbImage};
 
@@ -148,7 +148,6 @@ async fn a_photo_a_pdf_and_a_large_file_cross_an_encrypted_room_whole_and_the_ph
     for (name, bytes) in [
         ("IMG_2041.jpg", &photo),
         ("Compte rendu.pdf", &pdf),
-        ("archive.bin", &large),
         ("visite du chantier.webm", &clip),
     ] {
         alice
@@ -157,6 +156,26 @@ async fn a_photo_a_pdf_and_a_large_file_cross_an_encrypted_room_whole_and_the_ph
             .await
             .expect("queued");
     }
+    // A large file goes straight to the server, telling how far it is on the way.
+    let uploads = Arc::new(Mutex::new(Vec::<UploadProgress>::new()));
+    let heard = uploads.clone();
+    alice
+        .media()
+        .send_file_reporting(
+            &room_id,
+            write(outbox.path(), "archive.bin", &large),
+            move |report| heard.lock().expect("reports").push(report),
+        )
+        .await
+        .expect("sent");
+    let uploads = uploads.lock().expect("reports").clone();
+    let total = large.len() as u64;
+    assert_eq!(
+        uploads.last().copied(),
+        Some(UploadProgress { sent: total, total })
+    );
+    assert!(uploads.len() > 10, "reported on the way: {}", uploads.len());
+    assert!(uploads.windows(2).all(|pair| pair[0].sent < pair[1].sent));
     bob_view
         .until("all three files", |items| {
             [
@@ -326,6 +345,30 @@ async fn a_file_over_the_limit_is_refused_and_a_cancelled_one_never_arrives() {
         .expect_err("no such file");
     assert_eq!(missing.code(), "media.read_failed");
 
+    // A large file given up on its way to the server (the caller drops the send, as the
+    // app's Cancel does): nothing of it is sent.
+    let started = Arc::new(tokio::sync::Notify::new());
+    let heard = started.clone();
+    let media = alice.media();
+    let upload = media.send_file_reporting(
+        &room_id,
+        write(
+            outbox.path(),
+            "given up.bin",
+            &pseudo_random(40 * 1024 * 1024, 5),
+        ),
+        move |report| {
+            if report.sent > 0 {
+                heard.notify_one();
+            }
+        },
+    );
+    tokio::select! {
+        sent = upload => panic!("sent before it could be given up: {sent:?}"),
+        () = started.notified() => {}
+    }
+
+    // A smaller one goes through the send queue, which cancels it while it uploads.
     let (alice_timeline, _alice_view) = open_timeline(&alice, &room_id).await;
     let transaction = alice
         .media()
@@ -334,7 +377,7 @@ async fn a_file_over_the_limit_is_refused_and_a_cancelled_one_never_arrives() {
             write(
                 outbox.path(),
                 "cancelled.bin",
-                &pseudo_random(30 * 1024 * 1024, 3),
+                &pseudo_random(7 * 1024 * 1024, 3),
             ),
         )
         .await
@@ -373,10 +416,18 @@ async fn a_file_sent_offline_arrives_once_and_an_altered_one_is_refused() {
     let outbox = tempfile::tempdir().expect("folder");
     let report = pseudo_random(200_000, 11);
 
+    let recording = pseudo_random(9 * 1024 * 1024, 13);
+
     hs.stop().await.expect("server stopped");
     alice
         .media()
         .send_file(&room_id, write(outbox.path(), "rapport.odt", &report))
+        .await
+        .expect("queued offline");
+    // Too large for the queue's copies, but the server cannot take it straight: queued too.
+    alice
+        .media()
+        .send_file(&room_id, write(outbox.path(), "réunion.ogg", &recording))
         .await
         .expect("queued offline");
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -384,8 +435,8 @@ async fn a_file_sent_offline_arrives_once_and_an_altered_one_is_refused() {
 
     let (_bob_timeline, mut bob_view) = open_timeline(&bob, &room_id).await;
     bob_view
-        .until("the file sent offline", |items| {
-            received(items, "rapport.odt").is_some()
+        .until("the files sent offline", |items| {
+            received(items, "rapport.odt").is_some() && received(items, "réunion.ogg").is_some()
         })
         .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
