@@ -18,7 +18,6 @@ use std::{
 use futures_util::{StreamExt, stream};
 use matrix_sdk::{
     Client,
-    crypto::{AttachmentEncryptor, MediaEncryptionInfo},
     ruma::{
         OwnedMxcUri, UInt,
         events::room::{
@@ -31,10 +30,10 @@ use matrix_sdk::{
         },
     },
 };
+use matrix_sdk_base::crypto::{AttachmentEncryptor, MediaEncryptionInfo};
 use mime::Mime;
 use serde::Deserialize;
 
-use super::MediaError;
 use crate::timeline::UploadProgress;
 
 /// Files from this size go straight to the server (below, the queue's copies cost little).
