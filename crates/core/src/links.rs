@@ -2,10 +2,7 @@
 //! a room or a message, which the app opens itself rather than sending the user to a website;
 //! and a mention is written as such a link, which every Matrix client shows as a pill.
 
-use ruma::{
-    MatrixToUri, MatrixUri, UserId,
-    matrix_uri::MatrixId,
-};
+use matrix_sdk::ruma::{MatrixToUri, MatrixUri, UserId, matrix_uri::MatrixId};
 use serde::Serialize;
 
 /// What a link to a Matrix thing points at.
@@ -29,6 +26,9 @@ pub enum LinkTarget {
 /// opens nowhere in the app).
 pub fn link_target(href: &str) -> Option<LinkTarget> {
     let href = href.trim();
+    if href.starts_with(MATRIX_TO) && !well_formed_matrix_to(href) {
+        return None;
+    }
     let (id, via) = if let Ok(uri) = MatrixToUri::parse(href) {
         (uri.id().clone(), uri.via().to_vec())
     } else if let Ok(uri) = MatrixUri::parse(href) {
@@ -59,6 +59,21 @@ pub fn link_target(href: &str) -> Option<LinkTarget> {
         // Identifiers a later spec may add: not something this app can open.
         _ => None,
     }
+}
+
+const MATRIX_TO: &str = "https://matrix.to/#/";
+
+/// The identifiers of a `matrix.to` link are one or two non-empty parts. Ruma's parser (0.19)
+/// panics on an empty part (`https://matrix.to/#///x`), which anyone can write in a message:
+/// such a link is refused before it gets there.
+fn well_formed_matrix_to(href: &str) -> bool {
+    let identifiers = href[MATRIX_TO.len()..]
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    let identifiers = identifiers.strip_prefix('/').unwrap_or(identifiers);
+    let identifiers = identifiers.strip_suffix('/').unwrap_or(identifiers);
+    !identifiers.is_empty() && identifiers.split('/').all(|part| !part.is_empty())
 }
 
 /// The link a mention of `user_id` is written as: `https://matrix.to/#/@alice:example.org`,
@@ -135,6 +150,12 @@ mod tests {
             "https://matrix.to/#/%E0%A4%A",
             "matrix:x/alice:example.org",
             "matrix:u/",
+            // Empty parts, on which the parser underneath would panic.
+            "https://matrix.to/#///x",
+            "https://matrix.to/#/!a:b.org//",
+            "https://matrix.to/#////",
+            "https://matrix.to/#//",
+            "https://matrix.to/#/?via=a.org",
             "javascript:alert(1)",
             "",
         ] {

@@ -671,7 +671,7 @@ async fn invites_can_be_declined_and_rooms_left() {
 
     let error = alice
         .rooms()
-        .join(&format!("#no-such-room:{}", hs.server_name()))
+        .join(&format!("#no-such-room:{}", hs.server_name()), &[])
         .await
         .expect_err("no such alias");
     assert!(error.code().as_str().starts_with("room."), "{error:?}");

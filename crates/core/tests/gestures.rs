@@ -282,7 +282,7 @@ async fn reply_edit_react_delete_mention_and_receipts_cross_to_the_other_side() 
 
 /// Reads typing updates until one satisfies `wanted`.
 /// Reads `subscription` until a value meets `wanted`.
-async fn until_seen<T>(
+async fn until_seen<T: Send + 'static>(
     subscription: &mut estafette_core::Subscription<T>,
     what: &str,
     wanted: impl Fn(&T) -> bool,
@@ -355,8 +355,9 @@ async fn people_and_rights_change_while_the_conversation_is_open() {
     .await;
 
     // Made moderator: she may now delete others' messages and notify everyone.
+    // Carol, who created the room, is left out: from room version 12 a creator's power is
+    // not in the list (and before, she needs none once the change is made).
     let mut users = serde_json::Map::new();
-    users.insert(carol.user_id.clone(), 100.into());
     users.insert(alice.user_id().to_string(), 50.into());
     hs.send_state(
         &carol,

@@ -129,7 +129,7 @@ impl FileRegistry {
     fn lock_transfers(
         &self,
     ) -> std::sync::MutexGuard<'_, HashMap<String, tokio::sync::oneshot::Sender<()>>> {
-        self.downloads
+        self.transfers
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }

@@ -13,6 +13,7 @@ use std::{
     io::{self, Read},
     path::PathBuf,
     sync::Arc,
+    time::Duration,
 };
 
 use futures_util::{StreamExt, stream};
@@ -77,7 +78,7 @@ pub(crate) async fn upload(
         .join("_matrix/media/v3/upload")
         .map_err(|error| NotSent(error.to_string()))?;
     let (chunks, received) = tokio::sync::mpsc::channel::<io::Result<Vec<u8>>>(CHUNKS_AHEAD);
-    let reader = tokio::task::spawn_blocking(move || read_into(path, encrypt, &chunks));
+    let reader = tokio::task::spawn_blocking(move || read_into(path, size, encrypt, &chunks));
     let mut sent = 0u64;
     let body = stream::unfold(received, |mut received| async move {
         received.recv().await.map(|chunk| (chunk, received))
@@ -101,18 +102,21 @@ pub(crate) async fn upload(
         .header(reqwest::header::CONTENT_TYPE, content_type)
         .header(reqwest::header::CONTENT_LENGTH, size)
         .body(reqwest::Body::wrap_stream(body))
+        // The client's own limit (30 s) is for requests, not for a large file on a slow line.
+        .timeout(upload_time_limit(size))
         .send()
-        .await;
-    // The reader ends once the body is dropped, whatever happened to the request.
+        .await
+        .map_err(|error| NotSent(error.to_string()))?;
+    let status = response.status();
+    if !status.is_success() {
+        // Returning drops the request and its body: the reader stops at its next chunk.
+        return Err(NotSent(format!("the server answered {status}")));
+    }
+    // The server took the whole body before it answered: the reader has finished.
     let read = reader
         .await
         .map_err(|error| NotSent(error.to_string()))?
         .map_err(|error| NotSent(format!("reading the file: {error}")))?;
-    let response = response.map_err(|error| NotSent(error.to_string()))?;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(NotSent(format!("the server answered {status}")));
-    }
     let ContentUri { content_uri } = response
         .json()
         .await
@@ -127,14 +131,21 @@ pub(crate) async fn upload(
     })
 }
 
-/// Reads the file into `chunks`, through the encryptor when `encrypt`; returns how it was
-/// encrypted. Stops when the connection stops taking chunks.
+/// A minute, and as long again as the file takes at 128 KiB/s.
+fn upload_time_limit(size: u64) -> Duration {
+    Duration::from_secs(60 + size / (128 * 1024))
+}
+
+/// Reads `size` bytes of the file into `chunks`, through the encryptor when `encrypt`; returns
+/// how it was encrypted. Stops when the connection stops taking chunks.
 fn read_into(
     path: PathBuf,
+    size: u64,
     encrypt: bool,
     chunks: &tokio::sync::mpsc::Sender<io::Result<Vec<u8>>>,
 ) -> io::Result<Option<MediaEncryptionInfo>> {
-    let mut file = std::fs::File::open(path)?;
+    // No more than the length announced, should the file grow meanwhile.
+    let mut file = std::fs::File::open(path)?.take(size);
     if encrypt {
         let mut encryptor = AttachmentEncryptor::new(&mut file);
         pump(&mut encryptor, chunks)?;

@@ -239,19 +239,16 @@ pub(crate) fn prepare(filename: String, bytes: Vec<u8>, keep_metadata: bool) -> 
 
 /// The file's first bytes say it is a picture we show (and so clean and describe).
 async fn starts_like_a_picture(path: &std::path::Path) -> bool {
-    use tokio::io::AsyncReadExt;
-    let mut head = [0u8; 32];
-    let Ok(mut file) = tokio::fs::File::open(path).await else {
-        return false;
-    };
-    let mut filled = 0;
-    while filled < head.len() {
-        match file.read(&mut head[filled..]).await {
-            Ok(0) | Err(_) => break,
-            Ok(read) => filled += read,
-        }
-    }
-    picture_format(&head[..filled]).is_some()
+    let path = path.to_owned();
+    tokio::task::spawn_blocking(move || {
+        use std::io::Read;
+        let mut head = Vec::with_capacity(32);
+        std::fs::File::open(path)
+            .and_then(|file| file.take(32).read_to_end(&mut head))
+            .is_ok_and(|_| picture_format(&head).is_some())
+    })
+    .await
+    .unwrap_or(false)
 }
 
 /// Any file that is not a picture we show (the receiving side picks the message kind from

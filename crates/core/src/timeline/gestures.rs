@@ -11,7 +11,7 @@ use matrix_sdk::{
         reply::{EnforceThread, Reply},
     },
     ruma::{
-        OwnedTransactionId, TransactionId, UserId,
+        OwnedTransactionId, TransactionId,
         api::client::receipt::create_receipt::v3::ReceiptType,
         events::{
             room::message::{

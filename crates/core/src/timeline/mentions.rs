@@ -65,10 +65,16 @@ pub(crate) fn read_back(markdown: &str) -> (String, Vec<Mention>) {
     (text, mentions)
 }
 
+/// The chosen labels (each `@` and a name) with their people.
 fn parsed(chosen: &[Mention]) -> Result<Vec<(&str, &UserId)>, TimelineError> {
     chosen
         .iter()
-        .filter(|mention| mention.label.len() > 1)
+        .filter(|mention| {
+            mention
+                .label
+                .strip_prefix('@')
+                .is_some_and(|name| !name.is_empty())
+        })
         .map(|mention| {
             <&UserId>::try_from(mention.user_id.trim())
                 .map(|user_id| (mention.label.as_str(), user_id))
@@ -85,22 +91,27 @@ fn linked(text: &str, chosen: &[(&str, &UserId)]) -> (String, Vec<OwnedUserId>) 
     let mut markdown = String::with_capacity(text.len());
     let mut user_ids: Vec<OwnedUserId> = Vec::new();
     let mut rest = text;
+    let mut previous: Option<char> = None;
     while let Some(first) = rest.chars().next() {
-        let found = by_length
-            .iter()
-            .find(|(label, _)| rest.starts_with(label) && ends_a_word(&rest[label.len()..]));
+        // A label starts a word: `anne@Bob.org` mentions nobody.
+        let starts_a_word = previous.is_none_or(|before| !before.is_alphanumeric() && before != '_');
+        let found = by_length.iter().find(|(label, _)| {
+            starts_a_word && rest.starts_with(label) && ends_a_word(&rest[label.len()..])
+        });
         if let Some((label, user_id)) = found {
             markdown.push('[');
-            markdown.push_str(&escaped(&label[1..]));
+            markdown.push_str(&escaped(label.strip_prefix('@').unwrap_or(label)));
             markdown.push_str("](");
             markdown.push_str(&user_link(user_id));
             markdown.push(')');
             if !user_ids.iter().any(|known| known == user_id) {
                 user_ids.push((*user_id).to_owned());
             }
+            previous = label.chars().next_back();
             rest = &rest[label.len()..];
         } else {
             markdown.push(first);
+            previous = Some(first);
             rest = &rest[first.len_utf8()..];
         }
     }
@@ -291,6 +302,22 @@ mod tests {
             markdown,
             r"[\[x\]\(javascript\:alert\(1\)\)](https://matrix.to/#/@x:example.org) *"
         );
+    }
+
+    #[test]
+    fn a_label_inside_a_word_or_an_odd_label_links_nobody() {
+        let (markdown, mentions) = written(
+            "anne@Bob.org et é",
+            &[
+                mention("@Bob", "@bob:example.org"),
+                mention("é", "@e:example.org"),
+                mention("@", "@f:example.org"),
+            ],
+            false,
+        )
+        .expect("valid mentions");
+        assert_eq!(markdown, "anne@Bob.org et é");
+        assert!(mentions.user_ids.is_empty());
     }
 
     #[test]

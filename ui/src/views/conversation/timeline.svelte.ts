@@ -111,8 +111,20 @@ export class TimelineStore {
     await this.open();
   }
 
-  async loadOlder(): Promise<void> {
-    if (!this.#live || this.paginating || this.reachedStart) return;
+  /** The page being loaded, which a second caller waits for rather than returning at once. */
+  #loading: Promise<void> | null = null;
+
+  /** Loads one page of older history; while one is loading, waits for it. */
+  loadOlder(): Promise<void> {
+    if (this.#loading) return this.#loading;
+    if (!this.#live || this.reachedStart) return Promise.resolve();
+    const loading = this.#loadPage().finally(() => (this.#loading = null));
+    this.#loading = loading;
+    return loading;
+  }
+
+  async #loadPage(): Promise<void> {
+    if (!this.#live) return;
     this.#cancelRetry();
     this.paginating = true;
     try {
