@@ -326,7 +326,9 @@ async fn people_and_rights_change_while_the_conversation_is_open() {
     let mut permissions = alice_timeline.watch_permissions();
     until_seen(&mut members, "alice and carol in the room", |members| {
         members.iter().any(|member| member.user_id == carol.user_id)
-            && members.iter().any(|member| member.user_id == alice.user_id())
+            && members
+                .iter()
+                .any(|member| member.user_id == alice.user_id())
     })
     .await;
     let before = until_seen(&mut permissions, "alice's rights as a member", |_| true).await;

@@ -29,7 +29,7 @@ export const commands = {
 	createRoom: (account: AccountId, room: NewRoom) => __TAURI_INVOKE<string>("create_room", { account, room }),
 	acceptInvite: (account: AccountId, roomId: string) => __TAURI_INVOKE<null>("accept_invite", { account, roomId }),
 	declineInvite: (account: AccountId, roomId: string) => __TAURI_INVOKE<null>("decline_invite", { account, roomId }),
-	/**  Joins by room ID or alias; returns the room ID. */
+	/**  Joins by room ID, alias or link, through the servers `via`; returns the room ID. */
 	joinRoom: (account: AccountId, room: string, via: string[]) => __TAURI_INVOKE<string>("join_room", { account, room, via }),
 	/**  The people in a room, by name. */
 	roomMembers: (account: AccountId, roomId: string) => __TAURI_INVOKE<Member[]>("room_members", { account, roomId }),
@@ -57,8 +57,12 @@ export const commands = {
 	/**  Gives or takes back a reaction; `true` when it is now given. */
 	toggleReaction: (subscription: number, target: string, key: string) => __TAURI_INVOKE<boolean>("toggle_reaction", { subscription, target, key }),
 	/**  Fetches the message a reply quotes; the reply's item updates when it arrives. */
-	linkTarget: (href: string) => __TAURI_INVOKE<LinkTarget | null>("link_target", { href }),
 	loadQuote: (subscription: number, replyEventId: string) => __TAURI_INVOKE<null>("load_quote", { subscription, replyEventId }),
+	/**
+	 *  What a link in a message points at, when it is a person, a room or a message that the app
+	 *  opens itself; `None` for a link the system browser opens.
+	 */
+	linkTarget: (href: string) => __TAURI_INVOKE<LinkTarget | null>("link_target", { href }),
 	eventSource: (subscription: number, target: string) => __TAURI_INVOKE<EventSource>("event_source", { subscription, target }),
 	/**  Called as the composer changes; the core throttles what reaches the server. */
 	setTyping: (subscription: number, typing: boolean) => __TAURI_INVOKE<null>("set_typing", { subscription, typing }),
@@ -66,9 +70,11 @@ export const commands = {
 	 *  Who else is typing (user IDs): the current list, then each change. Async so that it runs
 	 *  on the runtime, where the subscription's task is spawned.
 	 */
-	watchMembers: (subscription: number, updates: Channel<Member[]>) => __TAURI_INVOKE<number>("watch_members", { subscription, updates }),
-	watchPermissions: (subscription: number, updates: Channel<Permissions>) => __TAURI_INVOKE<number>("watch_permissions", { subscription, updates }),
 	watchTyping: (subscription: number, updates: Channel<string[]>) => __TAURI_INVOKE<number>("watch_typing", { subscription, updates }),
+	/**  The people of the conversation: the list now, then again after each change. */
+	watchMembers: (subscription: number, updates: Channel<Member[]>) => __TAURI_INVOKE<number>("watch_members", { subscription, updates }),
+	/**  What this user may do in the conversation: now, then after each change of rights. */
+	watchPermissions: (subscription: number, updates: Channel<Permissions>) => __TAURI_INVOKE<number>("watch_permissions", { subscription, updates }),
 	/**  Moves the read receipt and the read marker down to `event_id`, never back. */
 	markReadUpTo: (subscription: number, eventId: string) => __TAURI_INVOKE<null>("mark_read_up_to", { subscription, eventId }),
 	/**  The user sees the latest event: a read receipt, the read marker left where it is. */
@@ -122,7 +128,8 @@ export const commands = {
 	watchDroppedFiles: (updates: Channel<ChosenFile[]>) => __TAURI_INVOKE<void>("watch_dropped_files", { updates }),
 	/**
 	 *  Sends a chosen (or pasted) file; returns the transaction ID of its local echo (to cancel
-	 *  it).
+	 *  it). A large file goes to the server first, telling `progress` how far it is; `upload`
+	 *  names it for [`cancel_transfer`], and `None` is returned when it is cancelled.
 	 */
 	sendChosenFile: (account: AccountId, roomId: string, file: number, caption: string | null, keepMetadata: boolean, upload: string, progress: Channel<UploadProgress>) => __TAURI_INVOKE<string | null>("send_chosen_file", { account, roomId, file, caption, keepMetadata, upload, progress }),
 	/**  Keeps files pasted in the page, to be sent like chosen ones once the user confirms. */
@@ -136,7 +143,7 @@ export const commands = {
 	pasteFromClipboard: () => __TAURI_INVOKE<ClipboardContent>("paste_from_clipboard"),
 	/**
 	 *  Saves a message's file into the Downloads folder, under a safe name replacing nothing,
-	 *  telling `progress` how far it is. `download` names it for [`cancel_download`]; `None` when
+	 *  telling `progress` how far it is. `download` names it for [`cancel_transfer`]; `None` when
 	 *  cancelled.
 	 */
 	downloadFile: (account: AccountId, roomId: string, eventId: string, download: string, progress: Channel<DownloadProgress>) => __TAURI_INVOKE<SavedFile | null>("download_file", { account, roomId, eventId, download, progress }),
@@ -145,7 +152,7 @@ export const commands = {
 	 *  proposes the sender's name, made safe). `None` when they cancel, in the dialog or after.
 	 */
 	saveFileAs: (account: AccountId, roomId: string, eventId: string, name: string, download: string, progress: Channel<DownloadProgress>) => __TAURI_INVOKE<SavedFile | null>("save_file_as", { account, roomId, eventId, name, download, progress }),
-	/**  Stops a download under way; what it had written goes. */
+	/**  Stops a download under way (what it had written goes) or the upload of a large file. */
 	cancelTransfer: (transfer: string) => __TAURI_INVOKE<void>("cancel_transfer", { transfer }),
 	/**  Opens a saved file with the system's application for its type. */
 	openSavedFile: (file: number) => __TAURI_INVOKE<null>("open_saved_file", { file }),
@@ -236,13 +243,15 @@ export type DownloadProgress = {
 
 /**  A message being written. */
 export type Draft = {
-	/**  As typed: Markdown, with mentions as links. */
+	/**  As typed: Markdown, people picked from the `@` list shown by their label. */
 	text: string,
+	/**
+	 *  The people picked from the `@` list. The store keeps them as links in the text, as
+	 *  other clients of the same account read a draft.
+	 */
 	mentions?: Mention[],
 	kind: DraftKind,
 };
-export type Mention = { label: string, user_id: string };
-export type LinkTarget = { kind: "user"; user_id: string } | { kind: "room"; room: string; event_id: string | null; via: string[] };
 
 export type DraftKind = { kind: "new" } | 
 /**  An answer to the message with this event ID. */
@@ -347,6 +356,16 @@ export type LaunchInfo = {
 	languages: string[],
 };
 
+/**  What a link to a Matrix thing points at. */
+export type LinkTarget = 
+/**  A person: their profile card. */
+{ kind: "user"; user_id: string } | 
+/**
+ *  A room by ID or alias, and a message in it when the link names one; `via` are the
+ *  servers the link suggests to join through.
+ */
+{ kind: "room"; room: string; event_id: string | null; via: string[] };
+
 /**
  *  One change to a list held by a front end. Applying a batch in order to the list the front
  *  end already has yields the core's list.
@@ -382,6 +401,13 @@ export type Membership = "joined" | "invited" | "knocked" | "left" | "banned";
 
 export type MembershipKind = "joined" | "left" | "invited" | "invitation_accepted" | "invitation_rejected" | "invitation_revoked" | "kicked" | "banned" | "kicked_and_banned" | "unbanned" | "knocked" | "knock_accepted" | "knock_retracted" | "knock_denied" | "other";
 
+/**  A person picked from the `@` list: the label the composer wrote for them, and who they are. */
+export type Mention = {
+	/**  As written in the text, `@` included. */
+	label: string,
+	user_id: string,
+};
+
 /**  How to create a group room. */
 export type NewRoom = {
 	name: string,
@@ -394,10 +420,17 @@ export type NewRoom = {
 
 /**  A message to send: Markdown, the people it mentions on purpose, and what it answers. */
 export type OutgoingMessage = {
+	/**  As written, people picked from the `@` list shown by their label. */
 	markdown: string,
-	/**  User IDs mentioned (sent as `m.mentions`, so that only they are notified). */
+	/**
+	 *  The people picked from the `@` list; those whose label is still in the text are linked
+	 *  and notified (`m.mentions`), as is anyone linked to by hand.
+	 */
 	mentions?: Mention[],
-	/**  Notifies everyone in the room; refused by the server unless the sender may. */
+	/**
+	 *  `@room` was picked: notifies everyone in the room if still written; refused by the
+	 *  server unless the sender may.
+	 */
 	mentions_room?: boolean,
 	/**  The event ID of the message answered. */
 	reply_to?: string | null,
@@ -704,6 +737,10 @@ export type TimelineEvent = {
 	read_by: string[],
 	/**  The message mentions this user or the whole room, as their notification rules say. */
 	mentions_me: boolean,
+	/**
+	 *  The people the message mentions on purpose (`m.mentions`), as user IDs: an edit keeps
+	 *  them.
+	 */
 	mentioned: string[],
 	/**  This user may edit it: their own message, of a kind that can be edited. */
 	can_edit: boolean,

@@ -6,12 +6,12 @@ use std::{io::Cursor, path::PathBuf, sync::Arc};
 
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 use matrix_sdk::{
+    EncryptionState,
     attachment::{
         AttachmentConfig, AttachmentInfo, BaseAudioInfo, BaseFileInfo, BaseImageInfo,
         BaseVideoInfo, Thumbnail,
     },
     ruma::{TransactionId, UInt, events::room::message::TextMessageEventContent},
-    EncryptionState,
 };
 use mime::Mime;
 use tracing::{debug, instrument};
@@ -117,8 +117,15 @@ impl Media<'_> {
             // room is still readable there, the other way round it would leak.
             let encrypt = !matches!(room.encryption_state(), EncryptionState::NotEncrypted);
             let client = self.account.client();
-            match direct::upload(client, file.path.clone(), size, &mime, encrypt, Arc::new(report))
-                .await
+            match direct::upload(
+                client,
+                file.path.clone(),
+                size,
+                &mime,
+                encrypt,
+                Arc::new(report),
+            )
+            .await
             {
                 Ok(uploaded) => {
                     let content = direct::message(filename, uploaded, &mime, size, file.caption);

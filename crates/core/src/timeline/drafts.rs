@@ -47,18 +47,19 @@ impl RoomTimeline {
         Ok(draft.map(|draft| {
             let (text, mentions) = mentions::read_back(&draft.plain_text);
             Draft {
-            text,
-            mentions,
-            kind: match draft.draft_type {
-                ComposerDraftType::NewMessage => DraftKind::New,
-                ComposerDraftType::Reply { event_id } => DraftKind::Reply {
-                    event_id: event_id.to_string(),
+                text,
+                mentions,
+                kind: match draft.draft_type {
+                    ComposerDraftType::NewMessage => DraftKind::New,
+                    ComposerDraftType::Reply { event_id } => DraftKind::Reply {
+                        event_id: event_id.to_string(),
+                    },
+                    ComposerDraftType::Edit { event_id } => DraftKind::Edit {
+                        event_id: event_id.to_string(),
+                    },
                 },
-                ComposerDraftType::Edit { event_id } => DraftKind::Edit {
-                    event_id: event_id.to_string(),
-                },
-            },
-        }}))
+            }
+        }))
     }
 
     /// Keeps `draft` for this conversation; an empty new message clears it.

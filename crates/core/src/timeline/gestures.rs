@@ -13,11 +13,9 @@ use matrix_sdk::{
     ruma::{
         OwnedTransactionId, TransactionId,
         api::client::receipt::create_receipt::v3::ReceiptType,
-        events::{
-            room::message::{
-                AddMentions, FormattedBody, MessageType, ReplyWithinThread,
-                RoomMessageEventContentWithoutRelation,
-            },
+        events::room::message::{
+            AddMentions, FormattedBody, MessageType, ReplyWithinThread,
+            RoomMessageEventContentWithoutRelation,
         },
     },
 };
@@ -25,9 +23,7 @@ use matrix_sdk_ui::timeline::{EventTimelineItem, TimelineEventItemId};
 use serde::{Deserialize, Serialize};
 use tracing::{instrument, warn};
 
-use super::{
-    Mention, RoomTimeline, TimelineError, mentions, parse_event_id,
-};
+use super::{Mention, RoomTimeline, TimelineError, mentions, parse_event_id};
 use crate::Subscription;
 
 /// A message to send: Markdown, the people it mentions on purpose, and what it answers.

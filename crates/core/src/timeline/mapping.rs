@@ -83,8 +83,9 @@ fn map_event(event: &EventTimelineItem, own_user_id: &UserId) -> TimelineEvent {
     let message = content
         .as_msglike()
         .and_then(|msg_like| msg_like.as_message());
-    let is_edited = message.is_some_and(|message| message.is_edited());
+    let is_edited = message.as_ref().is_some_and(|message| message.is_edited());
     let mentioned = message
+        .as_ref()
         .and_then(|message| message.mentions())
         .map(|mentions| mentions.user_ids.iter().map(ToString::to_string).collect())
         .unwrap_or_default();

@@ -94,7 +94,8 @@ fn linked(text: &str, chosen: &[(&str, &UserId)]) -> (String, Vec<OwnedUserId>) 
     let mut previous: Option<char> = None;
     while let Some(first) = rest.chars().next() {
         // A label starts a word: `anne@Bob.org` mentions nobody.
-        let starts_a_word = previous.is_none_or(|before| !before.is_alphanumeric() && before != '_');
+        let starts_a_word =
+            previous.is_none_or(|before| !before.is_alphanumeric() && before != '_');
         let found = by_length.iter().find(|(label, _)| {
             starts_a_word && rest.starts_with(label) && ends_a_word(&rest[label.len()..])
         });
@@ -260,12 +261,9 @@ mod tests {
 
     #[test]
     fn an_erased_label_notifies_nobody() {
-        let (markdown, mentions) = written(
-            "never mind",
-            &[mention("@Bob", "@bob:example.org")],
-            true,
-        )
-        .expect("valid mentions");
+        let (markdown, mentions) =
+            written("never mind", &[mention("@Bob", "@bob:example.org")], true)
+                .expect("valid mentions");
         assert_eq!(markdown, "never mind");
         assert!(mentions.user_ids.is_empty());
         assert!(!mentions.room, "@room was erased");
@@ -359,7 +357,14 @@ mod tests {
         assert_eq!(read, text);
         assert_eq!(mentions, chosen);
         // Unfinished or odd Markdown reads back as it is.
-        for odd in ["[", "[a](", "[a](https://matrix.to/#/@a:b.org", "]()", "\\[x](y)", "[é](ü)"] {
+        for odd in [
+            "[",
+            "[a](",
+            "[a](https://matrix.to/#/@a:b.org",
+            "]()",
+            "\\[x](y)",
+            "[é](ü)",
+        ] {
             assert_eq!(read_back(odd), (odd.to_owned(), Vec::new()), "{odd}");
         }
     }

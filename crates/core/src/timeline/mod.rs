@@ -21,9 +21,9 @@ use tracing::{instrument, warn};
 
 pub use self::drafts::{Draft, DraftKind};
 pub use self::gestures::{EventSource, OutgoingMessage};
-pub use self::people::Permissions;
 pub(crate) use self::mapping::map_content;
 pub use self::mentions::Mention;
+pub use self::people::Permissions;
 pub use self::view::{
     EmbeddedMessage, EventContent, MediaKind, MediaSummary, MembershipKind, Person, Quote,
     Reaction, ReplyTo, RoomSetting, SendState, Shield, ShieldReason, StateChange, ThreadSummary,
