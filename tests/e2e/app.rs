@@ -504,8 +504,20 @@ async fn jumps_to_the_first_unread_message_further_back_than_what_is_loaded() {
 
     // The banner goes back to the first unread message, loading history, and puts the
     // keyboard there.
-    app.click(&app.find("button", "Jump to first unread").await)
-        .await;
+    // Found and pressed in one step: the banner is drawn again while older pages load.
+    app.wait_for_text("Jump to first unread").await;
+    estafette_e2e::eventually("the banner's button pressed", || async {
+        app.execute(
+            "const jump = [...document.querySelectorAll('button')] \
+               .find(b => b.textContent === 'Jump to first unread'); \
+             jump?.click(); return !!jump;",
+            serde_json::json!([]),
+        )
+        .await
+        .as_bool()
+        .filter(|pressed| *pressed)
+    })
+    .await;
     estafette_e2e::eventually("the focus on the first unread message", || async {
         let row = app
             .execute(

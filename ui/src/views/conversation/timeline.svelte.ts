@@ -223,12 +223,24 @@ export class TimelineStore {
   #readTimer: ReturnType<typeof setTimeout> | null = null;
   /** The user has seen the end of the conversation since it opened. */
   #seenToTheEnd = false;
+  /** The latest message the user has seen, read up to when the conversation closes: not
+   * whatever arrived in the moment it took to close. */
+  #lastSeen: string | null = null;
+
+  #latestEventId(): string | null {
+    for (let index = this.items.length - 1; index >= 0; index--) {
+      const item = this.items[index];
+      if (item?.type === "event" && item.event_id) return item.event_id;
+    }
+    return null;
+  }
 
   /** The user sees the latest message: the others learn it (read receipt) once the reading
    * settles. The read marker stays where it was until the conversation closes, as in
    * Element, so that "Jump to first unread" still finds it. */
   markSeen(): void {
     this.#seenToTheEnd = true;
+    this.#lastSeen = this.#latestEventId() ?? this.#lastSeen;
     if (this.#readTimer !== null) clearTimeout(this.#readTimer);
     this.#readTimer = setTimeout(() => {
       this.#readTimer = null;
@@ -251,8 +263,10 @@ export class TimelineStore {
     this.#live = null;
     if (!live) return;
     // Leaving a conversation read to its end moves the read marker there.
-    if (this.#seenToTheEnd) void backend.markAsRead(live).catch(() => undefined).finally(() => live.close());
-    else live.close();
+    const lastSeen = this.#lastSeen;
+    if (this.#seenToTheEnd && lastSeen) {
+      void backend.markReadUpTo(live, lastSeen).catch(() => undefined).finally(() => live.close());
+    } else live.close();
   }
 }
 
