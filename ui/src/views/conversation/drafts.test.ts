@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Draft } from "../../lib/bindings";
-import { DraftKeeper } from "./drafts";
+import type { Draft, TimelineItem } from "../../lib/bindings";
+import { DraftKeeper, draftTarget } from "./drafts";
 
 /** A store whose writes land when told to, as the core's may while a room is switched; the
  * newest first, as two writes left to race could. */
@@ -69,5 +69,47 @@ describe("drafts kept by the core", () => {
     await keeper.load(async () => null);
     expect(failures).toHaveLength(1);
     expect(writes).toBe(2);
+  });
+});
+
+function message(id: string): TimelineItem {
+  return {
+    id,
+    type: "event",
+    event_id: `$${id}`,
+    transaction_id: null,
+    sender: { user_id: "@bob:gouv.fr", display_name: null, avatar_url: null },
+    is_own: false,
+    timestamp_ms: 0,
+    content: { kind: "text", body: id, html: null },
+    send_state: null,
+    is_edited: false,
+    reply_to: null,
+    reactions: [],
+    thread: null,
+    thread_root: null,
+    read_by: [],
+    mentions_me: false,
+    mentioned: [],
+    can_edit: false,
+    can_reply: true,
+    shield: null,
+  };
+}
+
+describe("the message a kept draft answers or edits", () => {
+  const items = [message("a"), message("b")];
+  const kept = (kind: Draft["kind"]): Draft => ({ text: "x", mentions: [], kind });
+
+  it("comes back when it is loaded", () => {
+    expect(draftTarget(kept({ kind: "reply", event_id: "$a" }), items)).toEqual({ replyingTo: items[0], editing: null });
+    expect(draftTarget(kept({ kind: "edit", event_id: "$b" }), items)).toEqual({ replyingTo: null, editing: items[1] });
+  });
+
+  it("is none for a new message, no draft, or a message no longer loaded", () => {
+    const none = { replyingTo: null, editing: null };
+    expect(draftTarget(kept({ kind: "new" }), items)).toEqual(none);
+    expect(draftTarget(null, items)).toEqual(none);
+    expect(draftTarget(kept({ kind: "reply", event_id: "$gone" }), items)).toEqual(none);
   });
 });

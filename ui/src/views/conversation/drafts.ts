@@ -4,7 +4,7 @@
 // no draft of its own: a conversation opened again reads its draft once the last write of it
 // has landed.
 
-import type { Draft, DraftKind, Mention } from "../../lib/bindings";
+import type { Draft, DraftKind, Mention, TimelineEvent, TimelineItem } from "../../lib/bindings";
 
 const SAVE_DELAY_MS = 400;
 
@@ -49,4 +49,18 @@ export class DraftKeeper {
       if (lastWrites.get(this.conversation) === write) lastWrites.delete(this.conversation);
     });
   }
+}
+
+/** The message a kept draft answers or edits, found among `items`; `null` for a new message,
+ * or when the message is no longer loaded (the text comes back, as a new message). */
+export function draftTarget(
+  kept: Draft | null,
+  items: readonly TimelineItem[],
+): { replyingTo: TimelineEvent | null; editing: TimelineEvent | null } {
+  const none = { replyingTo: null, editing: null };
+  if (!kept || kept.kind.kind === "new") return none;
+  const eventId = kept.kind.event_id;
+  const event = items.find((item) => item.type === "event" && item.event_id === eventId);
+  if (event?.type !== "event") return none;
+  return kept.kind.kind === "reply" ? { replyingTo: event, editing: null } : { replyingTo: null, editing: event };
 }
