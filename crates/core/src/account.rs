@@ -21,6 +21,7 @@ use tracing::{info, warn};
 
 use crate::{
     Error, Subscription,
+    notifications::{Alerts, NotificationsState},
     secrets::{AccountKeychain, SessionTokens, StoreKey},
     sync::{self, SyncState},
 };
@@ -166,6 +167,7 @@ pub struct Account {
     client: Client,
     sync_service: Arc<SyncService>,
     sync_state: SharedObservable<SyncState>,
+    notifications: NotificationsState,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -193,7 +195,10 @@ impl Account {
         );
         crate::media::bound_media_cache(&client).await;
         let sync_state = SharedObservable::new(SyncState::Connecting);
-        let tasks = vec![
+        let alerts = Alerts::new();
+        // Before sync starts, so that the handler sees every response.
+        let alert_tasks = alerts.start(&client, &sync_state).await;
+        let mut tasks = vec![
             tokio::spawn(sync::supervise(
                 client.clone(),
                 sync_service.clone(),
@@ -206,6 +211,7 @@ impl Account {
                 sync_state.clone(),
             )),
         ];
+        tasks.extend(alert_tasks);
         // Messages left in the queue by a crash or by a previous offline session go out as
         // soon as the server answers.
         client.send_queue().set_enabled(true).await;
@@ -218,6 +224,7 @@ impl Account {
             client,
             sync_service,
             sync_state,
+            notifications: NotificationsState::new(alerts),
             tasks,
         })
     }
@@ -236,6 +243,10 @@ impl Account {
 
     pub(crate) fn client(&self) -> &Client {
         &self.client
+    }
+
+    pub(crate) fn notifications_state(&self) -> &NotificationsState {
+        &self.notifications
     }
 
     pub(crate) fn sync_service(&self) -> &Arc<SyncService> {

@@ -1,8 +1,9 @@
 //! The error every public operation returns: one variant per domain, each with a stable code.
 
 use crate::{
-    auth::AuthError, encryption::EncryptionError, media::MediaError, rooms::RoomError,
-    secrets::SecretsError, timeline::TimelineError,
+    auth::AuthError, encryption::EncryptionError, media::MediaError,
+    notifications::NotificationsError, rooms::RoomError, secrets::SecretsError,
+    timeline::TimelineError,
 };
 
 /// Something with a stable, machine-readable identifier (`auth.wrong_credentials`, ...).
@@ -97,6 +98,9 @@ codes! {
     EncryptionOffline = "encryption.offline",
     EncryptionFile = "encryption.file",
     EncryptionFailed = "encryption.failed",
+    NotificationsInvalidKeyword = "notifications.invalid_keyword",
+    NotificationsInvalidDefault = "notifications.invalid_default",
+    NotificationsNotSaved = "notifications.not_saved",
     AccountNotFound = "account.not_found",
     StorageFailed = "storage.failed",
     SyncFailed = "sync.failed",
@@ -128,6 +132,8 @@ pub enum Error {
     Media(#[from] MediaError),
     #[error(transparent)]
     Encryption(#[from] EncryptionError),
+    #[error(transparent)]
+    Notifications(#[from] NotificationsError),
     /// No signed-in account has this identifier.
     #[error("no signed-in account has the identifier {0}")]
     AccountNotFound(String),
@@ -148,6 +154,7 @@ impl ErrorCode for Error {
             Self::Timeline(error) => error.code(),
             Self::Media(error) => error.code(),
             Self::Encryption(error) => error.code(),
+            Self::Notifications(error) => error.code(),
             Self::AccountNotFound(_) => Code::AccountNotFound,
             Self::Storage(_) => Code::StorageFailed,
             Self::Sync(_) => Code::SyncFailed,

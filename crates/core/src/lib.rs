@@ -17,6 +17,7 @@ mod error;
 pub mod links;
 pub mod logging;
 pub mod media;
+pub mod notifications;
 mod private_files;
 pub mod room_list;
 pub mod rooms;
