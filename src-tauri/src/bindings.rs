@@ -7,7 +7,9 @@ use std::path::Path;
 use specta_typescript::Typescript;
 use tauri_specta::{Builder, ErrorHandlingMode, collect_commands};
 
-use crate::commands::{accounts, encryption, files, gestures, rooms, system, timeline};
+use crate::commands::{
+    accounts, encryption, files, gestures, notifications, profile, rooms, system, timeline,
+};
 
 /// Relative to the `src-tauri` folder.
 pub const BINDINGS_PATH: &str = "../ui/src/lib/bindings.ts";
@@ -15,6 +17,25 @@ pub const BINDINGS_PATH: &str = "../ui/src/lib/bindings.ts";
 pub fn specta_builder() -> Builder<tauri::Wry> {
     Builder::<tauri::Wry>::new()
         .commands(collect_commands![
+            notifications::watch_notices,
+            notifications::show_notification,
+            notifications::close_notification,
+            notifications::watch_notification_clicks,
+            notifications::room_notification_level,
+            notifications::set_room_notification_level,
+            notifications::notification_defaults,
+            notifications::set_notification_default,
+            notifications::notification_keywords,
+            notifications::add_notification_keyword,
+            notifications::remove_notification_keyword,
+            notifications::preferences,
+            notifications::set_preferences,
+            notifications::watch_unread_totals,
+            notifications::update_tray,
+            profile::own_profile,
+            profile::set_display_name,
+            profile::set_avatar,
+            profile::remove_avatar,
             accounts::launch_info,
             accounts::restored_accounts,
             accounts::retry_restore,

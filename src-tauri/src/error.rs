@@ -2,7 +2,8 @@
 //! as a fallback and for logs.
 
 use estafette_core::{
-    Code, ErrorCode, encryption::EncryptionError, media::MediaError, rooms::RoomError,
+    Code, ErrorCode, encryption::EncryptionError, media::MediaError,
+    notifications::NotificationsError, profile::ProfileError, rooms::RoomError,
     timeline::TimelineError,
 };
 use serde::Serialize;
@@ -44,6 +45,11 @@ pub enum ShellCode {
     /// The system's clipboard could not be written (or this system's is not supported).
     #[serde(rename = "clipboard.unavailable")]
     ClipboardUnavailable,
+    /// The system's notification service did not show the notification (none is running).
+    #[serde(rename = "notification.failed")]
+    NotificationFailed,
+    #[serde(rename = "preferences.not_saved")]
+    PreferencesNotSaved,
 }
 
 impl ShellCode {
@@ -55,6 +61,8 @@ impl ShellCode {
         Self::FileUnknown,
         Self::FileOpenFailed,
         Self::ClipboardUnavailable,
+        Self::NotificationFailed,
+        Self::PreferencesNotSaved,
     ];
 }
 
@@ -120,4 +128,11 @@ macro_rules! via_core_error {
     )*};
 }
 
-via_core_error!(RoomError, TimelineError, MediaError, EncryptionError);
+via_core_error!(
+    RoomError,
+    TimelineError,
+    MediaError,
+    EncryptionError,
+    NotificationsError,
+    ProfileError
+);

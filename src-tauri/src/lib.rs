@@ -5,6 +5,7 @@
 // matrix-sdk futures are deeply nested; async commands awaiting them need a deeper limit.
 #![recursion_limit = "256"]
 
+mod autostart;
 mod bindings;
 mod clipboard;
 mod commands;
@@ -12,7 +13,10 @@ mod error;
 mod launch;
 mod live;
 mod media;
+mod notifier;
+mod preferences;
 mod state;
+mod tray;
 mod window;
 
 use tauri::{DragDropEvent, Manager, RunEvent, WindowEvent, webview::PageLoadEvent};
@@ -68,7 +72,21 @@ pub fn run() {
         .manage(app_state)
         .setup(|app| {
             app.state::<state::AppState>().restore_accounts();
+            // On the main thread: clicks are delivered on its loop.
+            #[cfg(target_os = "linux")]
+            notifier::listen(app.handle());
+            let has_tray = tray::create(app.handle());
             window::open_all(app.handle())?;
+            if autostart::launched_minimised()
+                && let Some(window) = app.get_webview_window("main")
+            {
+                // Started with the session: out of sight until asked for.
+                let _ = if has_tray {
+                    window.hide()
+                } else {
+                    window.minimize()
+                };
+            }
             Ok(())
         })
         // A reloaded or closed page can no longer receive its channels' messages.
@@ -84,6 +102,19 @@ pub fn run() {
                     .state::<state::AppState>()
                     .files
                     .dropped(paths.clone());
+            }
+            WindowEvent::CloseRequested { api, .. } => {
+                let app = window.app_handle();
+                let keep_running = app
+                    .state::<state::AppState>()
+                    .preferences
+                    .get()
+                    .close_to_tray;
+                // Without a tray icon there would be no way back but launching it again.
+                if keep_running && tray::exists(app) {
+                    api.prevent_close();
+                    let _ = window.hide();
+                }
             }
             WindowEvent::Resized(_) | WindowEvent::Moved(_) => {
                 save_window_state_soon(window.app_handle());

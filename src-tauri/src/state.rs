@@ -8,6 +8,7 @@ use tracing::warn;
 
 use crate::{
     commands::files::FileRegistry, error::IpcError, launch::LaunchConfig, live::LiveSubscriptions,
+    notifier::Notifier, preferences::PreferencesFile,
 };
 
 #[derive(Debug)]
@@ -16,6 +17,8 @@ pub struct AppState {
     pub live: LiveSubscriptions,
     pub launch: LaunchConfig,
     pub files: FileRegistry,
+    pub notifier: Notifier,
+    pub preferences: PreferencesFile,
     /// `None` until saved accounts are restored; then the failure, if any.
     restored: watch::Sender<Option<Result<(), IpcError>>>,
 }
@@ -31,11 +34,14 @@ impl AppState {
             config.keychain_service = service.clone();
         }
         config.device_display_name = device_display_name();
+        let preferences = PreferencesFile::open(&config.data_dir);
         Ok(Self {
             manager: Arc::new(AccountManager::new(config)),
             live: LiveSubscriptions::default(),
             launch,
             files: FileRegistry::default(),
+            notifier: Notifier::default(),
+            preferences,
             restored: watch::Sender::new(None),
         })
     }

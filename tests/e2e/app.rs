@@ -4,6 +4,9 @@
 
 #![recursion_limit = "256"]
 
+mod notifications;
+mod settings;
+
 use std::time::{Duration, Instant};
 
 use estafette_core::{
@@ -22,6 +25,8 @@ struct World {
     alice: Installation,
     bob: Party,
     dm_id: String,
+    /// bob's encrypted group room "Équipe projet", alice invited.
+    team_id: String,
 }
 
 impl World {
@@ -40,7 +45,8 @@ impl World {
             .create_dm(&server.user_id("alice"))
             .await
             .expect("bob opens a DM with alice");
-        bob.account
+        let team_id = bob
+            .account
             .rooms()
             .create_room(NewRoom {
                 name: "Équipe projet".to_owned(),
@@ -56,6 +62,7 @@ impl World {
             alice: Installation::new(language),
             bob,
             dm_id,
+            team_id,
         }
     }
 
@@ -615,7 +622,12 @@ async fn stays_signed_in_after_a_restart_with_the_keyboard_alone() {
     app.find("button", "Équipe projet").await;
     assert_eq!(app.count("button", "Sign in").await, 0);
     eprintln!("restart to room list: {:?}", started.elapsed());
-    postpone_recovery(&app, "Protect your encrypted messages", "Later").await;
+    // Put off once, recovery is a banner now, not a dialog at each start.
+    app.find("button", "Set up recovery").await;
+    assert_eq!(
+        app.count("dialog", "Protect your encrypted messages").await,
+        0
+    );
 
     // Arrow keys move through the list; Enter opens.
     let first = app.find("button", "Équipe projet").await;
@@ -968,9 +980,10 @@ async fn renames_another_device_then_signs_it_out_with_the_password() {
 
     app.click(&app.find_containing("button", "Accounts").await)
         .await;
-    app.click(&app.find("button", "Security & devices").await)
+    app.click(&app.find("button", "Settings").await).await;
+    app.find("dialog", "Settings").await;
+    app.click(&app.find("tab", "Security & devices").await)
         .await;
-    app.find("dialog", "Security & devices").await;
     app.find("list", "Devices").await;
     let old_name = "alice's test client";
     app.click(&app.find("button", &format!("Rename {old_name}")).await)

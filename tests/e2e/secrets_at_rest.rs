@@ -222,9 +222,10 @@ async fn a_whole_session_leaves_no_secret_in_clear_on_disk_in_logs_or_environmen
     // Export the room keys, then sign out the laptop.
     app.click(&app.find_containing("button", "Accounts").await)
         .await;
-    app.click(&app.find("button", "Security & devices").await)
+    app.click(&app.find("button", "Settings").await).await;
+    app.find("dialog", "Settings").await;
+    app.click(&app.find("tab", "Security & devices").await)
         .await;
-    app.find("dialog", "Security & devices").await;
     app.type_into(&app.find("textbox", "Passphrase").await, EXPORT_PASSPHRASE)
         .await;
     app.type_into(

@@ -62,7 +62,7 @@ function textOf(node) {
   return [...node.childNodes].map(textOf).join("");
 }
 
-const NAME_FROM_CONTENT = new Set(["button", "link", "heading", "option", "tab", "menuitem", "checkbox", "radio", "listitem", "cell", "status", "alert"]);
+const NAME_FROM_CONTENT = new Set(["button", "link", "heading", "option", "tab", "menuitem", "menuitemradio", "menuitemcheckbox", "checkbox", "radio", "listitem", "cell", "status", "alert"]);
 
 function accessibleName(el) {
   const labelledBy = el.getAttribute("aria-labelledby");

@@ -9,6 +9,7 @@
 mod accessibility;
 mod demo;
 mod display;
+mod notification_service;
 mod party;
 pub mod processes;
 mod webdriver;
@@ -23,6 +24,7 @@ use estafette_testkit::Homeserver;
 
 pub use demo::Demo;
 pub use display::VirtualDisplay;
+pub use notification_service::{NotificationService, ShownNotification};
 pub use party::{PASSWORD, Party, eventually};
 pub use webdriver::{AppWindow, Element, Key, TauriDriver};
 
@@ -77,8 +79,17 @@ pub struct Installation {
 
 impl Installation {
     pub fn new(language: &'static str) -> Self {
+        let data_dir = tempfile::tempdir().expect("temporary directory");
+        // The tests end the app by closing its window (WebDriver's end of session): with the
+        // default of keeping the app in the tray, it would outlive its test and take the next
+        // launch's place (one instance at a time). A person would set this in Settings.
+        std::fs::write(
+            data_dir.path().join("preferences.json"),
+            br#"{ "close_to_tray": false }"#,
+        )
+        .expect("preferences written");
         Self {
-            data_dir: tempfile::tempdir().expect("temporary directory"),
+            data_dir,
             keychain_service: format!("estafette-e2e-{}", std::process::id()),
             language,
         }

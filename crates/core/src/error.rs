@@ -2,8 +2,8 @@
 
 use crate::{
     auth::AuthError, encryption::EncryptionError, media::MediaError,
-    notifications::NotificationsError, rooms::RoomError, secrets::SecretsError,
-    timeline::TimelineError,
+    notifications::NotificationsError, profile::ProfileError, rooms::RoomError,
+    secrets::SecretsError, timeline::TimelineError,
 };
 
 /// Something with a stable, machine-readable identifier (`auth.wrong_credentials`, ...).
@@ -101,6 +101,10 @@ codes! {
     NotificationsInvalidKeyword = "notifications.invalid_keyword",
     NotificationsInvalidDefault = "notifications.invalid_default",
     NotificationsNotSaved = "notifications.not_saved",
+    ProfileInvalidName = "profile.invalid_name",
+    ProfileNotAPicture = "profile.not_a_picture",
+    ProfileOffline = "profile.offline",
+    ProfileNotSaved = "profile.not_saved",
     AccountNotFound = "account.not_found",
     StorageFailed = "storage.failed",
     SyncFailed = "sync.failed",
@@ -134,6 +138,8 @@ pub enum Error {
     Encryption(#[from] EncryptionError),
     #[error(transparent)]
     Notifications(#[from] NotificationsError),
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
     /// No signed-in account has this identifier.
     #[error("no signed-in account has the identifier {0}")]
     AccountNotFound(String),
@@ -155,6 +161,7 @@ impl ErrorCode for Error {
             Self::Media(error) => error.code(),
             Self::Encryption(error) => error.code(),
             Self::Notifications(error) => error.code(),
+            Self::Profile(error) => error.code(),
             Self::AccountNotFound(_) => Code::AccountNotFound,
             Self::Storage(_) => Code::StorageFailed,
             Self::Sync(_) => Code::SyncFailed,

@@ -19,12 +19,14 @@ pub mod logging;
 pub mod media;
 pub mod notifications;
 mod private_files;
+pub mod profile;
 pub mod room_list;
 pub mod rooms;
 pub mod secrets;
 mod subscription;
 pub mod sync;
 pub mod timeline;
+pub mod unread;
 
 pub use account::{Account, AccountId, AccountInfo};
 pub use accounts::{AccountManager, CoreConfig, SignIn, UnrestoredAccount};

@@ -28,6 +28,11 @@ pub const DESKTOP_PACKAGES: &[&str] = &[
     "gstreamer1.0-plugins-good",
     // End-to-end tests put a picture on the X clipboard to paste it.
     "xclip",
+    // A real notification service on the tests' session bus (`dunstctl` reads back what
+    // the app showed).
+    "dunst",
+    // The tray icon's library, loaded by the app at start (without it the app has no tray).
+    "libayatana-appindicator3-1",
 ];
 
 /// Commands that must exist when dpkg cannot tell (not a Debian-like system).

@@ -117,6 +117,24 @@ impl FileRegistry {
             .ok_or_else(|| IpcError::new(ShellCode::FileUnknown, "this file was not chosen"))
     }
 
+    /// The bytes of a chosen file that is meant to be small (an avatar); a larger one is
+    /// refused before it is read.
+    pub async fn read_chosen(&self, id: u32) -> Result<Vec<u8>, IpcError> {
+        /// Pictures from cameras are under 30 MB; anything larger is not an avatar.
+        const LARGEST_PICTURE: u64 = 40 * 1024 * 1024;
+        let path = self.chosen(id)?;
+        let unreadable =
+            |error: std::io::Error| IpcError::new(ShellCode::FileOpenFailed, error.to_string());
+        let size = tokio::fs::metadata(&path).await.map_err(unreadable)?.len();
+        if size > LARGEST_PICTURE {
+            return Err(IpcError::new(
+                estafette_core::Code::ProfileNotAPicture,
+                "this file is too large to be an avatar",
+            ));
+        }
+        tokio::fs::read(&path).await.map_err(unreadable)
+    }
+
     fn saved(&self, id: u32) -> Result<PathBuf, IpcError> {
         self.saved
             .lock()

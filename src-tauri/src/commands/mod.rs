@@ -5,6 +5,8 @@ pub mod accounts;
 pub mod encryption;
 pub mod files;
 pub mod gestures;
+pub mod notifications;
+pub mod profile;
 pub mod rooms;
 pub mod system;
 pub mod timeline;

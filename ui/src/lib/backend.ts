@@ -30,6 +30,14 @@ import {
   type Member,
   type Permissions,
   type UploadProgress,
+  type DesktopNotification,
+  type Notice,
+  type NotificationLevel,
+  type NotificationTarget,
+  type Preferences,
+  type RoomKind,
+  type TrayContent,
+  type UnreadTotals,
 } from "./bindings";
 
 export type RoomListUpdate = ListDiff<RoomSummary>[];
@@ -264,6 +272,46 @@ export const backend = {
     subscribe(onUpdate, (channel) => commands.watchIdentityWarnings(account, roomId, channel)),
   acknowledgeIdentityChange: (account: string, userId: string) =>
     call(commands.acknowledgeIdentityChange(account, userId)),
+
+  // Notifications: the account's alerts, the system's notifications, the server's levels.
+  watchNotices: (account: string, onNotice: (notice: Notice) => void) =>
+    subscribe(onNotice, (channel) => commands.watchNotices(account, channel)),
+  showNotification: (notification: DesktopNotification, openLabel: string) =>
+    call(commands.showNotification(notification, openLabel)),
+  closeNotification: (account: string, roomId: string) => call(commands.closeNotification(account, roomId)),
+  /** Clicked notifications; a later call replaces the earlier listener. */
+  watchNotificationClicks: (onClick: (target: NotificationTarget) => void): Promise<void> => {
+    const channel = new Channel<NotificationTarget>();
+    channel.onmessage = onClick;
+    return call(commands.watchNotificationClicks(channel));
+  },
+  roomNotificationLevel: (account: string, roomId: string) => call(commands.roomNotificationLevel(account, roomId)),
+  /** `null`: the room follows the default again. */
+  setRoomNotificationLevel: (account: string, roomId: string, level: NotificationLevel | null) =>
+    call(commands.setRoomNotificationLevel(account, roomId, level)),
+  notificationDefaults: (account: string) => call(commands.notificationDefaults(account)),
+  setNotificationDefault: (account: string, kind: RoomKind, level: NotificationLevel) =>
+    call(commands.setNotificationDefault(account, kind, level)),
+  notificationKeywords: (account: string) => call(commands.notificationKeywords(account)),
+  addNotificationKeyword: (account: string, keyword: string) => call(commands.addNotificationKeyword(account, keyword)),
+  removeNotificationKeyword: (account: string, keyword: string) =>
+    call(commands.removeNotificationKeyword(account, keyword)),
+
+  /** The account's unread totals now, then each time they change. */
+  watchUnreadTotals: (account: string, onUpdate: (totals: UnreadTotals) => void) =>
+    subscribe(onUpdate, (channel) => commands.watchUnreadTotals(account, channel)),
+  /** The tray's icon, tooltip and menu, and the taskbar's badge. */
+  updateTray: (content: TrayContent) => call(commands.updateTray(content)),
+
+  /** This machine's settings (the account's own live on the server). */
+  preferences: (): Promise<Preferences> => call(commands.preferences()),
+  setPreferences: (preferences: Preferences) => call(commands.setPreferences(preferences)),
+
+  ownProfile: (account: string) => call(commands.ownProfile(account)),
+  setDisplayName: (account: string, name: string) => call(commands.setDisplayName(account, name)),
+  /** `file`: a number from `chooseFiles`. */
+  setAvatar: (account: string, file: number) => call(commands.setAvatar(account, file)),
+  removeAvatar: (account: string) => call(commands.removeAvatar(account)),
 };
 
 const isWindows = typeof navigator !== "undefined" && /Windows/.test(navigator.userAgent);

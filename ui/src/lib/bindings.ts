@@ -7,6 +7,40 @@ import { invoke as __TAURI_INVOKE, Channel } from "@tauri-apps/api/core";
 
 /** Commands */
 export const commands = {
+	/**  The account's alerts from now on (see `Notice`); the page decides which to show. */
+	watchNotices: (account: AccountId, updates: Channel<Notice>) => __TAURI_INVOKE<number>("watch_notices", { account, updates }),
+	/**  Shows a notification through the system's service, replacing the room's earlier one. */
+	showNotification: (notification: DesktopNotification, openLabel: string) => __TAURI_INVOKE<null>("show_notification", { notification, openLabel }),
+	/**  Closes a room's notification, once the room is read or open. */
+	closeNotification: (account: string, roomId: string) => __TAURI_INVOKE<null>("close_notification", { account, roomId }),
+	/**
+	 *  Where clicked notifications go: the window is brought forward by the shell, the page
+	 *  opens the room.
+	 */
+	watchNotificationClicks: (updates: Channel<NotificationTarget>) => __TAURI_INVOKE<void>("watch_notification_clicks", { updates }),
+	roomNotificationLevel: (account: AccountId, roomId: string) => __TAURI_INVOKE<RoomNotifications>("room_notification_level", { account, roomId }),
+	/**  `None` makes the room follow the default again. */
+	setRoomNotificationLevel: (account: AccountId, roomId: string, level: NotificationLevel | null) => __TAURI_INVOKE<null>("set_room_notification_level", { account, roomId, level }),
+	notificationDefaults: (account: AccountId) => __TAURI_INVOKE<DefaultLevels>("notification_defaults", { account }),
+	setNotificationDefault: (account: AccountId, kind: RoomKind, level: NotificationLevel) => __TAURI_INVOKE<null>("set_notification_default", { account, kind, level }),
+	notificationKeywords: (account: AccountId) => __TAURI_INVOKE<string[]>("notification_keywords", { account }),
+	addNotificationKeyword: (account: AccountId, keyword: string) => __TAURI_INVOKE<null>("add_notification_keyword", { account, keyword }),
+	removeNotificationKeyword: (account: AccountId, keyword: string) => __TAURI_INVOKE<null>("remove_notification_keyword", { account, keyword }),
+	/**  This machine's preferences. */
+	preferences: () => __TAURI_INVOKE<Preferences>("preferences"),
+	setPreferences: (preferences: Preferences) => __TAURI_INVOKE<null>("set_preferences", { preferences }),
+	/**  The account's unread totals now, then each time they change (for the tray and the title). */
+	watchUnreadTotals: (account: AccountId, updates: Channel<UnreadTotals>) => __TAURI_INVOKE<number>("watch_unread_totals", { account, updates }),
+	/**  Draws the tray and the window's badge with the page's words. */
+	updateTray: (content: TrayContent) => __TAURI_INVOKE<void>("update_tray", { content }),
+	ownProfile: (account: AccountId) => __TAURI_INVOKE<OwnProfile>("own_profile", { account }),
+	setDisplayName: (account: AccountId, name: string) => __TAURI_INVOKE<null>("set_display_name", { account, name }),
+	/**
+	 *  Makes a picture chosen in the system's dialog (`choose_files`, by number) the avatar, cropped
+	 *  to its centre square. Returns the new avatar's `mxc://` URI.
+	 */
+	setAvatar: (account: AccountId, file: number) => __TAURI_INVOKE<string>("set_avatar", { account, file }),
+	removeAvatar: (account: AccountId) => __TAURI_INVOKE<null>("remove_avatar", { account }),
 	launchInfo: () => __TAURI_INVOKE<LaunchInfo>("launch_info"),
 	restoredAccounts: () => __TAURI_INVOKE<RestoredAccounts>("restored_accounts"),
 	/**  Tries again to open a saved account that could not be restored. */
@@ -168,7 +202,7 @@ export const commands = {
 };
 
 /* Constants */
-export const ERROR_CODES = ["auth.invalid_input","auth.homeserver_required","auth.insecure_server","auth.unknown_server","auth.server_unreachable","auth.not_a_matrix_server","auth.no_sliding_sync","auth.password_login_unsupported","auth.wrong_credentials","auth.rate_limited","auth.account_deactivated","auth.session_expired","auth.server_error","auth.store_failed","secrets.keychain_unavailable","secrets.access_denied","secrets.missing","secrets.damaged","secrets.failed","room.invalid_user_id","room.invalid_room_id","room.not_found","room.forbidden","room.offline","room.server_error","timeline.room_not_found","timeline.open_failed","timeline.pagination_failed","timeline.send_failed","timeline.unsent_message_not_found","timeline.receipt_failed","timeline.event_not_found","timeline.invalid_event_id","timeline.reply_failed","timeline.edit_failed","timeline.redact_failed","timeline.react_failed","timeline.draft_failed","media.invalid_address","media.not_an_image","media.not_playable","media.fetch_failed","media.no_attachment","media.too_large","media.read_failed","media.upload_failed","media.write_failed","media.damaged","media.offline","media.too_large_to_show","encryption.password_required","encryption.wrong_password","encryption.wrong_recovery_key","encryption.backup_exists","encryption.wrong_passphrase_or_file","encryption.verification_not_found","encryption.invalid_id","encryption.offline","encryption.file","encryption.failed","account.not_found","storage.failed","sync.failed","app.subscription_closed","link.invalid","link.unsupported_scheme","link.open_failed","file.unknown","file.open_failed","clipboard.unavailable"] as const;
+export const ERROR_CODES = ["auth.invalid_input","auth.homeserver_required","auth.insecure_server","auth.unknown_server","auth.server_unreachable","auth.not_a_matrix_server","auth.no_sliding_sync","auth.password_login_unsupported","auth.wrong_credentials","auth.rate_limited","auth.account_deactivated","auth.session_expired","auth.server_error","auth.store_failed","secrets.keychain_unavailable","secrets.access_denied","secrets.missing","secrets.damaged","secrets.failed","room.invalid_user_id","room.invalid_room_id","room.not_found","room.forbidden","room.offline","room.server_error","timeline.room_not_found","timeline.open_failed","timeline.pagination_failed","timeline.send_failed","timeline.unsent_message_not_found","timeline.receipt_failed","timeline.event_not_found","timeline.invalid_event_id","timeline.reply_failed","timeline.edit_failed","timeline.redact_failed","timeline.react_failed","timeline.draft_failed","media.invalid_address","media.not_an_image","media.not_playable","media.fetch_failed","media.no_attachment","media.too_large","media.read_failed","media.upload_failed","media.write_failed","media.damaged","media.offline","media.too_large_to_show","encryption.password_required","encryption.wrong_password","encryption.wrong_recovery_key","encryption.backup_exists","encryption.wrong_passphrase_or_file","encryption.verification_not_found","encryption.invalid_id","encryption.offline","encryption.file","encryption.failed","notifications.invalid_keyword","notifications.invalid_default","notifications.not_saved","profile.invalid_name","profile.not_a_picture","profile.offline","profile.not_saved","account.not_found","storage.failed","sync.failed","app.subscription_closed","link.invalid","link.unsupported_scheme","link.open_failed","file.unknown","file.open_failed","clipboard.unavailable","notification.failed","preferences.not_saved"] as const;
 
 /* Types */
 /**
@@ -212,7 +246,16 @@ export type ClipboardContent = {
  *  union of string literals in the generated TypeScript), so that a front end that
  *  lacks a translation for one fails to type-check.
  */
-export type Code = "auth.invalid_input" | "auth.homeserver_required" | "auth.insecure_server" | "auth.unknown_server" | "auth.server_unreachable" | "auth.not_a_matrix_server" | "auth.no_sliding_sync" | "auth.password_login_unsupported" | "auth.wrong_credentials" | "auth.rate_limited" | "auth.account_deactivated" | "auth.session_expired" | "auth.server_error" | "auth.store_failed" | "secrets.keychain_unavailable" | "secrets.access_denied" | "secrets.missing" | "secrets.damaged" | "secrets.failed" | "room.invalid_user_id" | "room.invalid_room_id" | "room.not_found" | "room.forbidden" | "room.offline" | "room.server_error" | "timeline.room_not_found" | "timeline.open_failed" | "timeline.pagination_failed" | "timeline.send_failed" | "timeline.unsent_message_not_found" | "timeline.receipt_failed" | "timeline.event_not_found" | "timeline.invalid_event_id" | "timeline.reply_failed" | "timeline.edit_failed" | "timeline.redact_failed" | "timeline.react_failed" | "timeline.draft_failed" | "media.invalid_address" | "media.not_an_image" | "media.not_playable" | "media.fetch_failed" | "media.no_attachment" | "media.too_large" | "media.read_failed" | "media.upload_failed" | "media.write_failed" | "media.damaged" | "media.offline" | "media.too_large_to_show" | "encryption.password_required" | "encryption.wrong_password" | "encryption.wrong_recovery_key" | "encryption.backup_exists" | "encryption.wrong_passphrase_or_file" | "encryption.verification_not_found" | "encryption.invalid_id" | "encryption.offline" | "encryption.file" | "encryption.failed" | "account.not_found" | "storage.failed" | "sync.failed";
+export type Code = "auth.invalid_input" | "auth.homeserver_required" | "auth.insecure_server" | "auth.unknown_server" | "auth.server_unreachable" | "auth.not_a_matrix_server" | "auth.no_sliding_sync" | "auth.password_login_unsupported" | "auth.wrong_credentials" | "auth.rate_limited" | "auth.account_deactivated" | "auth.session_expired" | "auth.server_error" | "auth.store_failed" | "secrets.keychain_unavailable" | "secrets.access_denied" | "secrets.missing" | "secrets.damaged" | "secrets.failed" | "room.invalid_user_id" | "room.invalid_room_id" | "room.not_found" | "room.forbidden" | "room.offline" | "room.server_error" | "timeline.room_not_found" | "timeline.open_failed" | "timeline.pagination_failed" | "timeline.send_failed" | "timeline.unsent_message_not_found" | "timeline.receipt_failed" | "timeline.event_not_found" | "timeline.invalid_event_id" | "timeline.reply_failed" | "timeline.edit_failed" | "timeline.redact_failed" | "timeline.react_failed" | "timeline.draft_failed" | "media.invalid_address" | "media.not_an_image" | "media.not_playable" | "media.fetch_failed" | "media.no_attachment" | "media.too_large" | "media.read_failed" | "media.upload_failed" | "media.write_failed" | "media.damaged" | "media.offline" | "media.too_large_to_show" | "encryption.password_required" | "encryption.wrong_password" | "encryption.wrong_recovery_key" | "encryption.backup_exists" | "encryption.wrong_passphrase_or_file" | "encryption.verification_not_found" | "encryption.invalid_id" | "encryption.offline" | "encryption.file" | "encryption.failed" | "notifications.invalid_keyword" | "notifications.invalid_default" | "notifications.not_saved" | "profile.invalid_name" | "profile.not_a_picture" | "profile.offline" | "profile.not_saved" | "account.not_found" | "storage.failed" | "sync.failed";
+
+/**
+ *  The levels of rooms that have none of their own: conversations between two people, and
+ *  the others. (Mute is not a default: Element cannot show one.)
+ */
+export type DefaultLevels = {
+	direct: NotificationLevel,
+	group: NotificationLevel,
+};
 
 /**
  *  Demo credentials, shown on the sign-in screen only in demo mode (`cargo xtask run`, a debug
@@ -222,6 +265,16 @@ export type DemoAccounts = {
 	homeserver: string,
 	usernames: string[],
 	password: string,
+};
+
+/**  A notification the page asks for. */
+export type DesktopNotification = {
+	account_id: string,
+	room_id: string,
+	title: string,
+	body: string,
+	/**  A mention: the service may show it more insistently. */
+	urgent: boolean,
 };
 
 export type DeviceTrust = 
@@ -333,6 +386,9 @@ export type KeyImportSummary = {
 	total: number,
 };
 
+/**  The language of the app: the system's, or one chosen. */
+export type LanguageChoice = "system" | "en" | "fr";
+
 /**  The preview line of a room. */
 export type LatestMessage = {
 	sender_id: string,
@@ -418,6 +474,57 @@ export type NewRoom = {
 	invite: string[],
 };
 
+/**  An alert: a room's messages that notify, one or several (a burst). */
+export type Notice = {
+	room_id: string,
+	/**
+	 *  The room's name as the room list shows it (for a conversation between two people, the
+	 *  other person's name).
+	 */
+	room_name: string,
+	is_direct: boolean,
+	/**  The newest messages of the alert, oldest first (at most five). */
+	messages: NoticeMessage[],
+	/**  How many messages the alert stands for. */
+	count: number,
+	/**  One of them mentions the user (or holds a keyword): a stronger sound. */
+	highlight: boolean,
+};
+
+/**  What a message is, in as many words as a notification needs. */
+export type NoticeContent = 
+/**  Its text, without the quote of the message it answers, at most 300 characters. */
+{ kind: "text"; text: string } | 
+/**  "/me" text: shown after the sender's name. */
+{ kind: "emote"; text: string } | { kind: "image" } | { kind: "video" } | { kind: "audio" } | { kind: "voice_message" } | { kind: "file"; name: string } | { kind: "sticker" } | { kind: "location" } | { kind: "poll"; question: string } | 
+/**  An invitation to the room, from the sender. */
+{ kind: "invite" } | { kind: "call" } | 
+/**  Encrypted with a key this device does not have (yet). */
+{ kind: "undecryptable" };
+
+export type NoticeMessage = {
+	event_id: string,
+	sender_id: string,
+	sender_name: string,
+	content: NoticeContent,
+	highlight: boolean,
+};
+
+/**  How much a room may alert. */
+export type NotificationLevel = 
+/**  Every message. */
+"all_messages" | 
+/**  Only messages that mention the user (by name, or `@room`) or hold one of the keywords. */
+"mentions_and_keywords" | 
+/**  Nothing. */
+"mute";
+
+/**  What a clicked notification was about. */
+export type NotificationTarget = {
+	account_id: string,
+	room_id: string,
+};
+
 /**  A message to send: Markdown, the people it mentions on purpose, and what it answers. */
 export type OutgoingMessage = {
 	/**  As written, people picked from the `@` list shown by their label. */
@@ -454,6 +561,16 @@ export type OwnDevice = {
 	is_current: boolean,
 };
 
+/**  What other people see of this user. */
+export type OwnProfile = {
+	user_id: string,
+	display_name: string | null,
+	/**  `mxc://` URI of the avatar, shown through the media scheme. */
+	avatar_url: string | null,
+	/**  The homeserver's address, as signed in to. */
+	homeserver: string,
+};
+
 /**  A screen painted for the first time, as the UI reports it. */
 export type PaintMark = "sign_in" | "room_list" | "timeline";
 
@@ -478,6 +595,31 @@ export type Person = {
 	display_name: string | null,
 	/**  `mxc://` URI; fetched through the core, never loaded directly by a webview. */
 	avatar_url: string | null,
+};
+
+export type Preferences = {
+	/**  Desktop notifications on this machine. */
+	notifications?: boolean,
+	/**  A sound with each notification (a stronger one for mentions). */
+	notification_sound?: boolean,
+	/**
+	 *  The sender and the text in notifications; off, they say only "New message", for
+	 *  screens others can see.
+	 */
+	notification_content?: boolean,
+	theme?: Theme,
+	text_size?: TextSize,
+	/**  Messages closer together, without avatars beside each one. */
+	compact?: boolean,
+	language?: LanguageChoice,
+	/**
+	 *  Closing the window leaves the app running, reachable from the tray or by launching it
+	 *  again (on by default on Windows and Linux, as Element does; off on macOS, whose apps
+	 *  stay in the dock).
+	 */
+	close_to_tray?: boolean,
+	/**  The app starts with the user's session, its window minimised. */
+	start_with_session?: boolean,
 };
 
 /**  What is known of a quoted message. */
@@ -533,6 +675,11 @@ export type RoomFilter = "all" |
 /**  Group rooms. */
 "rooms" | "invites" | "unread";
 
+/**  Which default a change applies to. */
+export type RoomKind = 
+/**  Rooms of exactly two members (the push rules' definition of one-to-one). */
+"direct" | "group";
+
 /**
  *  How much of the account's room list has arrived from the server.
  * 
@@ -553,6 +700,16 @@ export type RoomListLoading = {
 export type RoomListQuery = {
 	filter: RoomFilter,
 	search: string | null,
+};
+
+/**  A room's level, and whether the room follows the default or has its own. */
+export type RoomNotifications = {
+	level: NotificationLevel,
+	/**
+	 *  The room follows the default for its kind (direct or group); changing the default
+	 *  changes it.
+	 */
+	is_default: boolean,
 };
 
 /**  The room settings a state change may touch, named for people, not by event type. */
@@ -645,7 +802,9 @@ export type ShellCode =
 /**  The page named a file the user did not choose, or the shell did not save. */
 "file.unknown" | "file.open_failed" | 
 /**  The system's clipboard could not be written (or this system's is not supported). */
-"clipboard.unavailable";
+"clipboard.unavailable" | 
+/**  The system's notification service did not show the notification (none is running). */
+"notification.failed" | "preferences.not_saved";
 
 /**  A warning about who really sent a message, as Element shows it next to the message. */
 export type Shield = {
@@ -707,6 +866,14 @@ export type SyncState =
 /**  The server no longer accepts this session (signed out elsewhere): sign in again. */
 { state: "session_expired" };
 
+/**  The size of text, relative to the system's. */
+export type TextSize = "small" | "normal" | "large" | "larger";
+
+/**  The colours of the app. */
+export type Theme = 
+/**  Light or dark as the system is. */
+"system" | "light" | "dark";
+
 /**  A thread, as shown under its first message. */
 export type ThreadSummary = {
 	replies: number,
@@ -765,6 +932,28 @@ export type TimelineItemKind = {
 ({ type: "read_marker" }) & { timestamp_ms?: never } | 
 /**  Nothing older exists: back-pagination is complete. */
 ({ type: "timeline_start" }) & { timestamp_ms?: never };
+
+/**  What the tray says, in the page's language. */
+export type TrayContent = {
+	/**  Notifying messages and invitations waiting, over all accounts. */
+	total: number,
+	/**  The tooltip: the app's name and the total, in words. */
+	tooltip: string,
+	/**  One line per account ("alice@example.org: 3 unread"). */
+	accounts: string[],
+	show_label: string,
+	quit_label: string,
+};
+
+/**  An account's unread figures. */
+export type UnreadTotals = {
+	/**  Messages that notify (as each room's level says), in joined rooms. */
+	notifications: number,
+	/**  Of which, mentions and keywords. */
+	mentions: number,
+	/**  Invitations waiting for an answer. */
+	invites: number,
+};
 
 /**
  *  A saved account that could not be opened (a locked keychain, a damaged store), and why:

@@ -1,16 +1,28 @@
-// English and French. French on a French system, English elsewhere; every string a person
-// reads goes through `t` so that both languages stay complete (i18n.test.ts checks this).
+// English and French. French on a French system, English elsewhere, unless the user chose one
+// in the settings (`language.svelte.ts` holds which); every string a person reads goes through
+// `t` so that both languages stay complete (i18n.test.ts checks this).
 
 import { isolate } from "./bidi";
-import { ERROR_CODES, type IpcErrorCode } from "./bindings";
+import { ERROR_CODES, type IpcErrorCode, type LanguageChoice } from "./bindings";
+import {
+  chooseLanguage,
+  currentLanguage,
+  pickLanguage,
+  rememberSystemLanguages,
+  type Language,
+} from "./language.svelte";
 import { conversationEn, conversationFr } from "./messages/conversation";
 import { devicesEn, devicesFr } from "./messages/devices";
+import { notificationsEn, notificationsFr } from "./messages/notifications";
 import { securityEn, securityFr } from "./messages/security";
+import { settingsEn, settingsFr } from "./messages/settings";
 
 const en = {
   ...securityEn,
   ...devicesEn,
   ...conversationEn,
+  ...notificationsEn,
+  ...settingsEn,
   "app.name": "Estafette",
   "signin.title": "Sign in",
   "signin.homeserver": "Homeserver",
@@ -244,6 +256,11 @@ const en = {
   "error.file.unknown": "This file is no longer available. Choose it again.",
   "error.file.open_failed": "The file could not be opened.",
   "error.clipboard.unavailable": "The clipboard could not be used. Save the key to a file instead.",
+  "error.notification.failed": "The system's notifications could not be shown.",
+  "error.preferences.not_saved": "The setting could not be saved on this computer.",
+  "error.notifications.invalid_keyword": "A keyword needs 1 to 100 characters other than spaces.",
+  "error.notifications.invalid_default": "Mute cannot be the default.",
+  "error.notifications.not_saved": "The notification settings could not be saved on the server. Check the connection and try again.",
   "error.media.no_attachment": "This message has no file.",
   "error.media.too_large": "This file is larger than the server accepts.",
   "error.media.read_failed": "The file could not be read.",
@@ -262,6 +279,8 @@ const fr: Record<MessageKey, string> = {
   ...securityFr,
   ...devicesFr,
   ...conversationFr,
+  ...notificationsFr,
+  ...settingsFr,
   "app.name": "Estafette",
   "signin.title": "Connexion",
   "signin.homeserver": "Serveur d'accueil",
@@ -495,6 +514,11 @@ const fr: Record<MessageKey, string> = {
   "error.file.unknown": "Ce fichier n'est plus disponible. Choisissez-le à nouveau.",
   "error.file.open_failed": "Le fichier n'a pas pu être ouvert.",
   "error.clipboard.unavailable": "Le presse-papiers n'a pas pu être utilisé. Enregistrez plutôt la clé dans un fichier.",
+  "error.notification.failed": "Les notifications du système n'ont pas pu être affichées.",
+  "error.preferences.not_saved": "Le réglage n'a pas pu être enregistré sur cet ordinateur.",
+  "error.notifications.invalid_keyword": "Un mot-clé doit compter de 1 à 100 caractères autres que des espaces.",
+  "error.notifications.invalid_default": "Le mode muet ne peut pas être le réglage par défaut.",
+  "error.notifications.not_saved": "Les réglages de notification n'ont pas pu être enregistrés sur le serveur. Vérifiez la connexion et réessayez.",
   "error.media.no_attachment": "Ce message ne contient pas de fichier.",
   "error.media.too_large": "Ce fichier dépasse la taille acceptée par le serveur.",
   "error.media.read_failed": "Le fichier n'a pas pu être lu.",
@@ -507,28 +531,26 @@ const fr: Record<MessageKey, string> = {
   "error.dismiss": "Fermer",
 };
 
-export const dictionaries = { en, fr } as const;
-export type Language = keyof typeof dictionaries;
-
-/** French on a French system; English otherwise. */
-export function pickLanguage(preferred: readonly string[]): Language {
-  for (const tag of preferred) {
-    const base = tag.toLowerCase().split(/[-_]/)[0];
-    if (base === "fr") return "fr";
-    if (base === "en") return "en";
-  }
-  return "en";
-}
-
-/** Until the shell says what the system prefers, the webview's guess. */
-export let language: Language = pickLanguage(
-  typeof navigator === "undefined" ? [] : navigator.languages ?? [navigator.language],
-);
+export const dictionaries = { en, fr } as const satisfies Record<Language, Record<MessageKey, string>>;
+export { currentLanguage, pickLanguage, type Language };
 
 /** The system's languages as the shell reads them (webviews may ignore the user's locale). */
 export function useSystemLanguages(tags: readonly string[]): void {
-  if (tags.length > 0) language = pickLanguage(tags);
-  if (typeof document !== "undefined") document.documentElement.lang = language;
+  rememberSystemLanguages(tags);
+  showLanguage();
+}
+
+/** Applies the user's choice at once: everything on screen reads the language anew. */
+export function useLanguage(choice: LanguageChoice): void {
+  chooseLanguage(choice);
+  showLanguage();
+}
+
+/** Screen readers pick their voice from `lang`; the window's title follows too. */
+function showLanguage(): void {
+  if (typeof document === "undefined") return;
+  document.documentElement.lang = currentLanguage();
+  document.title = t("app.name");
 }
 
 export function translate(
@@ -547,12 +569,12 @@ export function translate(
 }
 
 export function t(key: MessageKey, params?: Record<string, string | number>): string {
-  return translate(language, key, params);
+  return translate(currentLanguage(), key, params);
 }
 
 /** "alice, bob and carol" / "alice, bob et carol". */
 export function formatList(items: readonly string[]): string {
-  return new Intl.ListFormat(language, { style: "long", type: "conjunction" }).format(items);
+  return new Intl.ListFormat(currentLanguage(), { style: "long", type: "conjunction" }).format(items);
 }
 
 function isErrorCode(code: string): code is IpcErrorCode {
@@ -579,6 +601,7 @@ export function failureText(failure: unknown): string {
 
 /** A file size as people read it: "512 bytes", "1.4 MB". */
 export function formatSize(bytes: number): string {
+  const language = currentLanguage();
   const units = language === "fr" ? ["octets", "Ko", "Mo", "Go"] : ["bytes", "KB", "MB", "GB"];
   let value = bytes;
   let unit = 0;
@@ -591,7 +614,7 @@ export function formatSize(bytes: number): string {
 }
 
 export function formatTime(timestampMs: number): string {
-  return new Intl.DateTimeFormat(language, { hour: "2-digit", minute: "2-digit" }).format(
+  return new Intl.DateTimeFormat(currentLanguage(), { hour: "2-digit", minute: "2-digit" }).format(
     new Date(timestampMs),
   );
 }
@@ -603,7 +626,7 @@ export function formatDay(timestampMs: number, now = new Date()): string {
   const days = Math.round((startOfToday - startOfDay) / 86_400_000);
   if (days === 0) return t("time.today");
   if (days === 1) return t("time.yesterday");
-  return new Intl.DateTimeFormat(language, {
+  return new Intl.DateTimeFormat(currentLanguage(), {
     weekday: "long",
     day: "numeric",
     month: "long",

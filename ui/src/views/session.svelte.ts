@@ -2,7 +2,9 @@
 
 import { backend } from "../lib/backend";
 import type { AccountInfo, LaunchInfo, UnrestoredAccount } from "../lib/bindings";
-import { useSystemLanguages } from "../lib/i18n";
+import { useLanguage, useSystemLanguages } from "../lib/i18n";
+import { forgetPostponements } from "./security/postponed";
+import { preferences } from "./preferences.svelte";
 
 const CURRENT_ACCOUNT_KEY = "estafette.current-account";
 
@@ -19,9 +21,15 @@ class Session {
   current = $derived(this.accounts.find((account) => account.id === this.currentId) ?? null);
 
   async load(): Promise<void> {
-    const [launch, restored] = await Promise.all([backend.launchInfo(), backend.restoredAccounts()]);
+    const [launch, restored] = await Promise.all([
+      backend.launchInfo(),
+      backend.restoredAccounts(),
+      // An unreadable settings file must not keep anyone from their messages: the defaults apply.
+      preferences.load().catch(() => undefined),
+    ]);
     this.launch = launch;
     useSystemLanguages(launch.languages);
+    useLanguage(preferences.current.language);
     const accounts = restored.signed_in;
     this.accounts = accounts;
     this.notRestored = restored.not_restored;
@@ -53,6 +61,7 @@ class Session {
 
   async signOut(id: string): Promise<void> {
     await backend.signOut(id);
+    forgetPostponements(id);
     this.accounts = this.accounts.filter((account) => account.id !== id);
     this.notRestored = this.notRestored.filter((unrestored) => unrestored.info.id !== id);
     if (this.currentId === id) this.select(this.accounts[0]?.id ?? null);

@@ -1,0 +1,88 @@
+// Strings of the settings window: its sections, the account's profile, appearance and language.
+// The notification settings' own strings are in `notifications.ts`, security's in `devices.ts`.
+
+export const settingsEn = {
+  "settings.title": "Settings",
+  "settings.sections": "Sections",
+  "settings.account": "Account",
+  "settings.appearance": "Appearance",
+  "settings.language": "Language",
+
+  "settings.account.loading": "Loading your profile…",
+  "settings.account.picture": "Profile picture",
+  "settings.account.choose_picture": "Choose a picture…",
+  "settings.account.remove_picture": "Remove picture",
+  "settings.account.picture_saving": "Saving the picture…",
+  "settings.account.picture_changed": "Picture changed.",
+  "settings.account.picture_removed": "Picture removed.",
+  "settings.account.display_name": "Display name",
+  "settings.account.display_name_hint": "The name other people see.",
+  "settings.account.save_name": "Save name",
+  "settings.account.saved": "Saved.",
+  "settings.account.user_id": "Matrix ID",
+  "settings.account.server": "Server",
+
+  "settings.theme": "Theme",
+  "settings.theme.system": "System",
+  "settings.theme.light": "Light",
+  "settings.theme.dark": "Dark",
+  "settings.text_size": "Text size",
+  "settings.text_size.small": "Small",
+  "settings.text_size.normal": "Normal",
+  "settings.text_size.large": "Large",
+  "settings.text_size.larger": "Larger",
+  "settings.compact": "Compact layout",
+  "settings.compact_hint": "Messages closer together.",
+
+  "settings.language.system": "System language",
+  "settings.language.fr": "Français",
+  "settings.language.en": "English",
+
+  "error.profile.invalid_name": "A name needs 1 to 256 characters other than spaces.",
+  "error.profile.not_a_picture": "This file is not a picture that can be used. Choose another one.",
+  "error.profile.offline": "You are offline. Try again when the connection is back.",
+  "error.profile.not_saved": "The server did not take the change. Try again later.",
+} as const;
+
+export const settingsFr: Record<keyof typeof settingsEn, string> = {
+  "settings.title": "Paramètres",
+  "settings.sections": "Rubriques",
+  "settings.account": "Compte",
+  "settings.appearance": "Apparence",
+  "settings.language": "Langue",
+
+  "settings.account.loading": "Chargement de votre profil…",
+  "settings.account.picture": "Photo de profil",
+  "settings.account.choose_picture": "Choisir une image…",
+  "settings.account.remove_picture": "Retirer l'image",
+  "settings.account.picture_saving": "Enregistrement de l'image…",
+  "settings.account.picture_changed": "Image changée.",
+  "settings.account.picture_removed": "Image retirée.",
+  "settings.account.display_name": "Nom affiché",
+  "settings.account.display_name_hint": "Le nom que les autres voient.",
+  "settings.account.save_name": "Enregistrer le nom",
+  "settings.account.saved": "Enregistré.",
+  "settings.account.user_id": "Identifiant Matrix",
+  "settings.account.server": "Serveur",
+
+  "settings.theme": "Thème",
+  "settings.theme.system": "Système",
+  "settings.theme.light": "Clair",
+  "settings.theme.dark": "Sombre",
+  "settings.text_size": "Taille du texte",
+  "settings.text_size.small": "Petite",
+  "settings.text_size.normal": "Normale",
+  "settings.text_size.large": "Grande",
+  "settings.text_size.larger": "Très grande",
+  "settings.compact": "Disposition compacte",
+  "settings.compact_hint": "Messages plus rapprochés.",
+
+  "settings.language.system": "Langue du système",
+  "settings.language.fr": "Français",
+  "settings.language.en": "English",
+
+  "error.profile.invalid_name": "Un nom doit compter de 1 à 256 caractères autres que des espaces.",
+  "error.profile.not_a_picture": "Ce fichier n'est pas une image utilisable. Choisissez-en une autre.",
+  "error.profile.offline": "Vous êtes hors ligne. Réessayez quand la connexion sera revenue.",
+  "error.profile.not_saved": "Le serveur n'a pas pris en compte la modification. Réessayez plus tard.",
+};
