@@ -46,11 +46,7 @@ pub fn run() {
     let app = tauri::Builder::default()
         // First, so that a second launch stops here and focuses the running window.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
-            if let Some(window) = app.get_webview_window("main") {
-                let _ = window.unminimize();
-                let _ = window.show();
-                let _ = window.set_focus();
-            }
+            window::bring_forward(app);
         }))
         .plugin(tauri_plugin_window_state::Builder::default().build())
         // Its Rust side only: its script that opens clicked links itself is left out, so links
@@ -110,8 +106,9 @@ pub fn run() {
                     .preferences
                     .get()
                     .close_to_tray;
-                // Without a tray icon there would be no way back but launching it again.
-                if keep_running && tray::exists(app) {
+                // Without a tray icon on screen there would be no way back but launching it
+                // again.
+                if keep_running && tray::is_on_screen(app) {
                     api.prevent_close();
                     let _ = window.hide();
                 }

@@ -4,15 +4,18 @@
 //!
 //! Tauri's notification plugin shows a notification but cannot say that it was clicked on
 //! desktop systems, and a click must bring the window forward on the room. So the shell talks
-//! to the service itself: one notification per room (tagged; a room's new alert replaces its
-//! earlier one), its default action is the click, and the click reaches the page through the
-//! channel it registered.
+//! to the service itself: one notification per room (a room's new alert replaces its earlier
+//! one) and one for a flood's summary, its default action is the click, and the click reaches
+//! the page through the channel it registered.
 //!
 //! The page writes the notification's words (it knows the language and the privacy setting);
-//! the body is escaped here when the service reads markup, so that a message's `<b>` or
-//! `<img src=…>` is shown as written and never loads anything.
+//! the shell bounds them, and escapes the body when the service reads markup, so that a
+//! message's `<b>` or `<img src=…>` is shown as written and never loads anything.
 
-use std::{collections::HashMap, sync::Mutex};
+use std::{
+    collections::{HashMap, VecDeque},
+    sync::Mutex,
+};
 
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
@@ -24,8 +27,9 @@ pub struct DesktopNotification {
     pub room_id: String,
     pub title: String,
     pub body: String,
-    /// A mention: the service may show it more insistently.
-    pub urgent: bool,
+    /// A flood's summary: it has a place of its own, so that it neither replaces a room's
+    /// notification nor is replaced by one. A click on it opens `room_id`, the newest.
+    pub gathered: bool,
 }
 
 /// What a clicked notification was about.
@@ -35,6 +39,22 @@ pub struct NotificationTarget {
     pub room_id: String,
 }
 
+/// The longest texts passed on: a notification shows a few lines, and a page gone wrong must
+/// not flood the service.
+const TITLE_MAX_CHARS: usize = 200;
+const BODY_MAX_CHARS: usize = 2_000;
+const LABEL_MAX_CHARS: usize = 50;
+/// Closed notifications whose click is still answered (the service may say "closed" before
+/// it says "clicked").
+const RECENTLY_CLOSED: usize = 64;
+
+/// Where a notification is shown: a room's place, or the flood summary's.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Place {
+    Room(NotificationTarget),
+    Summary,
+}
+
 #[derive(Debug, Default)]
 pub struct Notifier {
     inner: Mutex<Shown>,
@@ -42,16 +62,48 @@ pub struct Notifier {
 
 #[derive(Default)]
 struct Shown {
-    /// The service's ID of the notification shown for each room.
-    by_room: HashMap<NotificationTarget, u32>,
+    /// The service's ID of the notification shown in each place.
+    places: HashMap<Place, u32>,
+    /// Where a click on each notification of ours goes, open or recently closed.
+    targets: HashMap<u32, NotificationTarget>,
+    closed: VecDeque<u32>,
     clicks: Option<Channel<NotificationTarget>>,
 }
 
 impl std::fmt::Debug for Shown {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Shown")
-            .field("rooms", &self.by_room.len())
+            .field("places", &self.places.len())
             .finish_non_exhaustive()
+    }
+}
+
+impl Shown {
+    fn shown(&mut self, place: Place, target: NotificationTarget, id: u32) {
+        self.places.insert(place, id);
+        self.targets.insert(id, target);
+        // A service may give a closed notification's ID again: it is ours once more.
+        self.closed.retain(|closed| *closed != id);
+    }
+
+    fn closed(&mut self, id: u32) {
+        if !self.targets.contains_key(&id) {
+            return;
+        }
+        self.places.retain(|_, shown| *shown != id);
+        self.closed.push_back(id);
+        while self.closed.len() > RECENTLY_CLOSED {
+            if let Some(oldest) = self.closed.pop_front() {
+                self.targets.remove(&oldest);
+            }
+        }
+    }
+
+    /// A restarted service numbers its notifications anew: nothing of the old one's holds.
+    fn forget_all(&mut self) {
+        self.places.clear();
+        self.targets.clear();
+        self.closed.clear();
     }
 }
 
@@ -67,39 +119,20 @@ impl Notifier {
         self.shown().clicks = Some(channel);
     }
 
-    fn previous_id(&self, target: &NotificationTarget) -> u32 {
-        self.shown().by_room.get(target).copied().unwrap_or(0)
-    }
-
-    fn remember(&self, target: NotificationTarget, id: u32) {
-        self.shown().by_room.insert(target, id);
-    }
-
-    fn forget(&self, target: &NotificationTarget) -> Option<u32> {
-        self.shown().by_room.remove(target)
-    }
-
-    /// The room a notification of the service was about, if it was one of ours.
-    fn target_of(&self, id: u32) -> Option<NotificationTarget> {
-        self.shown()
-            .by_room
-            .iter()
-            .find(|(_, shown)| **shown == id)
-            .map(|(target, _)| target.clone())
-    }
-
-    fn forget_id(&self, id: u32) {
-        self.shown().by_room.retain(|_, shown| *shown != id);
-    }
-
-    fn clicked(&self, target: NotificationTarget) {
-        if let Some(channel) = &self.shown().clicks {
+    fn clicked(&self, id: u32) -> bool {
+        let shown = self.shown();
+        let Some(target) = shown.targets.get(&id).cloned() else {
+            return false;
+        };
+        if let Some(channel) = &shown.clicks {
             let _ = channel.send(target);
         }
+        true
     }
 }
 
-/// Text for a service that reads a subset of HTML in bodies.
+/// Text for a service that reads a subset of HTML in bodies. Only what markup needs: GNOME
+/// Shell shows any entity but the five XML ones as written (`&#39;` would show in "l'équipe").
 fn escape_markup(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for character in text.chars() {
@@ -107,12 +140,18 @@ fn escape_markup(text: &str) -> String {
             '&' => escaped.push_str("&amp;"),
             '<' => escaped.push_str("&lt;"),
             '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
             other => escaped.push(other),
         }
     }
     escaped
+}
+
+/// At most `max` characters, cut on a character, "…" marking the cut.
+pub(crate) fn bounded(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
 }
 
 #[cfg(target_os = "linux")]
@@ -121,7 +160,7 @@ mod freedesktop {
 
     use gtk::{
         gio,
-        glib::{self, ToVariant, Variant},
+        glib::{self, ToVariant, Variant, VariantTy},
     };
     use tauri::{AppHandle, Manager};
     use tracing::warn;
@@ -137,10 +176,13 @@ mod freedesktop {
         gio::bus_get_sync(gio::BusType::Session, gio::Cancellable::NONE)
     }
 
+    /// Calls the service; the reply must be of `reply_type` (GIO checks it), so that whatever
+    /// owns the name cannot make the app read a reply it does not expect.
     fn call(
         bus: &gio::DBusConnection,
         method: &str,
         parameters: Option<&Variant>,
+        reply_type: &str,
     ) -> Result<Variant, glib::Error> {
         bus.call_sync(
             Some(SERVICE),
@@ -148,7 +190,7 @@ mod freedesktop {
             SERVICE,
             method,
             parameters,
-            None,
+            VariantTy::new(reply_type).ok(),
             gio::DBusCallFlags::NONE,
             i32::try_from(TIMEOUT.as_millis()).unwrap_or(i32::MAX),
             gio::Cancellable::NONE,
@@ -156,13 +198,13 @@ mod freedesktop {
     }
 
     fn reads_markup(bus: &gio::DBusConnection) -> bool {
-        call(bus, "GetCapabilities", None)
+        call(bus, "GetCapabilities", None, "(as)")
             .ok()
-            .and_then(|reply| reply.child_value(0).get::<Vec<String>>())
-            .is_some_and(|capabilities| capabilities.iter().any(|c| c == "body-markup"))
+            .and_then(|reply| reply.get::<(Vec<String>,)>())
+            .is_some_and(|(capabilities,)| capabilities.iter().any(|c| c == "body-markup"))
     }
 
-    /// Shows `notification`, replacing the room's earlier one; returns the service's ID.
+    /// Shows `notification` in place of `replaces` (0: none); returns the service's ID.
     pub(super) fn show(
         notification: &DesktopNotification,
         replaces: u32,
@@ -177,11 +219,9 @@ mod freedesktop {
         let mut hints = std::collections::HashMap::<String, Variant>::new();
         hints.insert("desktop-entry".into(), "estafette".to_variant());
         hints.insert("category".into(), "im.received".to_variant());
-        // 1 normal, 2 critical: a mention stays until seen on services that honour it.
-        hints.insert(
-            "urgency".into(),
-            (if notification.urgent { 2u8 } else { 1u8 }).to_variant(),
-        );
+        // Normal urgency, mentions too (the page plays them a stronger sound): critical ones
+        // pass "do not disturb" and never expire.
+        hints.insert("urgency".into(), 1u8.to_variant());
         let actions = vec!["default".to_owned(), open_label.to_owned()];
         let parameters = (
             "Estafette",
@@ -194,20 +234,20 @@ mod freedesktop {
             -1i32,
         )
             .to_variant();
-        let reply = call(&bus, "Notify", Some(&parameters))?;
-        Ok(reply.child_value(0).get::<u32>().unwrap_or(0))
+        let reply = call(&bus, "Notify", Some(&parameters), "(u)")?;
+        Ok(reply.get::<(u32,)>().map_or(0, |(id,)| id))
     }
 
     pub(super) fn close(id: u32) {
         let result = session_bus()
-            .and_then(|bus| call(&bus, "CloseNotification", Some(&(id,).to_variant())));
+            .and_then(|bus| call(&bus, "CloseNotification", Some(&(id,).to_variant()), "()"));
         if let Err(error) = result {
             warn!(%error, "a notification could not be closed");
         }
     }
 
-    /// Listens for clicks on our notifications. Must run on the main thread: GIO calls the
-    /// handlers on the main loop of the thread that subscribed.
+    /// Listens for clicks on our notifications, and for the service's restarts. Must run on
+    /// the main thread: GIO calls the handlers on the main loop of the thread that subscribed.
     pub fn listen(app: &AppHandle) {
         let bus = match session_bus() {
             Ok(bus) => bus,
@@ -217,7 +257,7 @@ mod freedesktop {
             }
         };
         let on_action = app.clone();
-        // The subscriptions live as long as the connection, that is the process.
+        // Subscriptions last as long as the connection, GIO's shared one: the process's life.
         #[allow(deprecated)]
         let _ = bus.signal_subscribe(
             Some(SERVICE),
@@ -230,14 +270,8 @@ mod freedesktop {
                 let Some((id, action)) = parameters.get::<(u32, String)>() else {
                     return;
                 };
-                if action != "default" {
-                    return;
-                }
-                let notifier = &on_action.state::<AppState>().notifier;
-                if let Some(target) = notifier.target_of(id) {
-                    bring_window_forward(&on_action);
-                    notifier.forget_id(id);
-                    notifier.clicked(target);
+                if action == "default" && on_action.state::<AppState>().notifier.clicked(id) {
+                    crate::window::bring_forward(&on_action);
                 }
             },
         );
@@ -252,28 +286,21 @@ mod freedesktop {
             gio::DBusSignalFlags::NONE,
             move |_, _, _, _, _, parameters| {
                 if let Some((id, _reason)) = parameters.get::<(u32, u32)>() {
-                    // Closed or clicked: a later alert of that room is a new notification.
-                    let notifier = &on_close.state::<AppState>().notifier;
-                    if notifier.target_of(id).is_some() {
-                        // A click's ActionInvoked comes first; keep the mapping until then.
-                        let app = on_close.clone();
-                        glib::timeout_add_local_once(Duration::from_millis(500), move || {
-                            app.state::<AppState>().notifier.forget_id(id);
-                        });
-                    }
+                    // A later alert of that room is a new notification.
+                    on_close.state::<AppState>().notifier.shown().closed(id);
                 }
             },
         );
-        // The subscriptions end with the connection: keep it for the process's life.
-        std::mem::forget(bus);
-    }
-
-    fn bring_window_forward(app: &AppHandle) {
-        if let Some(window) = app.get_webview_window("main") {
-            let _ = window.unminimize();
-            let _ = window.show();
-            let _ = window.set_focus();
-        }
+        let on_owner = app.clone();
+        let on_gone = app.clone();
+        // The watch lasts the process's life, as the subscriptions.
+        let _watch = gio::bus_watch_name_on_connection(
+            &bus,
+            SERVICE,
+            gio::BusNameWatcherFlags::NONE,
+            move |_, _, _| on_owner.state::<AppState>().notifier.shown().forget_all(),
+            move |_, _| on_gone.state::<AppState>().notifier.shown().forget_all(),
+        );
     }
 }
 
@@ -281,30 +308,43 @@ mod freedesktop {
 pub use freedesktop::listen;
 
 impl Notifier {
-    /// Shows the notification (replacing the room's earlier one). Blocking: call it off the
-    /// main thread.
+    /// Shows the notification in its place (replacing the room's, or the summary's, earlier
+    /// one). Blocking: call it off the main thread.
     pub fn show(&self, notification: &DesktopNotification, open_label: &str) -> Result<(), String> {
         let target = NotificationTarget {
             account_id: notification.account_id.clone(),
             room_id: notification.room_id.clone(),
         };
+        let place = if notification.gathered {
+            Place::Summary
+        } else {
+            Place::Room(target.clone())
+        };
+        let notification = DesktopNotification {
+            title: bounded(&notification.title, TITLE_MAX_CHARS),
+            body: bounded(&notification.body, BODY_MAX_CHARS),
+            ..notification.clone()
+        };
+        let open_label = bounded(open_label, LABEL_MAX_CHARS);
         #[cfg(target_os = "linux")]
         {
-            let id = freedesktop::show(notification, self.previous_id(&target), open_label)
+            let replaces = self.shown().places.get(&place).copied().unwrap_or(0);
+            let id = freedesktop::show(&notification, replaces, &open_label)
                 .map_err(|error| error.to_string())?;
-            self.remember(target, id);
+            self.shown().shown(place, target, id);
             Ok(())
         }
         #[cfg(not(target_os = "linux"))]
         {
-            let _ = (target, open_label);
+            let _ = (place, target, notification, open_label);
             Err("desktop notifications are only written for Linux so far".to_owned())
         }
     }
 
-    /// Closes a room's notification (the room was opened or read).
+    /// Closes a room's notification (the room was opened, or the window came back to it).
     pub fn close(&self, target: &NotificationTarget) {
-        if let Some(id) = self.forget(target) {
+        let id = self.shown().places.remove(&Place::Room(target.clone()));
+        if let Some(id) = id {
             #[cfg(target_os = "linux")]
             freedesktop::close(id);
             #[cfg(not(target_os = "linux"))]
@@ -315,14 +355,77 @@ impl Notifier {
 
 #[cfg(test)]
 mod tests {
-    use super::escape_markup;
+    use super::*;
+
+    fn target(room: &str) -> NotificationTarget {
+        NotificationTarget {
+            account_id: "a".into(),
+            room_id: room.into(),
+        }
+    }
 
     #[test]
     fn markup_in_a_message_is_shown_as_written() {
         assert_eq!(
             escape_markup(r#"<img src="file:///etc/passwd"> & <b>"moi"</b>"#),
-            "&lt;img src=&quot;file:///etc/passwd&quot;&gt; &amp; &lt;b&gt;&quot;moi&quot;&lt;/b&gt;"
+            r#"&lt;img src="file:///etc/passwd"&gt; &amp; &lt;b&gt;"moi"&lt;/b&gt;"#
         );
-        assert_eq!(escape_markup("Bonjour à tous"), "Bonjour à tous");
+        assert_eq!(
+            escape_markup("J'ai vu l'équipe à 10 h"),
+            "J'ai vu l'équipe à 10 h"
+        );
+    }
+
+    #[test]
+    fn long_texts_are_cut_on_a_character() {
+        assert_eq!(bounded("été", 2), "ét…");
+        assert_eq!(bounded("été", 3), "été");
+        assert_eq!(
+            bounded(&"é".repeat(5_000), BODY_MAX_CHARS).chars().count(),
+            2_001
+        );
+    }
+
+    #[test]
+    fn a_click_after_the_close_still_opens_and_a_reused_id_is_ours_again() {
+        let mut shown = Shown::default();
+        shown.shown(Place::Room(target("!r")), target("!r"), 7);
+        shown.closed(7);
+        assert!(
+            shown.places.is_empty(),
+            "the room's next alert is a new notification"
+        );
+        assert_eq!(
+            shown.targets.get(&7),
+            Some(&target("!r")),
+            "a late click still opens"
+        );
+        // The service hands out 7 again, for another room: a click on it goes there.
+        shown.shown(Place::Room(target("!s")), target("!s"), 7);
+        assert_eq!(shown.targets.get(&7), Some(&target("!s")));
+        for id in 100..100 + RECENTLY_CLOSED as u32 + 1 {
+            shown.shown(Place::Summary, target("!t"), id);
+            shown.closed(id);
+        }
+        assert_eq!(
+            shown.targets.get(&7),
+            Some(&target("!s")),
+            "an open one is kept"
+        );
+        assert!(
+            !shown.targets.contains_key(&100),
+            "the oldest closed ones are forgotten"
+        );
+        shown.forget_all();
+        assert!(shown.targets.is_empty() && shown.places.is_empty());
+    }
+
+    #[test]
+    fn the_summary_has_its_own_place() {
+        let mut shown = Shown::default();
+        shown.shown(Place::Room(target("!r")), target("!r"), 1);
+        shown.shown(Place::Summary, target("!r"), 2);
+        assert_eq!(shown.places.get(&Place::Room(target("!r"))), Some(&1));
+        assert_eq!(shown.places.get(&Place::Summary), Some(&2));
     }
 }

@@ -55,7 +55,7 @@ pub struct Preferences {
     pub notification_content: bool,
     pub theme: Theme,
     pub text_size: TextSize,
-    /// Messages closer together, without avatars beside each one.
+    /// Messages closer together.
     pub compact: bool,
     pub language: LanguageChoice,
     /// Closing the window leaves the app running, reachable from the tray or by launching it

@@ -16,9 +16,13 @@ use tauri::{
 };
 use tracing::warn;
 
+use crate::{notifier::bounded, preferences::LanguageChoice, state::AppState, window};
+
 const TRAY_ID: &str = "estafette";
 const SHOW_ID: &str = "show";
 const QUIT_ID: &str = "quit";
+const MAX_ACCOUNT_LINES: usize = 20;
+const LINE_MAX_CHARS: usize = 200;
 
 /// What the tray says, in the page's language.
 #[derive(Clone, Debug, Deserialize, specta::Type)]
@@ -27,7 +31,7 @@ pub struct TrayContent {
     pub total: u32,
     /// The tooltip: the app's name and the total, in words.
     pub tooltip: String,
-    /// One line per account ("alice@example.org: 3 unread").
+    /// One line per account ("@alice:example.org: 3 unread").
     pub accounts: Vec<String>,
     pub show_label: String,
     pub quit_label: String,
@@ -50,14 +54,31 @@ pub fn create(app: &AppHandle) -> bool {
     }
 }
 
+/// The menu's words until the page sends its own: in French where the app speaks French.
+fn first_labels(app: &AppHandle) -> (&'static str, &'static str) {
+    let french = match app.state::<AppState>().preferences.get().language {
+        LanguageChoice::Fr => true,
+        LanguageChoice::En => false,
+        LanguageChoice::System => sys_locale::get_locales()
+            .next()
+            .is_some_and(|tag| tag.to_lowercase().starts_with("fr")),
+    };
+    if french {
+        ("Afficher Estafette", "Quitter Estafette")
+    } else {
+        ("Show Estafette", "Quit Estafette")
+    }
+}
+
 fn build(app: &AppHandle) -> tauri::Result<TrayIcon> {
-    let menu = menu(app, &[], "Show Estafette", "Quit")?;
+    let (show_label, quit_label) = first_labels(app);
+    let menu = menu(app, &[], show_label, quit_label)?;
     let mut builder = TrayIconBuilder::with_id(TRAY_ID)
         .tooltip("Estafette")
         .menu(&menu)
         .show_menu_on_left_click(false)
         .on_menu_event(|app, event| match event.id.as_ref() {
-            SHOW_ID => show_window(app),
+            SHOW_ID => window::bring_forward(app),
             QUIT_ID => app.exit(0),
             _ => {}
         })
@@ -68,7 +89,7 @@ fn build(app: &AppHandle) -> tauri::Result<TrayIcon> {
                 ..
             } = event
             {
-                show_window(tray.app_handle());
+                window::bring_forward(tray.app_handle());
             }
         });
     if let Some(icon) = app.default_window_icon() {
@@ -109,18 +130,38 @@ fn menu(
     Ok(menu)
 }
 
-/// Shows the window again, in front.
-pub fn show_window(app: &AppHandle) {
-    if let Some(window) = app.get_webview_window("main") {
-        let _ = window.unminimize();
-        let _ = window.show();
-        let _ = window.set_focus();
-    }
+/// Whether the tray icon is on screen, so that a hidden window can be found again. On Linux,
+/// libayatana's icon shows only where a status notifier host runs (KDE, most desktops; GNOME
+/// only with its extension).
+pub fn is_on_screen(app: &AppHandle) -> bool {
+    app.tray_by_id(TRAY_ID).is_some() && has_status_notifier_host()
 }
 
-/// Whether the app has a tray icon to come back from.
-pub fn exists(app: &AppHandle) -> bool {
-    app.tray_by_id(TRAY_ID).is_some()
+#[cfg(target_os = "linux")]
+fn has_status_notifier_host() -> bool {
+    use gtk::{gio, glib::ToVariant};
+    let Ok(bus) = gio::bus_get_sync(gio::BusType::Session, gio::Cancellable::NONE) else {
+        return false;
+    };
+    bus.call_sync(
+        Some("org.freedesktop.DBus"),
+        "/org/freedesktop/DBus",
+        "org.freedesktop.DBus",
+        "NameHasOwner",
+        Some(&("org.kde.StatusNotifierWatcher",).to_variant()),
+        gtk::glib::VariantTy::new("(b)").ok(),
+        gio::DBusCallFlags::NONE,
+        2_000,
+        gio::Cancellable::NONE,
+    )
+    .ok()
+    .and_then(|reply| reply.get::<(bool,)>())
+    .is_some_and(|(owned,)| owned)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn has_status_notifier_host() -> bool {
+    true
 }
 
 /// Draws `content`: the menu, the tooltip, the icon with or without its badge, and the
@@ -134,13 +175,20 @@ pub fn update(app: &AppHandle, content: &TrayContent) -> tauri::Result<()> {
     let Some(tray) = app.tray_by_id(TRAY_ID) else {
         return Ok(());
     };
+    // The page's words, bounded: a page gone wrong must not make a menu of thousands of lines.
+    let accounts: Vec<String> = content
+        .accounts
+        .iter()
+        .take(MAX_ACCOUNT_LINES)
+        .map(|line| bounded(line, LINE_MAX_CHARS))
+        .collect();
     tray.set_menu(Some(menu(
         app,
-        &content.accounts,
-        &content.show_label,
-        &content.quit_label,
+        &accounts,
+        &bounded(&content.show_label, LINE_MAX_CHARS),
+        &bounded(&content.quit_label, LINE_MAX_CHARS),
     )?))?;
-    tray.set_tooltip(Some(&content.tooltip))?;
+    tray.set_tooltip(Some(&bounded(&content.tooltip, LINE_MAX_CHARS)))?;
     if let Some(icon) = app.default_window_icon() {
         let icon = if content.total > 0 {
             with_badge(icon)

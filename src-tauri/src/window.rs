@@ -4,7 +4,7 @@
 //! the `open_link` command, to the system browser.
 
 use tauri::{
-    AppHandle, Runtime, WebviewWindowBuilder,
+    AppHandle, Manager, Runtime, WebviewWindowBuilder,
     webview::{DownloadEvent, NewWindowResponse},
 };
 use tracing::warn;
@@ -39,6 +39,15 @@ pub fn open_all<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
             .build()?;
     }
     Ok(())
+}
+
+/// Shows the main window again, in front: a second launch, the tray, a clicked notification.
+pub fn bring_forward<R: Runtime>(app: &AppHandle<R>) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
 }
 
 /// The app's own pages, as each platform serves them: `tauri://localhost` (Linux, macOS) or

@@ -76,6 +76,15 @@ async fn notifies_once_never_for_the_room_read_or_muted_and_a_click_opens_the_ro
         .send_markdown("Juste pour info")
         .await
         .expect("bob writes");
+    // The service's history leaves out a notification replaced by the room's next one: check
+    // that nothing is on screen for the plain message before the mention comes.
+    app.wait_for_text("Juste pour info").await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(
+        service.displayed(),
+        0,
+        "no notification for the muted room or the plain message"
+    );
     bob_team
         .send(OutgoingMessage {
             markdown: "@alice tu peux valider ?".to_owned(),

@@ -37,8 +37,7 @@ async fn names_switches_language_at_once_and_keeps_the_theme_after_a_restart() {
     open_settings(&app, "Accounts", "Settings").await;
     app.click(&app.find("tab", "Account").await).await;
     let name = app.find("textbox", "Display name").await;
-    // The server's name for a new account is its username; typing before it is read back
-    // would be overwritten.
+    // The server's name for a new account is its username, shown once read.
     eventually("the display name to be read", || async {
         (app.value(&name).await == "alice").then_some(())
     })

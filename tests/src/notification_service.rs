@@ -36,8 +36,7 @@ impl NotificationService {
             .expect("dunst is missing: `cargo xtask test` installs it (Debian package dunst)");
         let service = Self { process };
         let deadline = Instant::now() + Duration::from_secs(20);
-        while !dunstctl(&["count", "displayed"])
-            .is_some_and(|out| out.trim().parse::<u32>().is_ok())
+        while dunstctl(&["count", "displayed"]).is_none_or(|out| out.trim().parse::<u32>().is_err())
         {
             assert!(
                 Instant::now() < deadline,

@@ -18,6 +18,7 @@ pub mod links;
 pub mod logging;
 pub mod media;
 pub mod notifications;
+pub mod people;
 mod private_files;
 pub mod profile;
 pub mod room_list;

@@ -87,9 +87,10 @@ impl Profile<'_> {
                     .await
                     .map_err(|error| ProfileError::from_sdk(&error))?,
             ),
-            Err(error) if is_network_failure(&error) => {
-                (None, account.get_cached_avatar_url().await.ok().flatten())
-            }
+            Err(error) if is_network_failure(&error) => (
+                self.cached_display_name().await,
+                account.get_cached_avatar_url().await.ok().flatten(),
+            ),
             Err(error) => return Err(ProfileError::from_sdk(&error)),
         };
         Ok(OwnProfile {
@@ -98,6 +99,20 @@ impl Profile<'_> {
             avatar_url: avatar_url.map(|uri| uri.to_string()),
             homeserver: client.homeserver().to_string(),
         })
+    }
+
+    /// The name this user has in the rooms known here: what the server last said, offline.
+    async fn cached_display_name(&self) -> Option<String> {
+        let client = self.account.client();
+        let user_id = client.user_id()?;
+        for room in client.joined_rooms() {
+            if let Ok(Some(member)) = room.get_member_no_sync(user_id).await
+                && let Some(name) = member.display_name()
+            {
+                return Some(name.to_owned());
+            }
+        }
+        None
     }
 
     /// Changes the display name (trimmed) in the profile and, as the server does, in every

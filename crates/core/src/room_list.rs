@@ -7,9 +7,9 @@ use matrix_sdk_ui::{
         RoomList, RoomListItem, RoomListLoadingState,
         filters::{
             BoxedFilterFn, RoomCategory, new_filter_all, new_filter_category,
-            new_filter_deduplicate_versions, new_filter_invite, new_filter_non_left,
-            new_filter_normalized_match_room_name, new_filter_not, new_filter_space,
-            new_filter_unread,
+            new_filter_deduplicate_versions, new_filter_favourite, new_filter_invite,
+            new_filter_low_priority, new_filter_non_left, new_filter_normalized_match_room_name,
+            new_filter_not, new_filter_space, new_filter_unread,
         },
     },
     timeline::{LatestEventValue, RoomExt, TimelineDetails},
@@ -41,6 +41,9 @@ pub struct RoomSummary {
     /// Of which, mentions and keywords (highlights).
     pub unread_mentions: u64,
     pub is_marked_unread: bool,
+    /// Tags of the account, shared with Element: shown as sections of the room list.
+    pub is_favourite: bool,
+    pub is_low_priority: bool,
     pub latest_message: Option<LatestMessage>,
     /// Who invited the user, for invites.
     pub inviter: Option<String>,
@@ -85,6 +88,10 @@ pub enum RoomFilter {
     Rooms,
     Invites,
     Unread,
+    /// Rooms marked favourite (a tag shared with Element).
+    Favourites,
+    /// Rooms marked low priority.
+    LowPriority,
 }
 
 /// A filter plus an optional search on room names.
@@ -114,6 +121,8 @@ impl RoomListQuery {
             }
             RoomFilter::Invites => filters.push(Box::new(new_filter_invite())),
             RoomFilter::Unread => filters.push(Box::new(new_filter_unread())),
+            RoomFilter::Favourites => filters.push(Box::new(new_filter_favourite())),
+            RoomFilter::LowPriority => filters.push(Box::new(new_filter_low_priority())),
         }
         if let Some(search) = self
             .search
@@ -323,6 +332,8 @@ pub(crate) async fn summarise(room: &Room) -> RoomSummary {
         unread_notifications: room.num_unread_notifications(),
         unread_mentions: room.num_unread_mentions(),
         is_marked_unread: room.is_marked_unread(),
+        is_favourite: room.is_favourite(),
+        is_low_priority: room.is_low_priority(),
         latest_message: latest_message(room).await,
         inviter,
     }

@@ -115,7 +115,7 @@ fn refresh_member_devices(room: Room) {
     });
 }
 
-fn parse_user_id(user_id: &str) -> Result<OwnedUserId, RoomError> {
+pub(crate) fn parse_user_id(user_id: &str) -> Result<OwnedUserId, RoomError> {
     UserId::parse(user_id.trim()).map_err(|_| RoomError::InvalidUserId(user_id.to_owned()))
 }
 
@@ -255,6 +255,108 @@ impl Rooms<'_> {
             .map_err(RoomError::from_sdk)
     }
 
+    /// Invites several people into a room at once. Each is tried; those the server refused
+    /// are returned with the reason, the others are invited.
+    #[instrument(skip(self, user_ids), fields(account = %self.account.id()))]
+    pub async fn invite_many(
+        &self,
+        room_id: &str,
+        user_ids: &[String],
+    ) -> Result<Vec<InviteRefused>, RoomError> {
+        let room = self.account.room(room_id)?;
+        let mut refused = Vec::new();
+        for user_id in user_ids {
+            let result = match parse_user_id(user_id) {
+                Ok(user_id) => room
+                    .invite_user_by_id(&user_id)
+                    .await
+                    .map_err(RoomError::from_sdk),
+                Err(error) => Err(error),
+            };
+            match result {
+                Ok(()) => {}
+                // Offline: nobody else will go either; say so once.
+                Err(RoomError::Offline) => return Err(RoomError::Offline),
+                Err(error) => refused.push(InviteRefused {
+                    user_id: user_id.clone(),
+                    code: error.code(),
+                }),
+            }
+        }
+        Ok(refused)
+    }
+
+    /// Forgets a room left (or banned from): it leaves this account's lists for good.
+    pub async fn forget(&self, room_id: &str) -> Result<(), RoomError> {
+        let room = self.account.room(room_id)?;
+        if matches!(
+            room.state(),
+            matrix_sdk::RoomState::Joined | matrix_sdk::RoomState::Invited
+        ) {
+            room.leave().await.map_err(RoomError::from_sdk)?;
+        }
+        room.forget().await.map_err(RoomError::from_sdk)
+    }
+
+    /// Marks a room a favourite (or not): a tag of the account, shared with Element and every
+    /// device. A favourite is no longer low priority.
+    pub async fn set_favourite(&self, room_id: &str, favourite: bool) -> Result<(), RoomError> {
+        self.account
+            .room(room_id)?
+            .set_is_favourite(favourite, None)
+            .await
+            .map_err(RoomError::from_sdk)
+    }
+
+    /// Marks a room low priority (or not); a low priority room is no longer a favourite.
+    pub async fn set_low_priority(&self, room_id: &str, low: bool) -> Result<(), RoomError> {
+        self.account
+            .room(room_id)?
+            .set_is_low_priority(low, None)
+            .await
+            .map_err(RoomError::from_sdk)
+    }
+
+    /// The server's public rooms whose name, topic or address holds `search` (all of them for
+    /// an empty search), most members first, as the server orders them.
+    pub async fn public_rooms(&self, search: &str) -> Result<Vec<PublicRoom>, RoomError> {
+        use matrix_sdk::ruma::{
+            api::client::directory::get_public_rooms_filtered::v3::Request, directory::Filter,
+        };
+        const MOST_ROOMS: u32 = 50;
+        let search = search.trim();
+        let mut filter = Filter::new();
+        if !search.is_empty() {
+            filter.generic_search_term = Some(search.chars().take(255).collect());
+        }
+        let mut request = Request::new();
+        request.filter = filter;
+        request.limit = Some(MOST_ROOMS.into());
+        let response = self
+            .account
+            .client()
+            .public_rooms_filtered(request)
+            .await
+            .map_err(|error| RoomError::from_sdk(error.into()))?;
+        Ok(response
+            .chunk
+            .into_iter()
+            .map(|room| PublicRoom {
+                joined: self
+                    .account
+                    .client()
+                    .get_room(&room.room_id)
+                    .is_some_and(|known| known.state() == matrix_sdk::RoomState::Joined),
+                room_id: room.room_id.to_string(),
+                name: room.name,
+                topic: room.topic,
+                alias: room.canonical_alias.map(|alias| alias.to_string()),
+                avatar_url: room.avatar_url.map(|url| url.to_string()),
+                members: u64::from(room.num_joined_members),
+            })
+            .collect())
+    }
+
     /// Marks a room read from the room list: read receipt and read marker on its latest
     /// message, and the "unread" mark the user may have set removed.
     #[instrument(skip(self), fields(account = %self.account.id()))]
@@ -317,6 +419,29 @@ pub(crate) async fn members_of(room: &Room) -> Result<Vec<Member>, RoomError> {
             .to_lowercase()
     });
     Ok(members)
+}
+
+/// Someone the server would not invite, and why (the error's code).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct InviteRefused {
+    pub user_id: String,
+    pub code: Code,
+}
+
+/// A room of the server's public directory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct PublicRoom {
+    pub room_id: String,
+    pub name: Option<String>,
+    pub topic: Option<String>,
+    /// Its address (`#general:example.org`), when it has one.
+    pub alias: Option<String>,
+    pub avatar_url: Option<String>,
+    pub members: u64,
+    /// This account is in it already.
+    pub joined: bool,
 }
 
 /// Someone in a room.

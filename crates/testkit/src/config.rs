@@ -190,6 +190,12 @@ fn synapse_base_config(state: &KitState, dir: &Path) -> Value {
         "max_upload_size": "100M",
         "url_preview_enabled": false,
         "presence": { "enabled": true },
+        // As a state deployment: colleagues are found by name across the whole server, not
+        // only among people who already share a room.
+        "user_directory": { "enabled": true, "search_all_users": true, "prefer_local_users": true },
+        // Anyone may list a room in the public directory (Synapse leaves it to admins since
+        // 1.118): the tests publish rooms as ordinary users.
+        "room_list_publication_rules": [{ "action": "allow" }],
         "experimental_features": { "msc3575_enabled": true },
         "rc_login": {
             "address": unlimited(),

@@ -91,6 +91,30 @@ impl Homeserver {
         Ok(room_id)
     }
 
+    /// Creates a public room, listed in the server's directory, named `name` with `topic`.
+    pub async fn create_public_room(
+        &self,
+        owner: &RegisteredUser,
+        name: &str,
+        topic: &str,
+    ) -> Result<String, TestkitError> {
+        let url = self.endpoint(&["_matrix", "client", "v3", "createRoom"])?;
+        let body = json!({
+            "name": name,
+            "topic": topic,
+            "preset": "public_chat",
+            "visibility": "public",
+        });
+        let request = self
+            .http()
+            .post(url)
+            .bearer_auth(&owner.access_token)
+            .json(&body);
+        let RoomId { room_id } =
+            http::json(request, &format!("creating public room {name:?}")).await?;
+        Ok(room_id)
+    }
+
     /// Joins `room_id` (or accepts the invite to it) as `user`.
     pub async fn join_room(
         &self,

@@ -32,7 +32,8 @@ pub async fn watch_notices(
     Ok(state.live.open(notices, updates, Steering::None))
 }
 
-/// Shows a notification through the system's service, replacing the room's earlier one.
+/// Shows a notification through the system's service, replacing the room's earlier one: only
+/// about a room of a signed-in account.
 #[tauri::command]
 #[specta::specta]
 pub async fn show_notification(
@@ -40,6 +41,19 @@ pub async fn show_notification(
     notification: DesktopNotification,
     open_label: String,
 ) -> Result<(), IpcError> {
+    let account_id = estafette_core::AccountId(notification.account_id.clone());
+    let account = super::account(&state, &account_id).await?;
+    if account
+        .rooms()
+        .summary(&notification.room_id)
+        .await
+        .is_none()
+    {
+        return Err(IpcError::new(
+            estafette_core::Code::RoomNotFound,
+            "no such room in this account",
+        ));
+    }
     let app_state = state.inner();
     // The service answers over D-Bus: not on the runtime's threads.
     tokio::task::block_in_place(|| app_state.notifier.show(&notification, &open_label))
@@ -167,10 +181,19 @@ pub fn set_preferences(
 ) -> Result<(), IpcError> {
     let not_saved =
         |error: std::io::Error| IpcError::new(ShellCode::PreferencesNotSaved, error.to_string());
-    if preferences.start_with_session != state.preferences.get().start_with_session {
+    let starting_changes =
+        preferences.start_with_session != state.preferences.get().start_with_session;
+    if starting_changes {
         autostart::apply(preferences.start_with_session).map_err(not_saved)?;
     }
-    state.preferences.set(preferences).map_err(not_saved)
+    let start_with_session = preferences.start_with_session;
+    state.preferences.set(preferences).map_err(|error| {
+        // The file and the session's entry say the same, or neither changed.
+        if starting_changes && let Err(undo) = autostart::apply(!start_with_session) {
+            warn!(%undo, "the session's start entry could not be put back");
+        }
+        not_saved(error)
+    })
 }
 
 /// The account's unread totals now, then each time they change (for the tray and the title).

@@ -9,7 +9,10 @@ import { invoke as __TAURI_INVOKE, Channel } from "@tauri-apps/api/core";
 export const commands = {
 	/**  The account's alerts from now on (see `Notice`); the page decides which to show. */
 	watchNotices: (account: AccountId, updates: Channel<Notice>) => __TAURI_INVOKE<number>("watch_notices", { account, updates }),
-	/**  Shows a notification through the system's service, replacing the room's earlier one. */
+	/**
+	 *  Shows a notification through the system's service, replacing the room's earlier one: only
+	 *  about a room of a signed-in account.
+	 */
 	showNotification: (notification: DesktopNotification, openLabel: string) => __TAURI_INVOKE<null>("show_notification", { notification, openLabel }),
 	/**  Closes a room's notification, once the room is read or open. */
 	closeNotification: (account: string, roomId: string) => __TAURI_INVOKE<null>("close_notification", { account, roomId }),
@@ -273,8 +276,11 @@ export type DesktopNotification = {
 	room_id: string,
 	title: string,
 	body: string,
-	/**  A mention: the service may show it more insistently. */
-	urgent: boolean,
+	/**
+	 *  A flood's summary: it has a place of its own, so that it neither replaces a room's
+	 *  notification nor is replaced by one. A click on it opens `room_id`, the newest.
+	 */
+	gathered: boolean,
 };
 
 export type DeviceTrust = 
@@ -609,7 +615,7 @@ export type Preferences = {
 	notification_content?: boolean,
 	theme?: Theme,
 	text_size?: TextSize,
-	/**  Messages closer together, without avatars beside each one. */
+	/**  Messages closer together. */
 	compact?: boolean,
 	language?: LanguageChoice,
 	/**
@@ -673,7 +679,11 @@ export type RoomFilter = "all" |
 /**  Direct conversations with one person. */
 "people" | 
 /**  Group rooms. */
-"rooms" | "invites" | "unread";
+"rooms" | "invites" | "unread" | 
+/**  Rooms marked favourite (a tag shared with Element). */
+"favourites" | 
+/**  Rooms marked low priority. */
+"low_priority";
 
 /**  Which default a change applies to. */
 export type RoomKind = 
@@ -751,6 +761,9 @@ export type RoomSummary = {
 	/**  Of which, mentions and keywords (highlights). */
 	unread_mentions: number,
 	is_marked_unread: boolean,
+	/**  Tags of the account, shared with Element: shown as sections of the room list. */
+	is_favourite: boolean,
+	is_low_priority: boolean,
 	latest_message: LatestMessage | null,
 	/**  Who invited the user, for invites. */
 	inviter: string | null,
@@ -939,7 +952,7 @@ export type TrayContent = {
 	total: number,
 	/**  The tooltip: the app's name and the total, in words. */
 	tooltip: string,
-	/**  One line per account ("alice@example.org: 3 unread"). */
+	/**  One line per account ("@alice:example.org: 3 unread"). */
 	accounts: string[],
 	show_label: string,
 	quit_label: string,

@@ -546,11 +546,11 @@ export function useLanguage(choice: LanguageChoice): void {
   showLanguage();
 }
 
-/** Screen readers pick their voice from `lang`; the window's title follows too. */
+/** Screen readers pick their voice from `lang`. (The window's title follows the language by
+ * itself: `notifications/badge.svelte.ts` writes it from `t`.) */
 function showLanguage(): void {
   if (typeof document === "undefined") return;
   document.documentElement.lang = currentLanguage();
-  document.title = t("app.name");
 }
 
 export function translate(

@@ -15,12 +15,19 @@ export const DEFAULT_PREFERENCES: Required<Preferences> = {
   text_size: "normal",
   compact: false,
   language: "system",
-  close_to_tray: true,
+  // As the shell: apps stay in the dock on macOS, in the tray elsewhere (as Element).
+  close_to_tray: typeof navigator === "undefined" || !/Mac OS X|Macintosh/.test(navigator.userAgent),
   start_with_session: false,
 };
 
+/** The page's copy of the look, read before the shell answers, so that a dark theme does not
+ * flash light at start. The config file stays the reference. */
+const LOOK_KEY = "estafette.look";
+
 class PreferencesStore {
-  current = $state<Required<Preferences>>({ ...DEFAULT_PREFERENCES });
+  current = $state<Required<Preferences>>({ ...DEFAULT_PREFERENCES, ...cachedLook() });
+  /** Saves go one after the other, so that a slow failing one cannot undo a later one. */
+  #saving: Promise<unknown> = Promise.resolve();
 
   async load(): Promise<void> {
     const saved = await backend.preferences();
@@ -28,22 +35,45 @@ class PreferencesStore {
     applyToPage(this.current);
   }
 
-  /** Applies `change` at once and saves it; on failure, the earlier value comes back and the
-   * error is thrown for the caller to show. */
-  async set(change: Partial<Preferences>): Promise<void> {
+  /** Applies `change` at once and saves it; on failure, what it changed comes back (unless
+   * changed again since) and the error is thrown for the caller to show. */
+  set(change: Partial<Preferences>): Promise<void> {
+    const changes = stripUndefined(change);
     const before = this.current;
-    const next = { ...before, ...stripUndefined(change) };
-    this.current = next;
-    applyToPage(next);
-    if (next.language !== before.language) useLanguage(next.language);
-    try {
-      await backend.setPreferences(next);
-    } catch (error) {
-      this.current = before;
-      applyToPage(before);
-      if (next.language !== before.language) useLanguage(before.language);
-      throw error;
-    }
+    this.current = { ...before, ...changes };
+    applyToPage(this.current);
+    if (this.current.language !== before.language) useLanguage(this.current.language);
+    const saved = this.#saving.then(() => backend.setPreferences($state.snapshot(this.current)));
+    this.#saving = saved.catch(() => undefined);
+    return saved.then(
+      () => undefined,
+      (error: unknown) => {
+        const undone = { ...this.current };
+        for (const key of Object.keys(changes) as (keyof Preferences)[]) {
+          if (undone[key] === changes[key]) Object.assign(undone, { [key]: before[key] });
+        }
+        if (undone.language !== this.current.language) useLanguage(undone.language);
+        this.current = undone;
+        applyToPage(undone);
+        throw error;
+      },
+    );
+  }
+}
+
+function cachedLook(): Partial<Preferences> {
+  try {
+    const look: unknown = JSON.parse(localStorage.getItem(LOOK_KEY) ?? "{}");
+    const preferences = typeof look === "object" && look !== null ? (look as Partial<Preferences>) : {};
+    const cached: Partial<Preferences> = {
+      theme: preferences.theme,
+      text_size: preferences.text_size,
+      compact: preferences.compact,
+    };
+    applyToPage({ ...DEFAULT_PREFERENCES, ...stripUndefined(cached) });
+    return stripUndefined(cached);
+  } catch {
+    return {};
   }
 }
 
@@ -58,6 +88,12 @@ function applyToPage(preferences: Required<Preferences>): void {
   root.dataset.theme = preferences.theme;
   root.dataset.textSize = preferences.text_size;
   root.dataset.density = preferences.compact ? "compact" : "comfortable";
+  try {
+    const { theme, text_size, compact } = preferences;
+    localStorage.setItem(LOOK_KEY, JSON.stringify({ theme, text_size, compact }));
+  } catch {
+    // Private storage unavailable: the look comes from the shell, a moment later.
+  }
 }
 
 export const preferences = new PreferencesStore();

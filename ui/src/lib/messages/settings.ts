@@ -19,7 +19,7 @@ export const settingsEn = {
   "settings.account.display_name_hint": "The name other people see.",
   "settings.account.save_name": "Save name",
   "settings.account.saved": "Saved.",
-  "settings.account.user_id": "Matrix ID",
+  "settings.account.user_id": "Your address",
   "settings.account.server": "Server",
 
   "settings.theme": "Theme",
@@ -33,6 +33,10 @@ export const settingsEn = {
   "settings.text_size.larger": "Larger",
   "settings.compact": "Compact layout",
   "settings.compact_hint": "Messages closer together.",
+  "settings.window": "Window",
+  "settings.close_to_tray": "Keep Estafette running in the tray when its window is closed",
+  "settings.close_to_tray_hint": "Notifications keep coming; “Quit” in the tray's menu ends it.",
+  "settings.start_with_session": "Start Estafette, out of sight, when I sign in to this computer",
 
   "settings.language.system": "System language",
   "settings.language.fr": "Français",
@@ -62,7 +66,7 @@ export const settingsFr: Record<keyof typeof settingsEn, string> = {
   "settings.account.display_name_hint": "Le nom que les autres voient.",
   "settings.account.save_name": "Enregistrer le nom",
   "settings.account.saved": "Enregistré.",
-  "settings.account.user_id": "Identifiant Matrix",
+  "settings.account.user_id": "Votre adresse",
   "settings.account.server": "Serveur",
 
   "settings.theme": "Thème",
@@ -76,6 +80,10 @@ export const settingsFr: Record<keyof typeof settingsEn, string> = {
   "settings.text_size.larger": "Très grande",
   "settings.compact": "Disposition compacte",
   "settings.compact_hint": "Messages plus rapprochés.",
+  "settings.window": "Fenêtre",
+  "settings.close_to_tray": "Garder Estafette dans la zone de notification quand sa fenêtre est fermée",
+  "settings.close_to_tray_hint": "Les notifications continuent d'arriver ; « Quitter » dans le menu de l'icône l'arrête.",
+  "settings.start_with_session": "Lancer Estafette, en arrière-plan, à l'ouverture de ma session",
 
   "settings.language.system": "Langue du système",
   "settings.language.fr": "Français",

@@ -19,6 +19,16 @@ describe("FloodGate", () => {
     expect(gate.flush(WINDOW_MS + 1)).toBeNull();
   });
 
+  it("leaves out what no longer matters when the summary is due", () => {
+    const gate = new FloodGate();
+    for (let i = 0; i < SINGLE_NOTIFICATIONS; i++) gate.admit("a", notice(`!${i}`), 0);
+    gate.admit("a", notice("!opened", 3), 1);
+    gate.admit("a", notice("!other", 2), 2);
+    const gathered = gate.flush(WINDOW_MS, ({ notice }) => notice.room_id !== "!opened");
+    expect(gathered).toMatchObject({ messages: 2, rooms: 1 });
+    expect(gathered?.latest.room_id).toBe("!other");
+  });
+
   it("shows alerts one by one again once the window has passed", () => {
     const gate = new FloodGate();
     for (let i = 0; i < SINGLE_NOTIFICATIONS; i++) gate.admit("a", notice(`!${i}`), 0);

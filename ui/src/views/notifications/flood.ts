@@ -32,9 +32,12 @@ export class FloodGate {
     return false;
   }
 
-  /** What waited, as one summary (then the window starts again); `null` if nothing did. */
-  flush(now: number): Gathered | null {
-    const waiting = this.waiting;
+  /**
+   * What waited and still `matters` (its room not opened meanwhile, say), as one summary; then
+   * the window starts again. `null` if nothing is left.
+   */
+  flush(now: number, matters: (alert: { account: string; notice: Notice }) => boolean = () => true): Gathered | null {
+    const waiting = this.waiting.filter(matters);
     this.waiting = [];
     const last = waiting.at(-1);
     if (!last) return null;
