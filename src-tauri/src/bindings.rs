@@ -8,7 +8,7 @@ use specta_typescript::Typescript;
 use tauri_specta::{Builder, ErrorHandlingMode, collect_commands};
 
 use crate::commands::{
-    accounts, encryption, files, gestures, notifications, profile, rooms, system, timeline,
+    accounts, encryption, files, gestures, notifications, people, profile, rooms, system, timeline,
 };
 
 /// Relative to the `src-tauri` folder.
@@ -32,6 +32,13 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             notifications::set_preferences,
             notifications::watch_unread_totals,
             notifications::update_tray,
+            people::search_people,
+            people::public_rooms,
+            people::invite_people,
+            people::leave_room,
+            people::forget_room,
+            people::set_room_favourite,
+            people::set_room_low_priority,
             profile::own_profile,
             profile::set_display_name,
             profile::set_avatar,

@@ -5,6 +5,7 @@
 #![recursion_limit = "256"]
 
 mod notifications;
+mod people;
 mod settings;
 
 use std::time::{Duration, Instant};

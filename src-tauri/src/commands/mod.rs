@@ -6,6 +6,7 @@ pub mod encryption;
 pub mod files;
 pub mod gestures;
 pub mod notifications;
+pub mod people;
 pub mod profile;
 pub mod rooms;
 pub mod system;

@@ -26,6 +26,8 @@ import {
   type TimelineItem,
   type OutgoingMessage,
   type Draft,
+  type Directory,
+  type InviteRefused,
   type LinkTarget,
   type Member,
   type Permissions,
@@ -35,6 +37,7 @@ import {
   type NotificationLevel,
   type NotificationTarget,
   type Preferences,
+  type PublicRoom,
   type RoomKind,
   type TrayContent,
   type UnreadTotals,
@@ -189,6 +192,21 @@ export const backend = {
   declineInvite: (account: string, roomId: string) => call(commands.declineInvite(account, roomId)),
   /** By ID, alias or link; `via`: servers to join through, besides those a link names. */
   joinRoom: (account: string, room: string, via: string[] = []) => call(commands.joinRoom(account, room, via)),
+  /** People whose name or Matrix ID holds `term` (a full ID the directory lacks is offered too). */
+  searchPeople: (account: string, term: string): Promise<Directory> => call(commands.searchPeople(account, term)),
+  /** The server's public rooms whose name, topic or address holds `search` (the first ones for ""). */
+  publicRooms: (account: string, search: string): Promise<PublicRoom[]> => call(commands.publicRooms(account, search)),
+  /** Invites each person; returns those the server refused, with why (the others are invited). */
+  invitePeople: (account: string, roomId: string, userIds: string[]): Promise<InviteRefused[]> =>
+    call(commands.invitePeople(account, roomId, userIds)),
+  leaveRoom: (account: string, roomId: string) => call(commands.leaveRoom(account, roomId)),
+  /** Leaves the room if need be, and forgets it: gone from every list of the account. */
+  forgetRoom: (account: string, roomId: string) => call(commands.forgetRoom(account, roomId)),
+  /** The account's tags, shared with Element: a favourite is no longer low priority, and back. */
+  setRoomFavourite: (account: string, roomId: string, favourite: boolean) =>
+    call(commands.setRoomFavourite(account, roomId, favourite)),
+  setRoomLowPriority: (account: string, roomId: string, lowPriority: boolean) =>
+    call(commands.setRoomLowPriority(account, roomId, lowPriority)),
 
   openTimeline: (account: string, roomId: string, onUpdate: (update: TimelineUpdate) => void) =>
     subscribe(onUpdate, (channel) => commands.openTimeline(account, roomId, channel)),

@@ -36,6 +36,17 @@ export const commands = {
 	watchUnreadTotals: (account: AccountId, updates: Channel<UnreadTotals>) => __TAURI_INVOKE<number>("watch_unread_totals", { account, updates }),
 	/**  Draws the tray and the window's badge with the page's words. */
 	updateTray: (content: TrayContent) => __TAURI_INVOKE<void>("update_tray", { content }),
+	/**  The people whose name or Matrix ID holds `term`. */
+	searchPeople: (account: AccountId, term: string) => __TAURI_INVOKE<Directory>("search_people", { account, term }),
+	/**  The server's public rooms whose name, topic or address holds `search`. */
+	publicRooms: (account: AccountId, search: string) => __TAURI_INVOKE<PublicRoom[]>("public_rooms", { account, search }),
+	/**  Invites people into a room; returns those the server refused, with why. */
+	invitePeople: (account: AccountId, roomId: string, userIds: string[]) => __TAURI_INVOKE<InviteRefused[]>("invite_people", { account, roomId, userIds }),
+	leaveRoom: (account: AccountId, roomId: string) => __TAURI_INVOKE<null>("leave_room", { account, roomId }),
+	/**  Leaves the room if need be, and forgets it: gone from every list of the account. */
+	forgetRoom: (account: AccountId, roomId: string) => __TAURI_INVOKE<null>("forget_room", { account, roomId }),
+	setRoomFavourite: (account: AccountId, roomId: string, favourite: boolean) => __TAURI_INVOKE<null>("set_room_favourite", { account, roomId, favourite }),
+	setRoomLowPriority: (account: AccountId, roomId: string, lowPriority: boolean) => __TAURI_INVOKE<null>("set_room_low_priority", { account, roomId, lowPriority }),
 	ownProfile: (account: AccountId) => __TAURI_INVOKE<OwnProfile>("own_profile", { account }),
 	setDisplayName: (account: AccountId, name: string) => __TAURI_INVOKE<null>("set_display_name", { account, name }),
 	/**
@@ -294,6 +305,17 @@ export type DeviceTrust =
  */
 "unverified";
 
+/**
+ *  What a search found: the server's directory answers only with people who share a room
+ *  with this user or are in public rooms, unless the server searches all its users (as state
+ *  deployments do).
+ */
+export type Directory = {
+	people: PersonFound[],
+	/**  The server had more to give than were asked for: typing more narrows it. */
+	limited: boolean,
+};
+
 /**  How far a download is: bytes received, of `total` when the server or the sender said. */
 export type DownloadProgress = {
 	received: number,
@@ -373,6 +395,12 @@ export type IncomingVerification = {
 	/**  The asking device, when the request says (to-device requests do). */
 	device_id: string | null,
 	device_name: string | null,
+};
+
+/**  Someone the server would not invite, and why (the error's code). */
+export type InviteRefused = {
+	user_id: string,
+	code: Code,
 };
 
 export type IpcError = {
@@ -603,6 +631,16 @@ export type Person = {
 	avatar_url: string | null,
 };
 
+/**  Someone found in the directory. */
+export type PersonFound = {
+	user_id: string,
+	display_name: string | null,
+	/**  `mxc://` URI, shown through the media scheme. */
+	avatar_url: string | null,
+	/**  A conversation between the two of them already exists: choosing them opens it. */
+	direct_room_id: string | null,
+};
+
 export type Preferences = {
 	/**  Desktop notifications on this machine. */
 	notifications?: boolean,
@@ -626,6 +664,19 @@ export type Preferences = {
 	close_to_tray?: boolean,
 	/**  The app starts with the user's session, its window minimised. */
 	start_with_session?: boolean,
+};
+
+/**  A room of the server's public directory. */
+export type PublicRoom = {
+	room_id: string,
+	name: string | null,
+	topic: string | null,
+	/**  Its address (`#general:example.org`), when it has one. */
+	alias: string | null,
+	avatar_url: string | null,
+	members: number,
+	/**  This account is in it already. */
+	joined: boolean,
 };
 
 /**  What is known of a quoted message. */

@@ -14,6 +14,7 @@ import {
 import { conversationEn, conversationFr } from "./messages/conversation";
 import { devicesEn, devicesFr } from "./messages/devices";
 import { notificationsEn, notificationsFr } from "./messages/notifications";
+import { peopleEn, peopleFr } from "./messages/people";
 import { securityEn, securityFr } from "./messages/security";
 import { settingsEn, settingsFr } from "./messages/settings";
 
@@ -23,6 +24,7 @@ const en = {
   ...conversationEn,
   ...notificationsEn,
   ...settingsEn,
+  ...peopleEn,
   "app.name": "Estafette",
   "signin.title": "Sign in",
   "signin.homeserver": "Homeserver",
@@ -68,17 +70,13 @@ const en = {
   "rooms.quick_switcher_hint": "Type a name, arrows to choose, Enter to open",
   "start.title": "Start a conversation",
   "start.dm": "Message a person",
-  "start.user_id": "Matrix ID of the person",
-  "start.user_id_hint": "@bob:example.org",
-  "start.open_dm": "Open conversation",
   "start.room": "Create a room",
   "start.room_name": "Room name",
   "start.room_topic": "Topic (optional)",
-  "start.room_invite": "Invite (Matrix IDs, separated by commas)",
   "start.room_encrypted": "End-to-end encrypted",
   "start.create_room": "Create room",
   "start.join": "Join a room",
-  "start.join_address": "Room address or ID",
+  "start.join_address": "Room address or link",
   "start.join_submit": "Join",
   "dialog.close": "Close",
   "invite.title": "{user} invited you",
@@ -281,6 +279,7 @@ const fr: Record<MessageKey, string> = {
   ...conversationFr,
   ...notificationsFr,
   ...settingsFr,
+  ...peopleFr,
   "app.name": "Estafette",
   "signin.title": "Connexion",
   "signin.homeserver": "Serveur d'accueil",
@@ -326,17 +325,13 @@ const fr: Record<MessageKey, string> = {
   "rooms.quick_switcher_hint": "Tapez un nom, flèches pour choisir, Entrée pour ouvrir",
   "start.title": "Démarrer une conversation",
   "start.dm": "Écrire à une personne",
-  "start.user_id": "Identifiant Matrix de la personne",
-  "start.user_id_hint": "@bob:exemple.fr",
-  "start.open_dm": "Ouvrir la conversation",
   "start.room": "Créer un salon",
   "start.room_name": "Nom du salon",
   "start.room_topic": "Sujet (facultatif)",
-  "start.room_invite": "Inviter (identifiants Matrix séparés par des virgules)",
   "start.room_encrypted": "Chiffré de bout en bout",
   "start.create_room": "Créer le salon",
   "start.join": "Rejoindre un salon",
-  "start.join_address": "Adresse ou identifiant du salon",
+  "start.join_address": "Adresse ou lien du salon",
   "start.join_submit": "Rejoindre",
   "dialog.close": "Fermer",
   "invite.title": "{user} vous a invité",

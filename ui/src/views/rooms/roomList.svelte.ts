@@ -4,6 +4,7 @@
 import { backend, type Live } from "../../lib/backend";
 import type { RoomListLoading, RoomListQuery, RoomSummary } from "../../lib/bindings";
 import { applyDiffs } from "../../lib/diff";
+import { sectionOf } from "./sections";
 
 export class RoomListStore {
   rooms = $state<RoomSummary[]>([]);
@@ -12,9 +13,12 @@ export class RoomListStore {
   /** Null until the core has said; then whether every room the server counts has arrived. */
   loading = $state<RoomListLoading | null>(null);
 
-  invites = $derived(this.rooms.filter((room) => room.membership === "invited"));
-  people = $derived(this.rooms.filter((room) => room.membership !== "invited" && room.is_direct));
-  groups = $derived(this.rooms.filter((room) => room.membership !== "invited" && !room.is_direct));
+  // The list's sections (`sectionOf`), each in the list's own order.
+  invites = $derived(this.rooms.filter((room) => sectionOf(room) === "invites"));
+  favourites = $derived(this.rooms.filter((room) => sectionOf(room) === "favourites"));
+  people = $derived(this.rooms.filter((room) => sectionOf(room) === "people"));
+  groups = $derived(this.rooms.filter((room) => sectionOf(room) === "rooms"));
+  lowPriority = $derived(this.rooms.filter((room) => sectionOf(room) === "low_priority"));
 
   #live: Live | null = null;
   #loadingLive: Live | null = null;
