@@ -307,18 +307,7 @@ async fn replies_reacts_edits_with_up_and_deletes_from_the_message_menu() {
 
     // React, with the keyboard alone: Shift+F10 on the options button, arrows, Enter.
     let options = app.find("button", "Options for the message from bob").await;
-    app.execute(
-        "arguments[0].focus();",
-        serde_json::json!([options.argument()]),
-    )
-    .await;
-    app.press(&format!(
-        "{}{}{}",
-        Key::Shift.code(),
-        Key::F10.code(),
-        Key::Release.code()
-    ))
-    .await;
+    app.open_menu_with_keyboard(&options).await;
     app.find("menu", "Options for the message from bob").await;
     // The first item, "React with 👍", has the focus.
     let focused = "return (document.activeElement?.getAttribute('aria-label') ?? '').replace(/[\\u2066-\\u2069]/g, '');";

@@ -3,7 +3,7 @@
 //! room from the room list's menu.
 
 use estafette_core::room_list::{Membership, RoomFilter, RoomListQuery, RoomSummary};
-use estafette_e2e::{Key, Party, eventually};
+use estafette_e2e::{Party, eventually};
 
 use super::World;
 
@@ -87,18 +87,7 @@ async fn finds_a_colleague_by_name_invites_into_a_room_and_leaves_it() {
 
     // Leaving, from the room list's menu (Shift+F10 on the room), after a confirmation.
     let room = app.find("button", "Équipe projet").await;
-    app.execute(
-        "arguments[0].focus();",
-        serde_json::json!([room.argument()]),
-    )
-    .await;
-    app.press(&format!(
-        "{}{}{}",
-        Key::Shift.code(),
-        Key::F10.code(),
-        Key::Release.code()
-    ))
-    .await;
+    app.open_menu_with_keyboard(&room).await;
     app.click(&app.find("menuitem", "Leave").await).await;
     app.find("dialog", "Leave Équipe projet?").await;
     app.click(&app.find("button", "Leave").await).await;

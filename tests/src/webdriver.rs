@@ -381,6 +381,19 @@ impl AppWindow {
         .await;
     }
 
+    /// Opens `element`'s context menu from the keyboard: the focus on it, then Shift+F10.
+    pub async fn open_menu_with_keyboard(&self, element: &Element) {
+        self.execute("arguments[0].focus();", json!([element.argument()]))
+            .await;
+        self.press(&format!(
+            "{}{}{}",
+            Key::Shift.code(),
+            Key::F10.code(),
+            Key::Release.code()
+        ))
+        .await;
+    }
+
     /// Presses keys on whatever has the focus, as a person at the keyboard does: text and
     /// `Key` codes; `Key::Control` and `Key::Shift` stay held until `Key::Release` or the end.
     pub async fn press(&self, keys: &str) {
