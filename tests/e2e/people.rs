@@ -1,17 +1,17 @@
 //! People and rooms as a person meets them (issue 14): a conversation started by typing part
-//! of a colleague's name, a second person invited into a room from its header, and leaving a
-//! room from the room list's menu.
+//! of a colleague's name, a second person invited into a room from its header, someone ignored
+//! from their card, and leaving a room from the room list's menu.
 
 use estafette_core::room_list::{Membership, RoomFilter, RoomListQuery, RoomSummary};
-use estafette_e2e::{Party, eventually};
+use estafette_e2e::{Key, Party, eventually};
 
 use super::World;
 
 #[tokio::test(flavor = "multi_thread")]
-async fn finds_a_colleague_by_name_invites_into_a_room_and_leaves_it() {
+async fn finds_a_colleague_by_name_invites_into_a_room_ignores_and_leaves_it() {
     let (world, _driver, app) = World::open(
         "en",
-        "finds_a_colleague_by_name_invites_into_a_room_and_leaves_it",
+        "finds_a_colleague_by_name_invites_into_a_room_ignores_and_leaves_it",
     )
     .await;
     let carol = Party::new(&world.server, "carol").await;
@@ -82,6 +82,38 @@ async fn finds_a_colleague_by_name_invites_into_a_room_and_leaves_it() {
     eventually("carol to be invited to the team room", || async {
         let summary = carol.account.rooms().summary(&team).await?;
         (summary.membership == Membership::Invited).then_some(())
+    })
+    .await;
+
+    // A link to carol in bob's message opens her card; "Ignore" there holds on every device.
+    world
+        .bob
+        .wait_for_member(&team, &world.server.user_id("alice"))
+        .await;
+    world
+        .bob
+        .wait_for_device_of(&world.server.user_id("alice"))
+        .await;
+    world
+        .bob
+        .timeline(&team)
+        .await
+        .send_markdown(&format!("Voir [Carole](https://matrix.to/#/{carol_id})"))
+        .await
+        .expect("bob names carol");
+    app.click(&app.find("link", "Carole").await).await;
+    app.click(&app.find("button", "Ignore").await).await;
+    app.find("button", "Stop ignoring").await;
+    app.press(&Key::Escape.code().to_string()).await;
+    let alice_elsewhere = Party::sign_in(&world.server, "alice").await;
+    eventually("carol ignored on alice's other device", || async {
+        alice_elsewhere
+            .account
+            .people()
+            .ignored()
+            .await
+            .contains(&carol_id)
+            .then_some(())
     })
     .await;
 

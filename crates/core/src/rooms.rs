@@ -255,6 +255,16 @@ impl Rooms<'_> {
             .map_err(RoomError::from_sdk)
     }
 
+    /// Marks a room unread, as a reminder to come back to it (shared with Element and every
+    /// device); reading it, or "Mark as read", takes the mark away.
+    pub async fn mark_as_unread(&self, room_id: &str) -> Result<(), RoomError> {
+        self.account
+            .room(room_id)?
+            .set_unread_flag(true)
+            .await
+            .map_err(RoomError::from_sdk)
+    }
+
     /// Invites several people into a room at once. Each is tried; those the server refused
     /// are returned with the reason, the others are invited.
     #[instrument(skip(self, user_ids), fields(account = %self.account.id()))]

@@ -141,7 +141,7 @@ async fn people_are_invited_into_a_room_that_exists_and_it_is_left_then_forgotte
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_favourite_is_seen_by_another_device_and_public_rooms_are_found_and_joined() {
+async fn a_favourite_and_an_unread_mark_are_seen_by_another_device_and_public_rooms_are_joined() {
     let hs = start_server().await;
     let (_alice_device, alice) = new_user(&hs, "alice").await;
     let (_bob_device, bob) = new_user(&hs, "bob").await;
@@ -180,6 +180,28 @@ async fn a_favourite_is_seen_by_another_device_and_public_rooms_are_found_and_jo
     favourites
         .until("no favourite left", |rooms| rooms.is_empty())
         .await;
+
+    // Marked unread here, seen so there; read, and the mark is gone.
+    alice
+        .rooms()
+        .mark_as_unread(&team)
+        .await
+        .expect("marked unread");
+    eventually("the mark on the other device", || async {
+        let summary = alice_elsewhere.rooms().summary(&team).await?;
+        summary.is_marked_unread.then_some(())
+    })
+    .await;
+    alice_elsewhere
+        .rooms()
+        .mark_as_read(&team)
+        .await
+        .expect("marked read");
+    eventually("the mark gone here", || async {
+        let summary = alice.rooms().summary(&team).await?;
+        (!summary.is_marked_unread).then_some(())
+    })
+    .await;
 
     // bob publishes a room; alice finds it by a word of its topic and joins it.
     let session = hs.login("bob", PASSWORD).await.expect("bob's session");

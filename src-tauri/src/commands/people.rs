@@ -70,6 +70,52 @@ pub async fn forget_room(
     Ok(account.rooms().forget(&room_id).await?)
 }
 
+/// Marks a room unread, as a reminder (shared with Element and every device).
+#[tauri::command]
+#[specta::specta]
+pub async fn mark_room_as_unread(
+    state: State<'_, AppState>,
+    account: AccountId,
+    room_id: String,
+) -> Result<(), IpcError> {
+    let account = super::account(&state, &account).await?;
+    Ok(account.rooms().mark_as_unread(&room_id).await?)
+}
+
+/// Hides `user_id`'s messages and refuses their invitations, on every device of the account.
+#[tauri::command]
+#[specta::specta]
+pub async fn ignore_user(
+    state: State<'_, AppState>,
+    account: AccountId,
+    user_id: String,
+) -> Result<(), IpcError> {
+    let account = super::account(&state, &account).await?;
+    Ok(account.people().ignore(&user_id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn unignore_user(
+    state: State<'_, AppState>,
+    account: AccountId,
+    user_id: String,
+) -> Result<(), IpcError> {
+    let account = super::account(&state, &account).await?;
+    Ok(account.people().unignore(&user_id).await?)
+}
+
+/// Whom the account ignores.
+#[tauri::command]
+#[specta::specta]
+pub async fn ignored_users(
+    state: State<'_, AppState>,
+    account: AccountId,
+) -> Result<Vec<String>, IpcError> {
+    let account = super::account(&state, &account).await?;
+    Ok(account.people().ignored().await)
+}
+
 #[tauri::command]
 #[specta::specta]
 pub async fn set_room_favourite(

@@ -207,6 +207,12 @@ export const backend = {
     call(commands.setRoomFavourite(account, roomId, favourite)),
   setRoomLowPriority: (account: string, roomId: string, lowPriority: boolean) =>
     call(commands.setRoomLowPriority(account, roomId, lowPriority)),
+  /** A reminder to come back to the room, shared with Element and every device. */
+  markRoomAsUnread: (account: string, roomId: string) => call(commands.markRoomAsUnread(account, roomId)),
+  /** Their messages hidden and invitations refused, on every device of the account. */
+  ignoreUser: (account: string, userId: string) => call(commands.ignoreUser(account, userId)),
+  unignoreUser: (account: string, userId: string) => call(commands.unignoreUser(account, userId)),
+  ignoredUsers: (account: string) => call(commands.ignoredUsers(account)),
 
   openTimeline: (account: string, roomId: string, onUpdate: (update: TimelineUpdate) => void) =>
     subscribe(onUpdate, (channel) => commands.openTimeline(account, roomId, channel)),

@@ -47,6 +47,13 @@ export const commands = {
 	forgetRoom: (account: AccountId, roomId: string) => __TAURI_INVOKE<null>("forget_room", { account, roomId }),
 	setRoomFavourite: (account: AccountId, roomId: string, favourite: boolean) => __TAURI_INVOKE<null>("set_room_favourite", { account, roomId, favourite }),
 	setRoomLowPriority: (account: AccountId, roomId: string, lowPriority: boolean) => __TAURI_INVOKE<null>("set_room_low_priority", { account, roomId, lowPriority }),
+	/**  Marks a room unread, as a reminder (shared with Element and every device). */
+	markRoomAsUnread: (account: AccountId, roomId: string) => __TAURI_INVOKE<null>("mark_room_as_unread", { account, roomId }),
+	/**  Hides `user_id`'s messages and refuses their invitations, on every device of the account. */
+	ignoreUser: (account: AccountId, userId: string) => __TAURI_INVOKE<null>("ignore_user", { account, userId }),
+	unignoreUser: (account: AccountId, userId: string) => __TAURI_INVOKE<null>("unignore_user", { account, userId }),
+	/**  Whom the account ignores. */
+	ignoredUsers: (account: AccountId) => __TAURI_INVOKE<string[]>("ignored_users", { account }),
 	ownProfile: (account: AccountId) => __TAURI_INVOKE<OwnProfile>("own_profile", { account }),
 	setDisplayName: (account: AccountId, name: string) => __TAURI_INVOKE<null>("set_display_name", { account, name }),
 	/**

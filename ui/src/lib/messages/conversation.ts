@@ -70,6 +70,10 @@ export const conversationEn = {
 
   "profile.message": "Message",
   "profile.close": "Close",
+  "profile.ignore": "Ignore",
+  "profile.unignore": "Stop ignoring",
+  "profile.ignored": "Ignored: their messages are hidden and their invitations refused.",
+  "profile.unignored": "No longer ignored.",
   "join_link.title": "Join this room?",
   "join_link.text": "The link leads to {room}, which you are not in.",
   "join_link.join": "Join",
@@ -151,6 +155,10 @@ export const conversationFr: Record<keyof typeof conversationEn, string> = {
 
   "profile.message": "Écrire",
   "profile.close": "Fermer",
+  "profile.ignore": "Ignorer",
+  "profile.unignore": "Ne plus ignorer",
+  "profile.ignored": "Ignoré : ses messages sont masqués et ses invitations refusées.",
+  "profile.unignored": "N'est plus ignoré.",
   "join_link.title": "Rejoindre ce salon ?",
   "join_link.text": "Le lien mène à {room}, dont vous n'êtes pas membre.",
   "join_link.join": "Rejoindre",

@@ -37,6 +37,7 @@ export const peopleEn = {
 
   "rooms.favourites": "Favourites",
   "rooms.low_priority": "Low priority",
+  "rooms.mark_unread": "Mark as unread",
   "rooms.favourite_add": "Add to favourites",
   "rooms.favourite_remove": "Remove from favourites",
   "rooms.low_priority_add": "Mark as low priority",
@@ -86,6 +87,7 @@ export const peopleFr: Record<keyof typeof peopleEn, string> = {
 
   "rooms.favourites": "Favoris",
   "rooms.low_priority": "Priorité basse",
+  "rooms.mark_unread": "Marquer comme non lu",
   "rooms.favourite_add": "Ajouter aux favoris",
   "rooms.favourite_remove": "Retirer des favoris",
   "rooms.low_priority_add": "Marquer en priorité basse",
