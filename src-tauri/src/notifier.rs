@@ -68,6 +68,8 @@ struct Shown {
     targets: HashMap<u32, NotificationTarget>,
     closed: VecDeque<u32>,
     clicks: Option<Channel<NotificationTarget>>,
+    /// Whether the running service reads markup in bodies, once asked.
+    reads_markup: Option<bool>,
 }
 
 impl std::fmt::Debug for Shown {
@@ -104,6 +106,7 @@ impl Shown {
         self.places.clear();
         self.targets.clear();
         self.closed.clear();
+        self.reads_markup = None;
     }
 }
 
@@ -204,14 +207,26 @@ mod freedesktop {
             .is_some_and(|(capabilities,)| capabilities.iter().any(|c| c == "body-markup"))
     }
 
+    /// Whether the service reads markup in bodies: asked once, until another service takes
+    /// the name.
+    fn service_reads_markup(bus: &gio::DBusConnection, notifier: &super::Notifier) -> bool {
+        if let Some(known) = notifier.shown().reads_markup {
+            return known;
+        }
+        let reads = reads_markup(bus);
+        notifier.shown().reads_markup = Some(reads);
+        reads
+    }
+
     /// Shows `notification` in place of `replaces` (0: none); returns the service's ID.
     pub(super) fn show(
+        notifier: &super::Notifier,
         notification: &DesktopNotification,
         replaces: u32,
         open_label: &str,
     ) -> Result<u32, glib::Error> {
         let bus = session_bus()?;
-        let body = if reads_markup(&bus) {
+        let body = if service_reads_markup(&bus, notifier) {
             escape_markup(&notification.body)
         } else {
             notification.body.clone()
@@ -329,7 +344,7 @@ impl Notifier {
         #[cfg(target_os = "linux")]
         {
             let replaces = self.shown().places.get(&place).copied().unwrap_or(0);
-            let id = freedesktop::show(&notification, replaces, &open_label)
+            let id = freedesktop::show(self, &notification, replaces, &open_label)
                 .map_err(|error| error.to_string())?;
             self.shown().shown(place, target, id);
             Ok(())

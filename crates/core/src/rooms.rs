@@ -195,6 +195,12 @@ impl Rooms<'_> {
         Ok(room.room_id().to_string())
     }
 
+    /// Whether this account knows `room_id` (joined, invited or left): a check without the
+    /// work of a summary.
+    pub fn is_known(&self, room_id: &str) -> bool {
+        self.account.room(room_id).is_ok()
+    }
+
     pub async fn invite(&self, room_id: &str, user_id: &str) -> Result<(), RoomError> {
         let user_id = parse_user_id(user_id)?;
         self.account

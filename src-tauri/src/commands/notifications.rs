@@ -43,12 +43,7 @@ pub async fn show_notification(
 ) -> Result<(), IpcError> {
     let account_id = estafette_core::AccountId(notification.account_id.clone());
     let account = super::account(&state, &account_id).await?;
-    if account
-        .rooms()
-        .summary(&notification.room_id)
-        .await
-        .is_none()
-    {
+    if !account.rooms().is_known(&notification.room_id) {
         return Err(IpcError::new(
             estafette_core::Code::RoomNotFound,
             "no such room in this account",
