@@ -158,7 +158,7 @@ impl Profile<'_> {
 }
 
 /// The centre square of a picture, upright, scaled down to [`AVATAR_SIDE`], as PNG.
-fn square_avatar(bytes: &[u8]) -> Result<Vec<u8>, ProfileError> {
+pub(crate) fn square_avatar(bytes: &[u8]) -> Result<Vec<u8>, ProfileError> {
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|_| ProfileError::NotAPicture)?;

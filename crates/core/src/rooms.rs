@@ -39,6 +39,14 @@ pub enum RoomError {
     Offline,
     #[error("the server refused: {0}")]
     Server(String),
+    #[error("longer than {0} characters")]
+    TextTooLong(usize),
+    #[error("not a picture this app can read")]
+    NotAPicture,
+    #[error("only a room anyone may join can be listed in the directory")]
+    NotOpenToAnyone,
+    #[error("a setting this app does not offer")]
+    Unsupported,
 }
 
 impl RoomError {
@@ -50,6 +58,10 @@ impl RoomError {
             Self::Forbidden(_) => Code::RoomForbidden,
             Self::Offline => Code::RoomOffline,
             Self::Server(_) => Code::RoomServerError,
+            Self::TextTooLong(_) => Code::RoomTextTooLong,
+            Self::NotAPicture => Code::RoomNotAPicture,
+            Self::NotOpenToAnyone => Code::RoomNotOpenToAnyone,
+            Self::Unsupported => Code::RoomUnsupportedSetting,
         }
     }
 
