@@ -8,7 +8,8 @@ use specta_typescript::Typescript;
 use tauri_specta::{Builder, ErrorHandlingMode, collect_commands};
 
 use crate::commands::{
-    accounts, encryption, files, gestures, notifications, people, profile, rooms, system, timeline,
+    accounts, encryption, files, gestures, notifications, people, profile, room_admin, rooms,
+    system, timeline,
 };
 
 /// Relative to the `src-tauri` folder.
@@ -43,6 +44,26 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             people::ignore_user,
             people::unignore_user,
             people::ignored_users,
+            room_admin::watch_room_details,
+            room_admin::watch_room_people,
+            room_admin::set_room_name,
+            room_admin::set_room_topic,
+            room_admin::set_room_avatar,
+            room_admin::remove_room_avatar,
+            room_admin::set_room_access,
+            room_admin::room_listed_in_directory,
+            room_admin::set_room_listed_in_directory,
+            room_admin::set_room_history,
+            room_admin::enable_room_encryption,
+            room_admin::set_member_role,
+            room_admin::remove_member,
+            room_admin::ban_member,
+            room_admin::unban_member,
+            room_admin::accept_knock,
+            room_admin::refuse_knock,
+            room_admin::knock_room,
+            room_admin::leave_warning,
+            room_admin::trust_in_user,
             profile::own_profile,
             profile::set_display_name,
             profile::set_avatar,

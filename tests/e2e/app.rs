@@ -6,6 +6,7 @@
 
 mod notifications;
 mod people;
+mod room_admin;
 mod settings;
 
 use std::time::{Duration, Instant};

@@ -1,5 +1,5 @@
 //! People and rooms as a person meets them (issue 14): a conversation started by typing part
-//! of a colleague's name, a second person invited into a room from its header, someone ignored
+//! of a colleague's name, a second person invited into a room from its info panel, someone ignored
 //! from their card, and leaving a room from the room list's menu.
 
 use estafette_core::room_list::{Membership, RoomFilter, RoomListQuery, RoomSummary};
@@ -65,6 +65,7 @@ async fn finds_a_colleague_by_name_invites_into_a_room_ignores_and_leaves_it() {
     app.click(&app.find("button", "Équipe projet").await).await;
     app.click(&app.find("button", "Accept").await).await;
     app.find("textbox", "Message to Équipe projet").await;
+    app.click(&app.find("button", "Room info").await).await;
     app.click(&app.find("button", "Invite people").await).await;
     app.find("dialog", "Invite people to Équipe projet").await;
     let picker = app.find("combobox", "Find a person by name or ID").await;

@@ -35,6 +35,7 @@ function implicitRole(el) {
     case "img": return el.getAttribute("alt") === "" ? "presentation" : "img";
     case "section": return el.hasAttribute("aria-label") || el.hasAttribute("aria-labelledby") ? "region" : null;
     case "aside": return "complementary";
+    case "fieldset": return "group";
     default: return null;
   }
 }
@@ -74,6 +75,10 @@ function accessibleName(el) {
   }
   const label = el.getAttribute("aria-label");
   if (label && normalise(label)) return normalise(label);
+  if (el.localName === "fieldset") {
+    const legend = [...el.children].find((child) => child.localName === "legend");
+    if (legend) return normalise(textOf(legend));
+  }
   if (["input", "textarea", "select"].includes(el.localName)) {
     const labels = el.labels ? [...el.labels] : [];
     if (labels.length) return normalise(labels.map(textOf).join(" "));

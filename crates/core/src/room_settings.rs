@@ -139,6 +139,8 @@ pub struct RoomDetails {
     pub joined_members: u64,
     pub invited_members: u64,
     pub own_role: Role,
+    /// This user's power level: someone may act on those below it only.
+    pub own_power: i64,
     pub may: RoomAbilities,
 }
 
@@ -410,6 +412,7 @@ async fn details_of(room: &Room) -> RoomDetails {
         joined_members: room.joined_members_count(),
         invited_members: room.invited_members_count(),
         own_role: Role::of_power(power_of(&levels, me)),
+        own_power: power_of(&levels, me),
         may: abilities_of(&levels, me, is_encrypted),
     }
 }

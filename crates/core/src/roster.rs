@@ -197,7 +197,8 @@ impl Roster {
         Subscription::spawn(|sender| async move {
             let client = room.client();
             let members = client.observe_room_events::<SyncRoomMemberEvent, Room>(room.room_id());
-            let levels = client.observe_room_events::<SyncRoomPowerLevelsEvent, Room>(room.room_id());
+            let levels =
+                client.observe_room_events::<SyncRoomPowerLevelsEvent, Room>(room.room_id());
             let mut members = Box::pin(members.subscribe());
             let mut levels = Box::pin(levels.subscribe());
             let mut identities = match client.encryption().user_identities_stream().await {
@@ -422,15 +423,12 @@ async fn read_people(room: &Room) -> Vec<(String, RoomPerson)> {
         | RoomMemberships::BAN;
     let members = match room.members(memberships).await {
         Ok(members) => members,
-        Err(error) if is_network_failure(&error) => room
-            .members_no_sync(memberships)
-            .await
-            .unwrap_or_default(),
+        Err(error) if is_network_failure(&error) => {
+            room.members_no_sync(memberships).await.unwrap_or_default()
+        }
         Err(error) => {
             warn!(%error, "the room's people could not be read");
-            room.members_no_sync(memberships)
-                .await
-                .unwrap_or_default()
+            room.members_no_sync(memberships).await.unwrap_or_default()
         }
     };
     let levels = room.power_levels_or_default().await;

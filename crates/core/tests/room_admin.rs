@@ -67,7 +67,10 @@ async fn an_admin_changes_the_settings_members_see_them_and_a_member_may_not() {
     assert_eq!(before.access, RoomAccess::InviteOnly);
     assert!(!before.is_encrypted);
 
-    settings.set_name("Préfecture — cellule crise").await.expect("renamed");
+    settings
+        .set_name("Préfecture — cellule crise")
+        .await
+        .expect("renamed");
     settings
         .set_topic("Point quotidien à 9 h")
         .await
@@ -126,7 +129,10 @@ async fn an_admin_changes_the_settings_members_see_them_and_a_member_may_not() {
     assert!(settings.is_listed_in_directory().await.expect("asked"));
     eventually("the room in the directory", || async {
         let rooms = bob.rooms().public_rooms("cellule").await.ok()?;
-        rooms.iter().any(|room| room.room_id == room_id).then_some(())
+        rooms
+            .iter()
+            .any(|room| room.room_id == room_id)
+            .then_some(())
     })
     .await;
     settings
@@ -230,7 +236,12 @@ async fn a_role_given_is_seen_by_the_other_side_and_removals_and_bans_carry_thei
     })
     .await;
     // Banned, he cannot come back; unbanned and invited, he can.
-    assert!(dan.rooms().join(&room_id, &[hs.server_name()]).await.is_err());
+    assert!(
+        dan.rooms()
+            .join(&room_id, &[hs.server_name()])
+            .await
+            .is_err()
+    );
     roster.unban(dan.user_id()).await.expect("unbanned");
     people
         .until("dan no longer listed once unbanned", |people| {
@@ -322,7 +333,10 @@ async fn someone_asks_to_join_and_is_let_in_another_is_turned_away() {
         .await
         .expect("room created");
     assert!(matches!(
-        frank.rooms().knock(&closed, None, &[hs.server_name()]).await,
+        frank
+            .rooms()
+            .knock(&closed, None, &[hs.server_name()])
+            .await,
         Err(RoomError::Forbidden(_))
     ));
 }
@@ -356,8 +370,7 @@ async fn leaving_warns_the_last_person_and_the_last_admin() {
         .expect("invited");
     accept_invite_once_it_arrives(&bob, &room_id).await;
     eventually("alice the last admin with bob in", || async {
-        (alice.rooms().leave_warning(&room_id).await.ok()? == LeaveWarning::LastAdmin)
-            .then_some(())
+        (alice.rooms().leave_warning(&room_id).await.ok()? == LeaveWarning::LastAdmin).then_some(())
     })
     .await;
     assert_eq!(

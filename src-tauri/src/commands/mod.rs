@@ -8,6 +8,7 @@ pub mod gestures;
 pub mod notifications;
 pub mod people;
 pub mod profile;
+pub mod room_admin;
 pub mod rooms;
 pub mod system;
 pub mod timeline;

@@ -41,6 +41,13 @@ import {
   type RoomKind,
   type TrayContent,
   type UnreadTotals,
+  type HistoryReaders,
+  type LeaveWarning,
+  type Role,
+  type RoomAccess,
+  type RoomDetails,
+  type RoomPerson,
+  type Trust,
 } from "./bindings";
 
 export type RoomListUpdate = ListDiff<RoomSummary>[];
@@ -213,6 +220,41 @@ export const backend = {
   ignoreUser: (account: string, userId: string) => call(commands.ignoreUser(account, userId)),
   unignoreUser: (account: string, userId: string) => call(commands.unignoreUser(account, userId)),
   ignoredUsers: (account: string) => call(commands.ignoredUsers(account)),
+
+  /** A room's details now, then at each change (its info panel, its settings). */
+  watchRoomDetails: (account: string, roomId: string, onUpdate: (details: RoomDetails) => void) =>
+    subscribe(onUpdate, (channel) => commands.watchRoomDetails(account, roomId, channel)),
+  /** A room's people as diffs: the whole list first (`reset`), then changes. */
+  watchRoomPeople: (account: string, roomId: string, onUpdate: (diffs: ListDiff<RoomPerson>[]) => void) =>
+    subscribe(onUpdate, (channel) => commands.watchRoomPeople(account, roomId, channel)),
+  setRoomName: (account: string, roomId: string, name: string) => call(commands.setRoomName(account, roomId, name)),
+  setRoomTopic: (account: string, roomId: string, topic: string) => call(commands.setRoomTopic(account, roomId, topic)),
+  /** `file`: an ID from `chooseFiles`. */
+  setRoomAvatar: (account: string, roomId: string, file: number) => call(commands.setRoomAvatar(account, roomId, file)),
+  removeRoomAvatar: (account: string, roomId: string) => call(commands.removeRoomAvatar(account, roomId)),
+  setRoomAccess: (account: string, roomId: string, access: RoomAccess) =>
+    call(commands.setRoomAccess(account, roomId, access)),
+  roomListedInDirectory: (account: string, roomId: string) => call(commands.roomListedInDirectory(account, roomId)),
+  setRoomListedInDirectory: (account: string, roomId: string, listed: boolean) =>
+    call(commands.setRoomListedInDirectory(account, roomId, listed)),
+  setRoomHistory: (account: string, roomId: string, readers: HistoryReaders) =>
+    call(commands.setRoomHistory(account, roomId, readers)),
+  enableRoomEncryption: (account: string, roomId: string) => call(commands.enableRoomEncryption(account, roomId)),
+  setMemberRole: (account: string, roomId: string, userId: string, role: Role) =>
+    call(commands.setMemberRole(account, roomId, userId, role)),
+  removeMember: (account: string, roomId: string, userId: string, reason: string | null) =>
+    call(commands.removeMember(account, roomId, userId, reason)),
+  banMember: (account: string, roomId: string, userId: string, reason: string | null) =>
+    call(commands.banMember(account, roomId, userId, reason)),
+  unbanMember: (account: string, roomId: string, userId: string) => call(commands.unbanMember(account, roomId, userId)),
+  acceptKnock: (account: string, roomId: string, userId: string) => call(commands.acceptKnock(account, roomId, userId)),
+  refuseKnock: (account: string, roomId: string, userId: string, reason: string | null) =>
+    call(commands.refuseKnock(account, roomId, userId, reason)),
+  /** Asks to join a room by address or link; returns its ID. */
+  knockRoom: (account: string, address: string, reason: string | null, via: string[]) =>
+    call(commands.knockRoom(account, address, reason, via)),
+  leaveWarning: (account: string, roomId: string): Promise<LeaveWarning> => call(commands.leaveWarning(account, roomId)),
+  trustInUser: (account: string, userId: string): Promise<Trust> => call(commands.trustInUser(account, userId)),
 
   openTimeline: (account: string, roomId: string, onUpdate: (update: TimelineUpdate) => void) =>
     subscribe(onUpdate, (channel) => commands.openTimeline(account, roomId, channel)),

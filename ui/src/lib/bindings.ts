@@ -54,6 +54,39 @@ export const commands = {
 	unignoreUser: (account: AccountId, userId: string) => __TAURI_INVOKE<null>("unignore_user", { account, userId }),
 	/**  Whom the account ignores. */
 	ignoredUsers: (account: AccountId) => __TAURI_INVOKE<string[]>("ignored_users", { account }),
+	/**  A room's details now, then at each change. */
+	watchRoomDetails: (account: AccountId, roomId: string, updates: Channel<RoomDetails>) => __TAURI_INVOKE<number>("watch_room_details", { account, roomId, updates }),
+	/**  A room's people: the whole list first, then its changes. */
+	watchRoomPeople: (account: AccountId, roomId: string, updates: Channel<ListDiff<RoomPerson>[]>) => __TAURI_INVOKE<number>("watch_room_people", { account, roomId, updates }),
+	setRoomName: (account: AccountId, roomId: string, name: string) => __TAURI_INVOKE<null>("set_room_name", { account, roomId, name }),
+	setRoomTopic: (account: AccountId, roomId: string, topic: string) => __TAURI_INVOKE<null>("set_room_topic", { account, roomId, topic }),
+	/**  Makes the picture the user chose (`file`, from the file chooser) the room's avatar. */
+	setRoomAvatar: (account: AccountId, roomId: string, file: number) => __TAURI_INVOKE<null>("set_room_avatar", { account, roomId, file }),
+	removeRoomAvatar: (account: AccountId, roomId: string) => __TAURI_INVOKE<null>("remove_room_avatar", { account, roomId }),
+	setRoomAccess: (account: AccountId, roomId: string, access: RoomAccess) => __TAURI_INVOKE<null>("set_room_access", { account, roomId, access }),
+	/**  Whether the room is listed in the server's public directory (asked of the server). */
+	roomListedInDirectory: (account: AccountId, roomId: string) => __TAURI_INVOKE<boolean>("room_listed_in_directory", { account, roomId }),
+	setRoomListedInDirectory: (account: AccountId, roomId: string, listed: boolean) => __TAURI_INVOKE<null>("set_room_listed_in_directory", { account, roomId, listed }),
+	setRoomHistory: (account: AccountId, roomId: string, readers: HistoryReaders) => __TAURI_INVOKE<null>("set_room_history", { account, roomId, readers }),
+	/**  Turns encryption on, for good. */
+	enableRoomEncryption: (account: AccountId, roomId: string) => __TAURI_INVOKE<null>("enable_room_encryption", { account, roomId }),
+	setMemberRole: (account: AccountId, roomId: string, userId: string, role: Role) => __TAURI_INVOKE<null>("set_member_role", { account, roomId, userId, role }),
+	/**  Removes someone from the room, with a reason they see. */
+	removeMember: (account: AccountId, roomId: string, userId: string, reason: string | null) => __TAURI_INVOKE<null>("remove_member", { account, roomId, userId, reason }),
+	banMember: (account: AccountId, roomId: string, userId: string, reason: string | null) => __TAURI_INVOKE<null>("ban_member", { account, roomId, userId, reason }),
+	unbanMember: (account: AccountId, roomId: string, userId: string) => __TAURI_INVOKE<null>("unban_member", { account, roomId, userId }),
+	/**  Lets in someone who asked to join. */
+	acceptKnock: (account: AccountId, roomId: string, userId: string) => __TAURI_INVOKE<null>("accept_knock", { account, roomId, userId }),
+	refuseKnock: (account: AccountId, roomId: string, userId: string, reason: string | null) => __TAURI_INVOKE<null>("refuse_knock", { account, roomId, userId, reason }),
+	/**
+	 *  Asks to join a room (by address or link), with a word for those who decide. Returns the
+	 *  room ID.
+	 */
+	knockRoom: (account: AccountId, address: string, reason: string | null, via: string[]) => __TAURI_INVOKE<string>("knock_room", { account, address, reason, via }),
+	/**  What leaving the room would cost, to warn first. */
+	leaveWarning: (account: AccountId, roomId: string) => __TAURI_INVOKE<LeaveWarning>("leave_warning", { account, roomId }),
+	/**  Whether the user verified someone, for their profile card. */
+	trustInUser: (account: AccountId, userId: string) => __TAURI_INVOKE<Trust>("trust_in_user", { account, userId }),
 	ownProfile: (account: AccountId) => __TAURI_INVOKE<OwnProfile>("own_profile", { account }),
 	setDisplayName: (account: AccountId, name: string) => __TAURI_INVOKE<null>("set_display_name", { account, name }),
 	/**
@@ -223,7 +256,7 @@ export const commands = {
 };
 
 /* Constants */
-export const ERROR_CODES = ["auth.invalid_input","auth.homeserver_required","auth.insecure_server","auth.unknown_server","auth.server_unreachable","auth.not_a_matrix_server","auth.no_sliding_sync","auth.password_login_unsupported","auth.wrong_credentials","auth.rate_limited","auth.account_deactivated","auth.session_expired","auth.server_error","auth.store_failed","secrets.keychain_unavailable","secrets.access_denied","secrets.missing","secrets.damaged","secrets.failed","room.invalid_user_id","room.invalid_room_id","room.not_found","room.forbidden","room.offline","room.server_error","timeline.room_not_found","timeline.open_failed","timeline.pagination_failed","timeline.send_failed","timeline.unsent_message_not_found","timeline.receipt_failed","timeline.event_not_found","timeline.invalid_event_id","timeline.reply_failed","timeline.edit_failed","timeline.redact_failed","timeline.react_failed","timeline.draft_failed","media.invalid_address","media.not_an_image","media.not_playable","media.fetch_failed","media.no_attachment","media.too_large","media.read_failed","media.upload_failed","media.write_failed","media.damaged","media.offline","media.too_large_to_show","encryption.password_required","encryption.wrong_password","encryption.wrong_recovery_key","encryption.backup_exists","encryption.wrong_passphrase_or_file","encryption.verification_not_found","encryption.invalid_id","encryption.offline","encryption.file","encryption.failed","notifications.invalid_keyword","notifications.invalid_default","notifications.not_saved","profile.invalid_name","profile.not_a_picture","profile.offline","profile.not_saved","account.not_found","storage.failed","sync.failed","app.subscription_closed","link.invalid","link.unsupported_scheme","link.open_failed","file.unknown","file.open_failed","clipboard.unavailable","notification.failed","preferences.not_saved"] as const;
+export const ERROR_CODES = ["auth.invalid_input","auth.homeserver_required","auth.insecure_server","auth.unknown_server","auth.server_unreachable","auth.not_a_matrix_server","auth.no_sliding_sync","auth.password_login_unsupported","auth.wrong_credentials","auth.rate_limited","auth.account_deactivated","auth.session_expired","auth.server_error","auth.store_failed","secrets.keychain_unavailable","secrets.access_denied","secrets.missing","secrets.damaged","secrets.failed","room.invalid_user_id","room.invalid_room_id","room.not_found","room.forbidden","room.offline","room.server_error","room.text_too_long","room.not_a_picture","room.not_open_to_anyone","room.unsupported_setting","timeline.room_not_found","timeline.open_failed","timeline.pagination_failed","timeline.send_failed","timeline.unsent_message_not_found","timeline.receipt_failed","timeline.event_not_found","timeline.invalid_event_id","timeline.reply_failed","timeline.edit_failed","timeline.redact_failed","timeline.react_failed","timeline.draft_failed","media.invalid_address","media.not_an_image","media.not_playable","media.fetch_failed","media.no_attachment","media.too_large","media.read_failed","media.upload_failed","media.write_failed","media.damaged","media.offline","media.too_large_to_show","encryption.password_required","encryption.wrong_password","encryption.wrong_recovery_key","encryption.backup_exists","encryption.wrong_passphrase_or_file","encryption.verification_not_found","encryption.invalid_id","encryption.offline","encryption.file","encryption.failed","notifications.invalid_keyword","notifications.invalid_default","notifications.not_saved","profile.invalid_name","profile.not_a_picture","profile.offline","profile.not_saved","account.not_found","storage.failed","sync.failed","app.subscription_closed","link.invalid","link.unsupported_scheme","link.open_failed","file.unknown","file.open_failed","clipboard.unavailable","notification.failed","preferences.not_saved"] as const;
 
 /* Types */
 /**
@@ -267,7 +300,7 @@ export type ClipboardContent = {
  *  union of string literals in the generated TypeScript), so that a front end that
  *  lacks a translation for one fails to type-check.
  */
-export type Code = "auth.invalid_input" | "auth.homeserver_required" | "auth.insecure_server" | "auth.unknown_server" | "auth.server_unreachable" | "auth.not_a_matrix_server" | "auth.no_sliding_sync" | "auth.password_login_unsupported" | "auth.wrong_credentials" | "auth.rate_limited" | "auth.account_deactivated" | "auth.session_expired" | "auth.server_error" | "auth.store_failed" | "secrets.keychain_unavailable" | "secrets.access_denied" | "secrets.missing" | "secrets.damaged" | "secrets.failed" | "room.invalid_user_id" | "room.invalid_room_id" | "room.not_found" | "room.forbidden" | "room.offline" | "room.server_error" | "timeline.room_not_found" | "timeline.open_failed" | "timeline.pagination_failed" | "timeline.send_failed" | "timeline.unsent_message_not_found" | "timeline.receipt_failed" | "timeline.event_not_found" | "timeline.invalid_event_id" | "timeline.reply_failed" | "timeline.edit_failed" | "timeline.redact_failed" | "timeline.react_failed" | "timeline.draft_failed" | "media.invalid_address" | "media.not_an_image" | "media.not_playable" | "media.fetch_failed" | "media.no_attachment" | "media.too_large" | "media.read_failed" | "media.upload_failed" | "media.write_failed" | "media.damaged" | "media.offline" | "media.too_large_to_show" | "encryption.password_required" | "encryption.wrong_password" | "encryption.wrong_recovery_key" | "encryption.backup_exists" | "encryption.wrong_passphrase_or_file" | "encryption.verification_not_found" | "encryption.invalid_id" | "encryption.offline" | "encryption.file" | "encryption.failed" | "notifications.invalid_keyword" | "notifications.invalid_default" | "notifications.not_saved" | "profile.invalid_name" | "profile.not_a_picture" | "profile.offline" | "profile.not_saved" | "account.not_found" | "storage.failed" | "sync.failed";
+export type Code = "auth.invalid_input" | "auth.homeserver_required" | "auth.insecure_server" | "auth.unknown_server" | "auth.server_unreachable" | "auth.not_a_matrix_server" | "auth.no_sliding_sync" | "auth.password_login_unsupported" | "auth.wrong_credentials" | "auth.rate_limited" | "auth.account_deactivated" | "auth.session_expired" | "auth.server_error" | "auth.store_failed" | "secrets.keychain_unavailable" | "secrets.access_denied" | "secrets.missing" | "secrets.damaged" | "secrets.failed" | "room.invalid_user_id" | "room.invalid_room_id" | "room.not_found" | "room.forbidden" | "room.offline" | "room.server_error" | "room.text_too_long" | "room.not_a_picture" | "room.not_open_to_anyone" | "room.unsupported_setting" | "timeline.room_not_found" | "timeline.open_failed" | "timeline.pagination_failed" | "timeline.send_failed" | "timeline.unsent_message_not_found" | "timeline.receipt_failed" | "timeline.event_not_found" | "timeline.invalid_event_id" | "timeline.reply_failed" | "timeline.edit_failed" | "timeline.redact_failed" | "timeline.react_failed" | "timeline.draft_failed" | "media.invalid_address" | "media.not_an_image" | "media.not_playable" | "media.fetch_failed" | "media.no_attachment" | "media.too_large" | "media.read_failed" | "media.upload_failed" | "media.write_failed" | "media.damaged" | "media.offline" | "media.too_large_to_show" | "encryption.password_required" | "encryption.wrong_password" | "encryption.wrong_recovery_key" | "encryption.backup_exists" | "encryption.wrong_passphrase_or_file" | "encryption.verification_not_found" | "encryption.invalid_id" | "encryption.offline" | "encryption.file" | "encryption.failed" | "notifications.invalid_keyword" | "notifications.invalid_default" | "notifications.not_saved" | "profile.invalid_name" | "profile.not_a_picture" | "profile.offline" | "profile.not_saved" | "account.not_found" | "storage.failed" | "sync.failed";
 
 /**
  *  The levels of rooms that have none of their own: conversations between two people, and
@@ -376,6 +409,17 @@ export type EventSource = {
 	was_encrypted: boolean,
 };
 
+/**  Who may read the room's history. */
+export type HistoryReaders = 
+/**  Members, all of it (from before they joined too). */
+"members" | 
+/**  Members, from when they were invited. */
+"since_invited" | 
+/**  Members, from when they joined. */
+"since_joined" | 
+/**  Anyone, members or not (a public room's readers). */
+"anyone";
+
 export type IdentityWarning = {
 	user_id: string,
 	display_name: string | null,
@@ -452,6 +496,15 @@ export type LaunchInfo = {
 	/**  The system's preferred languages (BCP 47), most preferred first. */
 	languages: string[],
 };
+
+/**  What leaving a room would cost, to warn before it. */
+export type LeaveWarning = "none" | 
+/**  Nobody else is in it: nobody, this user included, can come back unless it is open. */
+"last_person" | 
+/**  This user is its only administrator: nobody would be able to change its settings. */
+"last_admin" | 
+/**  A room nobody may join without an invitation: coming back needs one. */
+"invite_needed";
 
 /**  What a link to a Matrix thing points at. */
 export type LinkTarget = 
@@ -732,6 +785,62 @@ export type RestoredAccounts = {
 	not_restored: UnrestoredAccount[],
 };
 
+/**  Someone's standing in a room, by their power level. */
+export type Role = "admin" | "moderator" | "member";
+
+/**  What this user may change in the room, by its power levels. */
+export type RoomAbilities = {
+	change_name: boolean,
+	change_topic: boolean,
+	change_avatar: boolean,
+	change_access: boolean,
+	change_history: boolean,
+	/**  Turn encryption on (false once it is on: it is never turned off). */
+	enable_encryption: boolean,
+	change_roles: boolean,
+	invite: boolean,
+	kick: boolean,
+	ban: boolean,
+};
+
+/**  Who may join a room. */
+export type RoomAccess = 
+/**  Only people invited. */
+"invite_only" | 
+/**  Anyone may ask; a member with the power to invite lets them in. */
+"ask_to_join" | 
+/**  Anyone who has the room's link or address. */
+"anyone_with_link" | 
+/**
+ *  A rule this app does not offer (members of a space, another client's own): shown, kept
+ *  until changed.
+ */
+"other";
+
+/**  A room as its info panel shows it. */
+export type RoomDetails = {
+	room_id: string,
+	/**  The name shown: the room's own, else one made from its members. */
+	display_name: string,
+	/**  The name the room was given, if any. */
+	name: string | null,
+	topic: string | null,
+	/**  `mxc://` URI, fetched through the core. */
+	avatar_url: string | null,
+	/**  Its main address (`#name:server`). */
+	canonical_alias: string | null,
+	is_direct: boolean,
+	is_encrypted: boolean,
+	access: RoomAccess,
+	history: HistoryReaders,
+	joined_members: number,
+	invited_members: number,
+	own_role: Role,
+	/**  This user's power level: someone may act on those below it only. */
+	own_power: number,
+	may: RoomAbilities,
+};
+
 /**  Which rooms a list shows. */
 export type RoomFilter = "all" | 
 /**  Direct conversations with one person. */
@@ -778,6 +887,20 @@ export type RoomNotifications = {
 	 *  changes it.
 	 */
 	is_default: boolean,
+};
+
+/**  One person of the room's list. */
+export type RoomPerson = {
+	user_id: string,
+	display_name: string | null,
+	/**  `mxc://` URI, fetched through the core. */
+	avatar_url: string | null,
+	standing: Standing,
+	power: number,
+	role: Role,
+	trust: Trust,
+	/**  Why they ask to join, or why they were banned, in their or the banner's words. */
+	reason: string | null,
 };
 
 /**  The room settings a state change may touch, named for people, not by event type. */
@@ -912,6 +1035,11 @@ export type SignOutRisk = {
 	backup_complete: boolean,
 };
 
+/**  Where someone stands with the room. */
+export type Standing = 
+/**  Asks to join (listed first: someone waits for an answer). */
+"asking_to_join" | "joined" | "invited" | "banned";
+
 /**  A change of room state, structured so that front ends can say it in the user's language. */
 export type StateChange = { change: "membership"; user: Person; membership: MembershipKind } | { change: "display_name_changed"; user_id: string; old: string | null; new: string | null } | { change: "avatar_changed"; user_id: string } | { change: "room_created" } | { change: "room_name_changed"; name: string | null } | { change: "room_topic_changed"; topic: string | null } | { change: "room_avatar_changed" } | { change: "encryption_enabled" } | 
 /**
@@ -1015,6 +1143,13 @@ export type TrayContent = {
 	show_label: string,
 	quit_label: string,
 };
+
+/**  Whether this user verified someone (shown in encrypted rooms only). */
+export type Trust = "verified" | "not_verified" | 
+/**  Verified once, and their identity changed since: to check again. */
+"changed" | 
+/**  Not an encrypted room, or not read yet. */
+"unknown";
 
 /**  An account's unread figures. */
 export type UnreadTotals = {

@@ -15,6 +15,7 @@ import { conversationEn, conversationFr } from "./messages/conversation";
 import { devicesEn, devicesFr } from "./messages/devices";
 import { notificationsEn, notificationsFr } from "./messages/notifications";
 import { peopleEn, peopleFr } from "./messages/people";
+import { roomInfoEn, roomInfoFr } from "./messages/roomInfo";
 import { securityEn, securityFr } from "./messages/security";
 import { settingsEn, settingsFr } from "./messages/settings";
 
@@ -25,6 +26,7 @@ const en = {
   ...notificationsEn,
   ...settingsEn,
   ...peopleEn,
+  ...roomInfoEn,
   "app.name": "Estafette",
   "signin.title": "Sign in",
   "signin.homeserver": "Homeserver",
@@ -54,6 +56,12 @@ const en = {
   "sync.session_expired": "This session has ended. Sign out and sign in again.",
   "rooms.list": "Conversations",
   "rooms.filter": "Filter conversations",
+  "rooms.filters": "Show only",
+  "rooms.filter.unread": "Unread",
+  "rooms.filter.favourites": "Favourites",
+  "rooms.filter.people": "People",
+  "rooms.filter.rooms": "Rooms",
+  "rooms.filter.low_priority": "Low priority",
   "rooms.invites": "Invitations",
   "rooms.people": "People",
   "rooms.rooms": "Rooms",
@@ -189,6 +197,10 @@ const en = {
   "error.room.offline": "You are offline. Try again when the connection is back.",
   "error.room.invalid_room_id": "This is not a valid room address (#room:server or !id:server).",
   "error.room.server_error": "The server answered with an error. Try again later.",
+  "error.room.text_too_long": "This text is too long. Shorten it and try again.",
+  "error.room.not_a_picture": "This file is not a picture that can be used. Choose another one.",
+  "error.room.not_open_to_anyone": "Only a room anyone can join can be listed in the public directory.",
+  "error.room.unsupported_setting": "This app cannot set that. Choose one of the options offered.",
   "error.timeline.open_failed": "This conversation could not be opened.",
   "error.timeline.pagination_failed": "Older messages could not be loaded.",
   "error.timeline.send_failed": "The message could not be queued.",
@@ -280,6 +292,7 @@ const fr: Record<MessageKey, string> = {
   ...notificationsFr,
   ...settingsFr,
   ...peopleFr,
+  ...roomInfoFr,
   "app.name": "Estafette",
   "signin.title": "Connexion",
   "signin.homeserver": "Serveur d'accueil",
@@ -309,6 +322,12 @@ const fr: Record<MessageKey, string> = {
   "sync.session_expired": "Cette session a pris fin. Déconnectez-vous puis reconnectez-vous.",
   "rooms.list": "Conversations",
   "rooms.filter": "Filtrer les conversations",
+  "rooms.filters": "Afficher seulement",
+  "rooms.filter.unread": "Non lus",
+  "rooms.filter.favourites": "Favoris",
+  "rooms.filter.people": "Personnes",
+  "rooms.filter.rooms": "Salons",
+  "rooms.filter.low_priority": "Priorité basse",
   "rooms.invites": "Invitations",
   "rooms.people": "Personnes",
   "rooms.rooms": "Salons",
@@ -444,6 +463,10 @@ const fr: Record<MessageKey, string> = {
   "error.room.offline": "Vous êtes hors ligne. Réessayez quand la connexion sera revenue.",
   "error.room.invalid_room_id": "Ce n'est pas une adresse de salon valide (#salon:serveur ou !id:serveur).",
   "error.room.server_error": "Le serveur a répondu par une erreur. Réessayez plus tard.",
+  "error.room.text_too_long": "Ce texte est trop long. Raccourcissez-le et réessayez.",
+  "error.room.not_a_picture": "Ce fichier n'est pas une image utilisable. Choisissez-en une autre.",
+  "error.room.not_open_to_anyone": "Seul un salon que tout le monde peut rejoindre peut figurer dans l'annuaire public.",
+  "error.room.unsupported_setting": "Cette application ne peut pas faire ce réglage. Choisissez une des options proposées.",
   "error.timeline.open_failed": "Cette conversation n'a pas pu être ouverte.",
   "error.timeline.pagination_failed": "Les messages précédents n'ont pas pu être chargés.",
   "error.timeline.send_failed": "Le message n'a pas pu être mis en file d'envoi.",

@@ -10,7 +10,7 @@ use matrix_sdk_base::crypto::IdentityState;
 use serde::Serialize;
 use tracing::instrument;
 
-use super::{Encryption, EncryptionError};
+use super::{Encryption, EncryptionError, parse_user};
 use crate::Subscription;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -103,6 +103,29 @@ impl Encryption<'_> {
             identity.pin().await
         };
         result.map_err(|error| EncryptionError::Failed(error.to_string()))
+    }
+
+    /// Whether this user verified `user_id`, and whether their identity changed since: for
+    /// their profile card. Asks their server when this device does not know them yet.
+    pub async fn trust_in(&self, user_id: &str) -> Result<crate::roster::Trust, EncryptionError> {
+        use crate::roster::Trust;
+        let user = parse_user(user_id)?;
+        if user.as_str() == self.account.user_id() {
+            return Ok(Trust::Unknown);
+        }
+        let identity = self
+            .account
+            .client()
+            .encryption()
+            .request_user_identity(&user)
+            .await
+            .map_err(|error| EncryptionError::from_sdk(&error))?;
+        Ok(match identity {
+            None => Trust::Unknown,
+            Some(identity) if identity.has_verification_violation() => Trust::Changed,
+            Some(identity) if identity.is_verified() => Trust::Verified,
+            Some(_) => Trust::NotVerified,
+        })
     }
 
     /// Whether this user has verified `user_id` (by emoji, in person).

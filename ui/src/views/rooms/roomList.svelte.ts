@@ -2,7 +2,7 @@
 // has loaded from the server (a large account's rooms arrive in batches after the first ones).
 
 import { backend, type Live } from "../../lib/backend";
-import type { RoomListLoading, RoomListQuery, RoomSummary } from "../../lib/bindings";
+import type { RoomFilter, RoomListLoading, RoomListQuery, RoomSummary } from "../../lib/bindings";
 import { applyDiffs } from "../../lib/diff";
 import { sectionOf } from "./sections";
 
@@ -55,6 +55,12 @@ export class RoomListStore {
 
   search(text: string): void {
     this.query.search = text.trim() === "" ? null : text;
+    if (this.#live) void backend.setRoomListQuery(this.#live, $state.snapshot(this.query));
+  }
+
+  /** Shows only one kind of room ("all" for every room); the search applies within it. */
+  filterBy(filter: RoomFilter): void {
+    this.query.filter = filter;
     if (this.#live) void backend.setRoomListQuery(this.#live, $state.snapshot(this.query));
   }
 
