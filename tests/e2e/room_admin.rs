@@ -112,3 +112,102 @@ async fn runs_a_room_from_its_info_panel_and_settings() {
     app.click(&app.find("button", "Cancel").await).await;
     app.close().await;
 }
+
+/// The line under a room's name in the room list.
+async fn room_line(app: &estafette_e2e::AppWindow, name: &str) -> String {
+    app.execute(
+        "const room = [...document.querySelectorAll('button[data-room-id]')] \
+           .find(b => b.getAttribute('aria-label') === arguments[0]); \
+         return room ? document.getElementById(room.getAttribute('aria-describedby')).textContent : '';",
+        serde_json::json!([name]),
+    )
+    .await
+    .as_str()
+    .unwrap_or_default()
+    .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn asks_to_join_a_room_and_is_let_in() {
+    let (world, _driver, app) = World::open("en", "asks_to_join_a_room_and_is_let_in").await;
+    let bob = &world.bob.account;
+    let room_id = bob
+        .rooms()
+        .create_room(estafette_core::rooms::NewRoom {
+            name: "Sur demande".to_owned(),
+            ..estafette_core::rooms::NewRoom::default()
+        })
+        .await
+        .expect("bob's room");
+    let settings = eventually("bob's room known", || async {
+        bob.rooms().settings(&room_id).ok()
+    })
+    .await;
+    settings
+        .set_access(estafette_core::room_settings::RoomAccess::AskToJoin)
+        .await
+        .expect("asking allowed");
+    world.sign_in(&app).await;
+
+    // Joining is refused; asking is offered, with a word for bob.
+    app.click(&app.find("button", "Start a conversation").await)
+        .await;
+    app.type_into(&app.find("textbox", "Room address or link").await, &room_id)
+        .await;
+    app.click(&app.find("button", "Join").await).await;
+    let message = app
+        .find("textbox", "A word for the people who decide (optional)")
+        .await;
+    app.type_into(&message, "Je remplace Paul").await;
+    app.click(&app.find("button", "Ask to join").await).await;
+    app.find(
+        "status",
+        "Your request was sent. The room will appear in your list once you are let in.",
+    )
+    .await;
+    app.press(&Key::Escape.code().to_string()).await;
+    app.wait_until_gone("dialog", "Start a conversation").await;
+    eventually("the room list to say she asked", || async {
+        (room_line(&app, "Sur demande").await == "You asked to join").then_some(())
+    })
+    .await;
+
+    // Bob sees her request with her word, and lets her in.
+    let alice_id = world.server.user_id("alice");
+    let roster = bob.rooms().roster(&room_id).expect("bob's roster");
+    let mut people = roster.watch();
+    let mut list = Vec::new();
+    tokio::time::timeout(estafette_e2e::PATIENCE, async {
+        loop {
+            for diff in people.next().await.expect("people listed") {
+                diff.apply_to(&mut list);
+            }
+            if list
+                .iter()
+                .any(|person: &estafette_core::roster::RoomPerson| {
+                    person.user_id == alice_id
+                        && person.standing == estafette_core::roster::Standing::AskingToJoin
+                        && person.reason.as_deref() == Some("Je remplace Paul")
+                })
+            {
+                break;
+            }
+        }
+    })
+    .await
+    .expect("alice's request reaches bob");
+    roster.accept_knock(&alice_id).await.expect("let in");
+
+    // Her room list shows the invitation; accepted, the conversation opens.
+    eventually("the request answered by an invitation", || async {
+        room_line(&app, "Sur demande")
+            .await
+            .contains("Invited by")
+            .then_some(())
+    })
+    .await;
+    app.click(&app.find("button", "Sur demande").await).await;
+    app.click(&app.find("button", "Accept").await).await;
+    app.find("textbox", "Message to Sur demande").await;
+    app.close().await;
+}

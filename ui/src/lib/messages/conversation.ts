@@ -106,6 +106,8 @@ export const conversationEn = {
   "knock.ask": "Ask to join",
   "knock.sent": "Your request was sent. The room will appear in your list once you are let in.",
   "knock.close": "Close",
+  "knock.waiting": "You asked to join this room. It will open here once someone lets you in.",
+  "knock.cancel": "Withdraw the request",
 
   "source.title": "Message source",
   "source.decrypted": "Decrypted from an encrypted message.",
@@ -219,6 +221,8 @@ export const conversationFr: Record<keyof typeof conversationEn, string> = {
   "knock.ask": "Demander à rejoindre",
   "knock.sent": "Votre demande a été envoyée. Le salon apparaîtra dans votre liste une fois que vous y serez admis.",
   "knock.close": "Fermer",
+  "knock.waiting": "Vous avez demandé à rejoindre ce salon. Il s'ouvrira ici dès qu'une personne vous aura admis.",
+  "knock.cancel": "Retirer la demande",
 
   "source.title": "Source du message",
   "source.decrypted": "Déchiffré à partir d'un message chiffré.",
