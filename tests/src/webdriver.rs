@@ -238,6 +238,20 @@ impl AppWindow {
         response["value"].clone()
     }
 
+    /// Keeps what the window shows in `target/e2e-screenshots/<name>.png` (to look at a layout
+    /// while working on it; tests assert on roles and names, never on pixels).
+    pub async fn screenshot(&self, name: &str) {
+        let encoded = self
+            .command(reqwest::Method::GET, "/screenshot", None)
+            .await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(encoded.as_str().unwrap_or_default())
+            .expect("a PNG in base64");
+        let dir = screenshot_dir();
+        std::fs::create_dir_all(&dir).expect("screenshot folder");
+        std::fs::write(dir.join(format!("{name}.png")), png).expect("screenshot written");
+    }
+
     pub async fn execute(&self, script: &str, args: Value) -> Value {
         self.command(
             reqwest::Method::POST,
