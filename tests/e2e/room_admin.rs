@@ -95,6 +95,7 @@ async fn runs_a_room_from_its_info_panel_and_settings() {
     app.find("dialog", "bob").await;
     app.find("group", "Role in Cellule crise").await;
     app.click(&app.find("radio", "Moderator").await).await;
+    app.click(&app.find("button", "Change role").await).await;
     app.find("status", "Role changed.").await;
     app.press(&Key::Escape.code().to_string()).await;
     eventually("bob to be a moderator on his side", || async {

@@ -135,6 +135,8 @@ pub struct RoomDetails {
     pub is_direct: bool,
     pub is_encrypted: bool,
     pub access: RoomAccess,
+    /// The room's version lets people ask to join (version 7 and later).
+    pub can_ask_to_join: bool,
     pub history: HistoryReaders,
     pub joined_members: u64,
     pub invited_members: u64,
@@ -248,26 +250,33 @@ impl RoomSettings {
     }
 
     /// Who may join. A room that stops being open to anyone also leaves the public directory,
-    /// so that it is not advertised to people who can no longer come in.
+    /// so that it is not advertised to people who can no longer come in. Asking to join needs
+    /// a room version that has it ([`RoomDetails::can_ask_to_join`]).
     #[instrument(skip(self), fields(room = %self.room.room_id()))]
     pub async fn set_access(&self, access: RoomAccess) -> Result<(), RoomError> {
         let rule = match access {
             RoomAccess::InviteOnly => JoinRule::Invite,
+            RoomAccess::AskToJoin if !can_ask_to_join(&self.room) => {
+                return Err(RoomError::Unsupported);
+            }
             RoomAccess::AskToJoin => JoinRule::Knock,
             RoomAccess::AnyoneWithLink => JoinRule::Public,
             RoomAccess::Other => return Err(RoomError::Unsupported),
         };
         let settings = self.room.privacy_settings();
+        // Who may join changes first: if taking the room out of the directory then fails, it
+        // is listed but closed (people see a door they cannot open), never open but unlisted
+        // against the user's choice.
+        settings
+            .update_join_rule(rule)
+            .await
+            .map_err(RoomError::from_sdk)?;
         if access != RoomAccess::AnyoneWithLink && self.is_listed_in_directory().await? {
             settings
                 .update_room_visibility(Visibility::Private)
                 .await
                 .map_err(RoomError::from_sdk)?;
         }
-        settings
-            .update_join_rule(rule)
-            .await
-            .map_err(RoomError::from_sdk)?;
         // The server took it; the room's state here follows with the next sync. Waiting for it
         // means what comes next (listing the room, reading its details) sees the new rule.
         let room = self.room.clone();
@@ -353,6 +362,14 @@ pub(crate) fn access_of(rule: Option<&JoinRule>) -> RoomAccess {
     }
 }
 
+/// Whether the room's version lets people ask to join (version 7 and later).
+fn can_ask_to_join(room: &Room) -> bool {
+    room.clone_info()
+        .room_version_rules_or_default()
+        .authorization
+        .knocking
+}
+
 fn history_of(visibility: &HistoryVisibility) -> HistoryReaders {
     match visibility {
         HistoryVisibility::Invited => HistoryReaders::SinceInvited,
@@ -408,6 +425,7 @@ async fn details_of(room: &Room) -> RoomDetails {
         is_direct: room.is_direct().await.unwrap_or(false),
         is_encrypted,
         access: access_of(room.join_rule().as_ref()),
+        can_ask_to_join: can_ask_to_join(room),
         history: history_of(&room.history_visibility_or_default()),
         joined_members: room.joined_members_count(),
         invited_members: room.invited_members_count(),

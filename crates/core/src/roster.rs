@@ -5,7 +5,11 @@
 //!
 //! Rooms of thousands are listed as changes to the list, never again as a whole list.
 
-use std::{cmp::Ordering, collections::HashMap, time::Duration};
+use std::{
+    cmp::Ordering,
+    collections::{HashMap, HashSet},
+    time::Duration,
+};
 
 use futures_util::StreamExt;
 use matrix_sdk::{
@@ -102,7 +106,8 @@ fn order(a: &(String, RoomPerson), b: &(String, RoomPerson)) -> Ordering {
 #[serde(rename_all = "snake_case")]
 pub enum LeaveWarning {
     None,
-    /// Nobody else is in it: nobody, this user included, can come back unless it is open.
+    /// Nobody else is in it, invited, or able to come in unasked: nobody, this user included,
+    /// could ever come back.
     LastPerson,
     /// This user is its only administrator: nobody would be able to change its settings.
     LastAdmin,
@@ -158,23 +163,37 @@ impl Rooms<'_> {
             return Ok(LeaveWarning::None);
         }
         let me = room.own_user_id().to_owned();
-        let members = room
-            .members_no_sync(RoomMemberships::JOIN)
-            .await
-            .map_err(RoomError::from_sdk)?;
+        // The full list (a device may have loaded only some members): an admin this device
+        // has not seen yet must not make the user believe they are the last one.
+        let members = match room.members(RoomMemberships::JOIN).await {
+            Ok(members) => members,
+            Err(error) if is_network_failure(&error) => room
+                .members_no_sync(RoomMemberships::JOIN)
+                .await
+                .map_err(RoomError::from_sdk)?,
+            Err(error) => return Err(RoomError::from_sdk(error)),
+        };
         let others: Vec<_> = members
             .iter()
             .filter(|member| member.user_id() != me)
             .collect();
-        if others.is_empty() && room.joined_members_count() <= 1 {
+        let access = access_of(room.join_rule().as_ref());
+        // Alone, in a room nobody may enter unasked and nobody is invited to: gone for good.
+        if others.is_empty()
+            && access != RoomAccess::AnyoneWithLink
+            && room.invited_members_count() == 0
+        {
             return Ok(LeaveWarning::LastPerson);
+        }
+        if others.is_empty() {
+            return Ok(LeaveWarning::None);
         }
         let levels = room.power_levels_or_default().await;
         let admin = |user_id: &UserId| power_of(&levels, user_id) >= ADMIN_POWER;
         if admin(&me) && !others.iter().any(|member| admin(member.user_id())) {
             return Ok(LeaveWarning::LastAdmin);
         }
-        let invite_only = access_of(room.join_rule().as_ref()) == RoomAccess::InviteOnly;
+        let invite_only = access == RoomAccess::InviteOnly;
         Ok(if invite_only && !room.is_direct().await.unwrap_or(false) {
             LeaveWarning::InviteNeeded
         } else {
@@ -209,58 +228,83 @@ impl Roster {
                 }
             };
             let mut trust_of: HashMap<OwnedUserId, Trust> = HashMap::new();
+            // Whose trust to read again: kept as it was meanwhile, so that shields do not blink.
+            let mut stale: HashSet<OwnedUserId> = HashSet::new();
             let mut shown: Vec<(String, RoomPerson)> = Vec::new();
             let mut first = true;
+            let mut read_people_again = true;
             loop {
-                let mut now = read_people(&room).await;
-                // Sent once without trust, so that a room of thousands lists at once; trust
-                // follows, read in batches.
-                for (_, person) in &mut now {
-                    if let Some(trust) = trust_of.get(person.user_id.as_str()) {
-                        person.trust = *trust;
+                if read_people_again {
+                    // A failed read keeps the list shown rather than emptying it.
+                    if let Some(now) = read_people(&room).await {
+                        // Sent once without trust, so that a room of thousands lists at once;
+                        // trust follows, read in batches.
+                        let now = with_trust(now, &trust_of);
+                        if !send_changes(&sender, &mut shown, now, &mut first) {
+                            return;
+                        }
                     }
                 }
-                if !send_changes(&sender, &mut shown, now, &mut first) {
-                    return;
-                }
                 if room.encryption_state().is_encrypted() {
-                    let missing: Vec<OwnedUserId> = shown
+                    let to_read: Vec<OwnedUserId> = shown
                         .iter()
-                        .filter(|(_, person)| person.trust == Trust::Unknown)
                         .filter_map(|(_, person)| UserId::parse(&person.user_id).ok())
+                        .filter(|user_id| {
+                            !trust_of.contains_key(user_id) || stale.contains(user_id)
+                        })
                         .collect();
-                    for batch in missing.chunks(TRUST_BATCH) {
+                    for batch in to_read.chunks(TRUST_BATCH) {
                         for user_id in batch {
                             trust_of.insert(user_id.clone(), trust_in(&room, user_id).await);
+                            stale.remove(user_id);
                         }
-                        let mut now = shown.clone();
-                        for (_, person) in &mut now {
-                            if let Some(trust) = trust_of.get(person.user_id.as_str()) {
-                                person.trust = *trust;
-                            }
-                        }
+                        let now = with_trust(shown.clone(), &trust_of);
                         if !send_changes(&sender, &mut shown, now, &mut first) {
                             return;
                         }
                     }
                 }
                 tokio::select! {
-                    changed = members.next() => if changed.is_none() { return },
-                    changed = levels.next() => if changed.is_none() { return },
+                    changed = members.next() => {
+                        if changed.is_none() { return }
+                        read_people_again = true;
+                    }
+                    changed = levels.next() => {
+                        if changed.is_none() { return }
+                        read_people_again = true;
+                    }
                     changed = async {
                         match identities.as_mut() {
                             Some(stream) => stream.next().await,
                             None => std::future::pending().await,
                         }
-                    } => match changed {
-                        // Read again, for those whose identity changed.
-                        Some(updates) => {
-                            for user_id in updates.new.keys().chain(updates.changed.keys()) {
-                                trust_of.remove(user_id);
+                    } => {
+                        read_people_again = false;
+                        match changed {
+                            Some(updates) => {
+                                let me = room.own_user_id();
+                                let changed: Vec<&UserId> = updates
+                                    .new
+                                    .keys()
+                                    .chain(updates.changed.keys())
+                                    .map(|user_id| user_id.as_ref())
+                                    .collect();
+                                if changed.contains(&me) {
+                                    // This user's own identity changed (a reset, say): every
+                                    // verification they made is read again.
+                                    stale.extend(trust_of.keys().cloned());
+                                } else {
+                                    stale.extend(
+                                        changed
+                                            .into_iter()
+                                            .filter(|user_id| trust_of.contains_key(*user_id))
+                                            .map(ToOwned::to_owned),
+                                    );
+                                }
                             }
+                            None => identities = None,
                         }
-                        None => identities = None,
-                    },
+                    }
                 }
                 tokio::time::sleep(SETTLE).await;
             }
@@ -414,9 +458,22 @@ fn sorted_changes(
     diffs
 }
 
+/// Gives each person the trust read for them, if any.
+fn with_trust(
+    mut people: Vec<(String, RoomPerson)>,
+    trust_of: &HashMap<OwnedUserId, Trust>,
+) -> Vec<(String, RoomPerson)> {
+    for (_, person) in &mut people {
+        if let Some(trust) = trust_of.get(person.user_id.as_str()) {
+            person.trust = *trust;
+        }
+    }
+    people
+}
+
 /// Everyone in the room, sorted, each with the key they are sorted by. From the server once
-/// (the full list), from the store when it cannot be reached.
-async fn read_people(room: &Room) -> Vec<(String, RoomPerson)> {
+/// (the full list), from the store when it cannot be reached; `None` when neither can say.
+async fn read_people(room: &Room) -> Option<Vec<(String, RoomPerson)>> {
     let memberships = RoomMemberships::JOIN
         | RoomMemberships::INVITE
         | RoomMemberships::KNOCK
@@ -464,7 +521,7 @@ async fn read_people(room: &Room) -> Vec<(String, RoomPerson)> {
         })
         .collect();
     people.sort_by(order);
-    people
+    Some(people)
 }
 
 async fn trust_in(room: &Room, user_id: &UserId) -> Trust {
@@ -474,7 +531,9 @@ async fn trust_in(room: &Room, user_id: &UserId) -> Trust {
     match room.client().encryption().get_user_identity(user_id).await {
         Ok(Some(identity)) if identity.has_verification_violation() => Trust::Changed,
         Ok(Some(identity)) if identity.is_verified() => Trust::Verified,
-        Ok(_) => Trust::NotVerified,
+        Ok(Some(_)) => Trust::NotVerified,
+        // No keys known for them: nothing to verify (yet).
+        Ok(None) => Trust::Unknown,
         Err(error) => {
             warn!(%error, "an identity could not be read");
             Trust::Unknown

@@ -362,6 +362,26 @@ async fn leaving_warns_the_last_person_and_the_last_admin() {
         alice.rooms().leave_warning(&room_id).await.expect("read"),
         LeaveWarning::LastPerson
     );
+    // Alone in a room anyone may join: she can come back, nothing to warn of.
+    let open = alice
+        .rooms()
+        .create_room(NewRoom {
+            name: "Ouverte".to_owned(),
+            ..NewRoom::default()
+        })
+        .await
+        .expect("room created");
+    eventually("the open room known", || async {
+        alice.rooms().settings(&open).ok()
+    })
+    .await
+    .set_access(RoomAccess::AnyoneWithLink)
+    .await
+    .expect("opened");
+    assert_eq!(
+        alice.rooms().leave_warning(&open).await.expect("read"),
+        LeaveWarning::None
+    );
 
     alice
         .rooms()

@@ -499,7 +499,10 @@ export type LaunchInfo = {
 
 /**  What leaving a room would cost, to warn before it. */
 export type LeaveWarning = "none" | 
-/**  Nobody else is in it: nobody, this user included, can come back unless it is open. */
+/**
+ *  Nobody else is in it, invited, or able to come in unasked: nobody, this user included,
+ *  could ever come back.
+ */
 "last_person" | 
 /**  This user is its only administrator: nobody would be able to change its settings. */
 "last_admin" | 
@@ -832,6 +835,8 @@ export type RoomDetails = {
 	is_direct: boolean,
 	is_encrypted: boolean,
 	access: RoomAccess,
+	/**  The room's version lets people ask to join (version 7 and later). */
+	can_ask_to_join: boolean,
 	history: HistoryReaders,
 	joined_members: number,
 	invited_members: number,

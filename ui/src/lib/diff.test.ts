@@ -21,6 +21,14 @@ describe("applyDiffs", () => {
     expect(list).toEqual(["B", "d", "e"]);
   });
 
+  it("takes a reset or an append of half a million values (a huge room's people)", () => {
+    const values = Array.from({ length: 500_000 }, (_, index) => index);
+    const list = [1, 2, 3];
+    expect(applyDiffs(list, [{ op: "reset", values }, { op: "append", values }])).toBe(true);
+    expect(list.length).toBe(1_000_000);
+    expect(list[500_000]).toBe(0);
+  });
+
   it("clears", () => {
     const list = [1, 2, 3];
     expect(applyDiffs(list, [{ op: "clear" }])).toBe(true);

@@ -15,7 +15,7 @@ export function applyDiffs<T>(list: T[], diffs: readonly ListDiff<T>[]): boolean
 function applyDiff<T>(list: T[], diff: ListDiff<T>): boolean {
   switch (diff.op) {
     case "append":
-      list.push(...diff.values);
+      pushAll(list, diff.values);
       return true;
     case "clear":
       list.length = 0;
@@ -50,7 +50,14 @@ function applyDiff<T>(list: T[], diff: ListDiff<T>): boolean {
       if (diff.length < list.length) list.length = diff.length;
       return true;
     case "reset":
-      list.splice(0, list.length, ...diff.values);
+      list.length = 0;
+      pushAll(list, diff.values);
       return true;
   }
+}
+
+/** Spreading a list into one call has an argument limit (about 65 000 in WebKit): a room of
+ * many thousands of people would overflow it. */
+function pushAll<T>(list: T[], values: readonly T[]): void {
+  for (const value of values) list.push(value);
 }

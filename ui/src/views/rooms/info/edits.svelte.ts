@@ -35,9 +35,10 @@ export class TextField {
     });
   }
 
-  /** Saved as `value`: the field now holds the room's value. */
+  /** Saved as `value`: the field now holds the room's value, unless the user typed on while
+   * it was being saved (their new text stays, still to be saved). */
   saved(value: string): void {
-    this.value = value;
+    if (this.value.trim() === value.trim()) this.value = value;
     this.base = value;
   }
 }
