@@ -217,6 +217,18 @@ pub struct AppWindow {
 
 impl AppWindow {
     async fn command(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        self.try_command(method, path, body)
+            .await
+            .unwrap_or_else(|(error, message)| panic!("WebDriver {path}: {error}: {message}"))
+    }
+
+    /// A command, its WebDriver error (`error` and `message`) returned rather than raised.
+    async fn try_command(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, (String, Value)> {
         let url = format!("{}{path}", self.base);
         let mut request = self.http.request(method, &url);
         if let Some(body) = body {
@@ -230,12 +242,9 @@ impl AppWindow {
             .await
             .unwrap_or_else(|error| panic!("WebDriver {path}: {error}"));
         if let Some(error) = response["value"]["error"].as_str() {
-            panic!(
-                "WebDriver {path}: {error}: {}",
-                response["value"]["message"]
-            );
+            return Err((error.to_owned(), response["value"]["message"].clone()));
         }
-        response["value"].clone()
+        Ok(response["value"].clone())
     }
 
     /// Keeps what the window shows in `target/e2e-screenshots/<name>.png` (to look at a layout
@@ -262,9 +271,29 @@ impl AppWindow {
     }
 
     async fn find_now(&self, role: &str, name: &str, partial: bool) -> Vec<Element> {
-        let found = self
-            .execute(accessibility::FIND_BY_ROLE, json!([role, name, partial]))
-            .await;
+        let mut attempts = 0;
+        let found = loop {
+            match self
+                .try_command(
+                    reqwest::Method::POST,
+                    "/execute/sync",
+                    Some(json!({
+                        "script": accessibility::FIND_BY_ROLE,
+                        "args": [role, name, partial],
+                    })),
+                )
+                .await
+            {
+                Ok(found) => break found,
+                // An element found was removed before the driver could hand it over (the page
+                // redrew meanwhile): the page is asked again, as it is now.
+                Err((error, _)) if error == "stale element reference" && attempts < 20 => {
+                    attempts += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err((error, message)) => panic!("WebDriver /execute/sync: {error}: {message}"),
+            }
+        };
         found
             .as_array()
             .map(|elements| {
