@@ -1572,3 +1572,52 @@ async fn the_window_stays_on_the_app_and_a_damaged_account_is_shown_with_retry_a
     assert!(!account_dir.exists(), "the account's data is gone");
     app.close().await;
 }
+
+/// Drafts keep what the user was doing, and only that: a reply chosen and left before typing
+/// is still there on coming back; an edit cancelled does not come back as an edit.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reply_chosen_is_kept_and_a_cancelled_edit_is_not() {
+    let (world, _driver, app) =
+        World::open("en", "a_reply_chosen_is_kept_and_a_cancelled_edit_is_not").await;
+    world.sign_in(&app).await;
+    app.click(&app.find("button", "bob").await).await;
+    app.click(&app.find("button", "Accept").await).await;
+    let composer = app.find("textbox", "Message to bob").await;
+    world.bob_says("Point A").await;
+    app.wait_for_text("Point A").await;
+
+    // A reply chosen, then another room, then back: still replying.
+    app.click(&app.find("button", "Options for the message from bob").await)
+        .await;
+    app.click(&app.find("menuitem", "Reply").await).await;
+    app.find("button", "Cancel the reply").await;
+    app.click(&app.find("button", "Équipe projet").await).await;
+    app.find("button", "Accept").await;
+    app.click(&app.find("button", "bob").await).await;
+    app.find("button", "Cancel the reply").await;
+    app.click(&app.find("button", "Cancel the reply").await)
+        .await;
+
+    // Her own message edited with Up, the edit cancelled with Escape, then another room and
+    // back: no edit in progress, the composer empty.
+    let composer_again = app.find("textbox", "Message to bob").await;
+    app.type_into(&composer_again, "Premier jet").await;
+    app.type_into(&composer_again, &Key::Enter.code().to_string())
+        .await;
+    app.wait_for_text("Premier jet").await;
+    app.press(&Key::ArrowUp.code().to_string()).await;
+    app.find("button", "Cancel editing").await;
+    app.press(&Key::Escape.code().to_string()).await;
+    app.wait_until_gone("button", "Cancel editing").await;
+    app.click(&app.find("button", "Équipe projet").await).await;
+    app.find("button", "Accept").await;
+    app.click(&app.find("button", "bob").await).await;
+    let composer_back = app.find("textbox", "Message to bob").await;
+    // The draft is read back before the composer shows; give a stale edit its chance to
+    // appear before saying it did not.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert_eq!(app.count("button", "Cancel editing").await, 0);
+    assert_eq!(app.value(&composer_back).await, "");
+    drop(composer);
+    app.close().await;
+}

@@ -34,6 +34,12 @@ export class DraftKeeper {
     this.#timer = setTimeout(() => this.flush(), SAVE_DELAY_MS);
   }
 
+  /** Resolves once every write of this draft has landed: the conversation they go through
+   * must stay open until then (closed at once, the last words typed would be lost). */
+  written(): Promise<void> {
+    return lastWrites.get(this.conversation) ?? Promise.resolve();
+  }
+
   /** Writes what is pending now (a sent message: the empty draft, which removes it). */
   flush(): void {
     if (this.#timer !== null) clearTimeout(this.#timer);
