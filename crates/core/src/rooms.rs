@@ -5,7 +5,7 @@ use matrix_sdk::{
     Room, RoomMemberships,
     room::Receipts,
     ruma::{
-        OwnedServerName, OwnedUserId, RoomId, RoomOrAliasId, UserId,
+        OwnedRoomOrAliasId, OwnedServerName, OwnedUserId, RoomId, UserId,
         api::{
             client::room::{Visibility, create_room::v3::Request as CreateRoomRequest},
             error::ErrorKind,
@@ -127,6 +127,43 @@ fn refresh_member_devices(room: Room) {
     });
 }
 
+/// A room named by ID, alias or link, and the servers to reach it through: those the link
+/// names, then `via`. Server names are only hints: one that is not valid is left out.
+pub(crate) fn room_and_servers(
+    address: &str,
+    via: &[String],
+) -> Result<(OwnedRoomOrAliasId, Vec<OwnedServerName>), RoomError> {
+    let address = address.trim();
+    let (room, mut servers) = match link_target(address) {
+        Some(LinkTarget::Room { room, via, .. }) => (room, via),
+        _ => (address.to_owned(), Vec::new()),
+    };
+    servers.extend(via.iter().cloned());
+    let servers = servers
+        .iter()
+        .filter_map(|server| OwnedServerName::try_from(server.as_str()).ok())
+        .collect();
+    let target = OwnedRoomOrAliasId::try_from(room.as_str())
+        .map_err(|_| RoomError::InvalidRoomId(address.to_owned()))?;
+    Ok((target, servers))
+}
+
+/// A room's members in `memberships`: the full list from the server (asked once, then kept),
+/// or the store's while the server cannot be reached.
+pub(crate) async fn load_members(
+    room: &Room,
+    memberships: RoomMemberships,
+) -> Result<Vec<matrix_sdk::room::RoomMember>, RoomError> {
+    match room.members(memberships).await {
+        Ok(members) => Ok(members),
+        Err(error) if is_network_failure(&error) => room
+            .members_no_sync(memberships)
+            .await
+            .map_err(RoomError::from_sdk),
+        Err(error) => Err(RoomError::from_sdk(error)),
+    }
+}
+
 pub(crate) fn parse_user_id(user_id: &str) -> Result<OwnedUserId, RoomError> {
     UserId::parse(user_id.trim()).map_err(|_| RoomError::InvalidUserId(user_id.to_owned()))
 }
@@ -241,23 +278,11 @@ impl Rooms<'_> {
     /// `matrix:`), through the servers `via` and those the link names: a room ID alone does
     /// not say which server can let this one in. Returns the room ID.
     pub async fn join(&self, address: &str, via: &[String]) -> Result<String, RoomError> {
-        let address = address.trim();
-        let (room, mut servers) = match link_target(address) {
-            Some(LinkTarget::Room { room, via, .. }) => (room, via),
-            _ => (address.to_owned(), Vec::new()),
-        };
-        servers.extend(via.iter().cloned());
-        // Only hints: one that is not a server name is left out, not an error.
-        let servers: Vec<OwnedServerName> = servers
-            .iter()
-            .filter_map(|server| OwnedServerName::try_from(server.as_str()).ok())
-            .collect();
-        let target = <&RoomOrAliasId>::try_from(room.as_str())
-            .map_err(|_| RoomError::InvalidRoomId(address.to_owned()))?;
+        let (target, servers) = room_and_servers(address, via)?;
         let room = self
             .account
             .client()
-            .join_room_by_id_or_alias(target, &servers)
+            .join_room_by_id_or_alias(&target, &servers)
             .await
             .map_err(RoomError::from_sdk)?;
         let room_id = room.room_id().to_string();
@@ -421,15 +446,7 @@ impl Rooms<'_> {
 /// The people joined or invited, by name; from the server once, then from the store (and from
 /// the store alone while the server cannot be reached).
 pub(crate) async fn members_of(room: &Room) -> Result<Vec<Member>, RoomError> {
-    let memberships = RoomMemberships::JOIN | RoomMemberships::INVITE;
-    let members = match room.members(memberships).await {
-        Ok(members) => members,
-        Err(error) if is_network_failure(&error) => room
-            .members_no_sync(memberships)
-            .await
-            .map_err(RoomError::from_sdk)?,
-        Err(error) => return Err(RoomError::from_sdk(error)),
-    };
+    let members = load_members(room, RoomMemberships::JOIN | RoomMemberships::INVITE).await?;
     let mut members: Vec<Member> = members
         .iter()
         .map(|member| Member {

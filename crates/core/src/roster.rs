@@ -27,9 +27,8 @@ use tracing::{instrument, warn};
 
 use crate::{
     ListDiff, Subscription,
-    auth::is_network_failure,
     room_settings::{ADMIN_POWER, Role, RoomAccess, access_of, power_of},
-    rooms::{RoomError, Rooms, parse_user_id},
+    rooms::{RoomError, Rooms, load_members, parse_user_id, room_and_servers},
 };
 
 /// Changes that come together (a burst of joins, a sync catching up) are read once.
@@ -132,21 +131,8 @@ impl Rooms<'_> {
         reason: Option<&str>,
         via: &[String],
     ) -> Result<String, RoomError> {
-        use matrix_sdk::ruma::{OwnedRoomOrAliasId, OwnedServerName};
-
         let reason = bounded_reason(reason)?;
-        let address = address.trim();
-        let (room, mut servers) = match crate::links::link_target(address) {
-            Some(crate::links::LinkTarget::Room { room, via, .. }) => (room, via),
-            _ => (address.to_owned(), Vec::new()),
-        };
-        servers.extend(via.iter().cloned());
-        let servers: Vec<OwnedServerName> = servers
-            .iter()
-            .filter_map(|server| OwnedServerName::try_from(server.as_str()).ok())
-            .collect();
-        let target = OwnedRoomOrAliasId::try_from(room.as_str())
-            .map_err(|_| RoomError::InvalidRoomId(address.to_owned()))?;
+        let (target, servers) = room_and_servers(address, via)?;
         let room = self
             .account
             .client()
@@ -165,14 +151,7 @@ impl Rooms<'_> {
         let me = room.own_user_id().to_owned();
         // The full list (a device may have loaded only some members): an admin this device
         // has not seen yet must not make the user believe they are the last one.
-        let members = match room.members(RoomMemberships::JOIN).await {
-            Ok(members) => members,
-            Err(error) if is_network_failure(&error) => room
-                .members_no_sync(RoomMemberships::JOIN)
-                .await
-                .map_err(RoomError::from_sdk)?,
-            Err(error) => return Err(RoomError::from_sdk(error)),
-        };
+        let members = load_members(&room, RoomMemberships::JOIN).await?;
         let others: Vec<_> = members
             .iter()
             .filter(|member| member.user_id() != me)
@@ -478,14 +457,11 @@ async fn read_people(room: &Room) -> Option<Vec<(String, RoomPerson)>> {
         | RoomMemberships::INVITE
         | RoomMemberships::KNOCK
         | RoomMemberships::BAN;
-    let members = match room.members(memberships).await {
+    let members = match load_members(room, memberships).await {
         Ok(members) => members,
-        Err(error) if is_network_failure(&error) => {
-            room.members_no_sync(memberships).await.unwrap_or_default()
-        }
         Err(error) => {
             warn!(%error, "the room's people could not be read");
-            room.members_no_sync(memberships).await.unwrap_or_default()
+            return None;
         }
     };
     let levels = room.power_levels_or_default().await;
