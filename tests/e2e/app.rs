@@ -550,6 +550,126 @@ async fn jumps_to_the_first_unread_message_further_back_than_what_is_loaded() {
     app.close().await;
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reply_to_a_picture_far_back_shows_it_and_opens_the_history_around_it() {
+    use estafette_core::timeline::{EventContent, OutgoingMessage};
+    let (world, _driver, app) = World::open(
+        "en",
+        "a_reply_to_a_picture_far_back_shows_it_and_opens_the_history_around_it",
+    )
+    .await;
+    world.sign_in(&app).await;
+    app.click(&app.find("button", "bob").await).await;
+    app.click(&app.find("button", "Accept").await).await;
+    world.bob_says("Voici le plan").await;
+    let files = tempfile::tempdir().expect("folder");
+    let mut picture = Vec::new();
+    image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(
+        800,
+        600,
+        image::Rgb([40, 160, 90]),
+    ))
+    .write_to(
+        &mut std::io::Cursor::new(&mut picture),
+        image::ImageFormat::Png,
+    )
+    .expect("encoded");
+    let plan_path = files.path().join("plan.png");
+    std::fs::write(&plan_path, &picture).expect("written");
+    world.bob_sends_file(plan_path).await;
+    let plan = bobs_event_with(&world, "bob's picture", |event| {
+        matches!(&event.content, EventContent::Media(media) if media.name == "plan.png")
+            && event.event_id.is_some()
+    })
+    .await
+    .event_id
+    .unwrap_or_default();
+
+    // A long discussion after it, then bob answers the picture: it is far back, more than a
+    // conversation loads when it opens, and more than paging back from the end would reach
+    // quickly.
+    let bob_timeline = world.bob.timeline(&world.dm_id).await;
+    for number in 1..=120 {
+        bob_timeline
+            .send_markdown(&format!("Ligne {number}"))
+            .await
+            .expect("bob sends");
+    }
+    bob_timeline
+        .send(OutgoingMessage {
+            markdown: "Je reviens sur le plan".to_owned(),
+            reply_to: Some(plan.clone()),
+            ..OutgoingMessage::default()
+        })
+        .await
+        .expect("bob replies");
+    app.wait_for_text("Je reviens sur le plan").await;
+
+    // The quote names the sender, says it is a picture, and shows its thumbnail, decrypted by
+    // the shell.
+    let quote = app.find("button", "Go to the message from bob").await;
+    // The file's name is isolated for right-to-left scripts (U+2068 … U+2069).
+    let quoted = app
+        .execute(
+            "return document.querySelector('button.quote')?.innerText ?? '';",
+            serde_json::json!([]),
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .replace(['\u{2068}', '\u{2069}'], "");
+    assert!(quoted.contains("Image: plan.png"), "{quoted}");
+    estafette_e2e::eventually("the picture's thumbnail in the quote", || async {
+        app.execute(
+            "const image = document.querySelector('button.quote img'); \
+             return !!image && image.complete && image.naturalWidth > 0;",
+            serde_json::json!([]),
+        )
+        .await
+        .as_bool()
+        .filter(|shown| *shown)
+    })
+    .await;
+    assert!(
+        !app.text(&app.find("log", "Messages in bob").await)
+            .await
+            .contains("Voici le plan"),
+        "the picture is further back than what opened"
+    );
+
+    // A click opens the history around the picture, with the focus on it; the latest
+    // messages are not there, and a button goes back to them.
+    app.click(&quote).await;
+    estafette_e2e::eventually("the focus on the picture", || async {
+        app.execute(
+            "return document.activeElement?.closest('[data-item-id]') \
+               ?.querySelector('img')?.getAttribute('alt') ?? '';",
+            serde_json::json!([]),
+        )
+        .await
+        .as_str()
+        .is_some_and(|alt| alt == "plan.png")
+        .then_some(())
+    })
+    .await;
+    app.wait_for_text("Voici le plan").await;
+    let log = app.text(&app.find("log", "Messages in bob").await).await;
+    assert!(
+        !log.contains("Je reviens sur le plan"),
+        "the history around the picture, not the latest messages: {log}"
+    );
+    app.click(&app.find("button", "Jump to latest messages").await)
+        .await;
+    app.wait_for_text("Je reviens sur le plan").await;
+    assert!(
+        !app.text(&app.find("log", "Messages in bob").await)
+            .await
+            .contains("Voici le plan"),
+        "back in the live conversation, at its end"
+    );
+    app.close().await;
+}
+
 /// "Point 1" as a message of its own, not the start of "Point 10".
 fn is_the_row_of_point_one(row: &str) -> bool {
     row.lines().any(|line| line.trim() == "Point 1")

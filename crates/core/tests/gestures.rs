@@ -98,6 +98,32 @@ async fn reply_edit_react_delete_mention_and_receipts_cross_to_the_other_side() 
         })
         .await;
 
+    // View source: decrypted with its latest edit, and as the server holds it, encrypted.
+    let source = bob_timeline.source(&original).await.expect("source");
+    assert!(source.was_encrypted);
+    assert_eq!(source.event_id.as_deref(), Some(original.as_str()));
+    assert!(
+        source
+            .json
+            .as_deref()
+            .is_some_and(|json| json.contains("Le dossier est prêt"))
+    );
+    assert!(
+        source
+            .latest_edit_json
+            .as_deref()
+            .is_some_and(|json| json.contains("signé"))
+    );
+    let encrypted = source
+        .encrypted_json
+        .expect("the encrypted form, from the server");
+    assert!(
+        encrypted.contains("m.room.encrypted")
+            && encrypted.contains("m.megolm.v1.aes-sha2")
+            && !encrypted.contains("dossier"),
+        "{encrypted}"
+    );
+
     // Reactions: counts go up on both sides, then down when taken back.
     assert!(
         bob_timeline

@@ -47,6 +47,25 @@ pub async fn open_thread(
         .open(subscription, updates, Steering::Timeline(timeline)))
 }
 
+/// Opens a room's history around one message (a reply's quote, a link to a message), as
+/// [`open_timeline`] opens the live conversation.
+#[tauri::command]
+#[specta::specta]
+pub async fn open_timeline_around(
+    state: State<'_, AppState>,
+    account: AccountId,
+    room_id: String,
+    event_id: String,
+    updates: Channel<TimelineUpdate>,
+) -> Result<SubscriptionId, IpcError> {
+    let account = super::account(&state, &account).await?;
+    let timeline = account.timeline_around(&room_id, &event_id).await?;
+    let subscription = timeline.subscribe();
+    Ok(state
+        .live
+        .open(subscription, updates, Steering::Timeline(timeline)))
+}
+
 /// Loads up to `count` older events; `true` once the start of the room is reached.
 #[tauri::command]
 #[specta::specta]
@@ -57,6 +76,19 @@ pub async fn paginate_backwards(
 ) -> Result<bool, IpcError> {
     let timeline = state.live.timeline(subscription)?;
     Ok(timeline.paginate_backwards(count).await?)
+}
+
+/// Loads up to `count` newer events of a history opened around a message; `true` once the
+/// present is reached.
+#[tauri::command]
+#[specta::specta]
+pub async fn paginate_forwards(
+    state: State<'_, AppState>,
+    subscription: SubscriptionId,
+    count: u16,
+) -> Result<bool, IpcError> {
+    let timeline = state.live.timeline(subscription)?;
+    Ok(timeline.paginate_forwards(count).await?)
 }
 
 /// Queues a message (Markdown, its mentions, what it answers); returns the transaction ID

@@ -262,6 +262,9 @@ export const backend = {
     call(commands.paginateBackwards(live.id, count)),
   openThread: (account: string, roomId: string, rootEventId: string, onUpdate: (update: TimelineUpdate) => void) =>
     subscribe(onUpdate, (channel) => commands.openThread(account, roomId, rootEventId, channel)),
+  openTimelineAround: (account: string, roomId: string, eventId: string, onUpdate: (update: TimelineUpdate) => void) =>
+    subscribe(onUpdate, (channel) => commands.openTimelineAround(account, roomId, eventId, channel)),
+  paginateForwards: (live: Live, count: number) => call(commands.paginateForwards(live.id, count)),
   sendMessage: (live: Live, message: OutgoingMessage) => call(commands.sendMessage(live.id, message)),
   editMessage: (live: Live, target: string, message: OutgoingMessage) =>
     call(commands.editMessage(live.id, target, message)),

@@ -127,8 +127,18 @@ export const commands = {
 	openTimeline: (account: AccountId, roomId: string, updates: Channel<ListDiff<TimelineItem>[]>) => __TAURI_INVOKE<number>("open_timeline", { account, roomId, updates }),
 	/**  Opens the thread that starts at `root_event_id`, as [`open_timeline`] opens a room. */
 	openThread: (account: AccountId, roomId: string, rootEventId: string, updates: Channel<ListDiff<TimelineItem>[]>) => __TAURI_INVOKE<number>("open_thread", { account, roomId, rootEventId, updates }),
+	/**
+	 *  Opens a room's history around one message (a reply's quote, a link to a message), as
+	 *  [`open_timeline`] opens the live conversation.
+	 */
+	openTimelineAround: (account: AccountId, roomId: string, eventId: string, updates: Channel<ListDiff<TimelineItem>[]>) => __TAURI_INVOKE<number>("open_timeline_around", { account, roomId, eventId, updates }),
 	/**  Loads up to `count` older events; `true` once the start of the room is reached. */
 	paginateBackwards: (subscription: number, count: number) => __TAURI_INVOKE<boolean>("paginate_backwards", { subscription, count }),
+	/**
+	 *  Loads up to `count` newer events of a history opened around a message; `true` once the
+	 *  present is reached.
+	 */
+	paginateForwards: (subscription: number, count: number) => __TAURI_INVOKE<boolean>("paginate_forwards", { subscription, count }),
 	/**
 	 *  Queues a message (Markdown, its mentions, what it answers); returns the transaction ID
 	 *  its local echo carries.
@@ -407,6 +417,11 @@ export type EventSource = {
 	/**  The latest edit, when there is one. */
 	latest_edit_json: string | null,
 	was_encrypted: boolean,
+	/**
+	 *  The encrypted event as the server holds it, when it was encrypted and the server could
+	 *  be asked (the SDK keeps only the decrypted form).
+	 */
+	encrypted_json: string | null,
 };
 
 /**  Who may read the room's history. */

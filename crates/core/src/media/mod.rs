@@ -21,7 +21,7 @@ use matrix_sdk::{
         EventId, OwnedMxcUri, UInt,
         events::{
             AnySyncMessageLikeEvent, AnySyncTimelineEvent, SyncMessageLikeEvent,
-            room::{MediaSource, message::MessageType},
+            room::{MediaSource, ThumbnailInfo, message::MessageType},
         },
     },
 };
@@ -179,26 +179,36 @@ impl Media<'_> {
     /// The image of an `m.image` event (its thumbnail when `thumbnail` and one exists),
     /// decrypted in memory when the room is encrypted. An original over 20 MB or 50
     /// megapixels is not fetched for display ([`MediaError::TooLargeToShow`]): it can be saved.
+    /// A video's thumbnail is served too, when its sender made one (a reply's quote shows it).
     pub async fn event_image(
         &self,
         room_id: &str,
         event_id: &str,
         thumbnail: bool,
     ) -> Result<MediaContent, MediaError> {
-        let Some(MessageType::Image(image)) = self.message(room_id, event_id).await? else {
+        let message = self.message(room_id, event_id).await?;
+        if let Some(MessageType::Video(video)) = &message
+            && thumbnail
+        {
+            let info = video.info.as_deref();
+            let source = info
+                .and_then(|info| info.thumbnail_source.clone())
+                .ok_or(MediaError::NotAnImage)?;
+            let thumbnail_info = info.and_then(|info| info.thumbnail_info.as_deref());
+            return self
+                .fetch_thumbnail(source, video.filename(), thumbnail_info)
+                .await;
+        }
+        let Some(MessageType::Image(image)) = message else {
             return Err(MediaError::NotAnImage);
         };
         let info = image.info.as_deref();
         let thumbnail_source = info.and_then(|info| info.thumbnail_source.clone());
         if let Some(source) = thumbnail_source.filter(|_| thumbnail) {
             let thumbnail_info = info.and_then(|info| info.thumbnail_info.as_deref());
-            let shown = Attachment {
-                source,
-                name: image.filename().to_owned(),
-                declared_size: thumbnail_info.and_then(|thumb| thumb.size),
-            };
-            let mime_type = thumbnail_info.and_then(|thumb| thumb.mimetype.clone());
-            return self.fetch_shown(shown, mime_type).await;
+            return self
+                .fetch_thumbnail(source, image.filename(), thumbnail_info)
+                .await;
         }
         let pixels = info.and_then(|info| Some(u64::from(info.width?) * u64::from(info.height?)));
         if pixels.is_some_and(|pixels| pixels > MAX_SHOWN_PIXELS) {
@@ -206,6 +216,22 @@ impl Media<'_> {
         }
         let mime_type = info.and_then(|info| info.mimetype.clone());
         let shown = Attachment::of(MessageType::Image(image)).ok_or(MediaError::NotAnImage)?;
+        self.fetch_shown(shown, mime_type).await
+    }
+
+    /// A thumbnail the sender of an image or video made, as described in its message.
+    async fn fetch_thumbnail(
+        &self,
+        source: MediaSource,
+        name: &str,
+        info: Option<&ThumbnailInfo>,
+    ) -> Result<MediaContent, MediaError> {
+        let shown = Attachment {
+            source,
+            name: name.to_owned(),
+            declared_size: info.and_then(|thumb| thumb.size),
+        };
+        let mime_type = info.and_then(|thumb| thumb.mimetype.clone());
         self.fetch_shown(shown, mime_type).await
     }
 

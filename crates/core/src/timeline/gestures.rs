@@ -11,8 +11,8 @@ use matrix_sdk::{
         reply::{EnforceThread, Reply},
     },
     ruma::{
-        OwnedTransactionId, TransactionId,
-        api::client::receipt::create_receipt::v3::ReceiptType,
+        EventId, OwnedTransactionId, TransactionId,
+        api::client::{receipt::create_receipt::v3::ReceiptType, room::get_room_event},
         events::room::message::{
             AddMentions, FormattedBody, MessageType, ReplyWithinThread,
             RoomMessageEventContentWithoutRelation,
@@ -21,6 +21,7 @@ use matrix_sdk::{
 };
 use matrix_sdk_ui::timeline::{EventTimelineItem, TimelineEventItemId};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use tracing::{instrument, warn};
 
 use super::{Mention, RoomTimeline, TimelineError, mentions, parse_event_id};
@@ -64,6 +65,16 @@ pub struct EventSource {
     /// The latest edit, when there is one.
     pub latest_edit_json: Option<String>,
     pub was_encrypted: bool,
+    /// The encrypted event as the server holds it, when it was encrypted and the server could
+    /// be asked (the SDK keeps only the decrypted form).
+    pub encrypted_json: Option<String>,
+}
+
+/// JSON indented for reading; as received when it does not parse (it came from the network).
+fn pretty_json(json: &RawValue) -> String {
+    serde_json::from_str::<serde_json::Value>(json.get())
+        .and_then(|value| serde_json::to_string_pretty(&value))
+        .unwrap_or_else(|_| json.get().to_owned())
 }
 
 impl RoomTimeline {
@@ -194,20 +205,35 @@ impl RoomTimeline {
             .map_err(|error| TimelineError::Reply(error.to_string()))
     }
 
-    /// The event as the server holds it, decrypted.
+    /// The event decrypted, and as the server holds it: encrypted, asked again of the server
+    /// since the SDK keeps only the decrypted form (as Element's "Original event source").
     pub async fn source(&self, target: &str) -> Result<EventSource, TimelineError> {
         let item = self.event_item(target).await?;
-        let pretty = |raw: &matrix_sdk::ruma::serde::Raw<_>| {
-            serde_json::from_str::<serde_json::Value>(raw.json().get())
-                .and_then(|value| serde_json::to_string_pretty(&value))
-                .ok()
+        let was_encrypted = item.encryption_info().is_some();
+        let encrypted_json = match item.event_id() {
+            Some(event_id) if was_encrypted => self.encrypted_source(event_id).await,
+            _ => None,
         };
         Ok(EventSource {
             event_id: item.event_id().map(ToString::to_string),
-            json: item.original_json().and_then(pretty),
-            latest_edit_json: item.latest_edit_json().and_then(pretty),
-            was_encrypted: item.encryption_info().is_some(),
+            json: item.original_json().map(|raw| pretty_json(raw.json())),
+            latest_edit_json: item.latest_edit_json().map(|raw| pretty_json(raw.json())),
+            was_encrypted,
+            encrypted_json,
         })
+    }
+
+    /// The event as the server sends it, not decrypted; `None` when the server cannot be
+    /// reached or refuses (the decrypted form is still shown).
+    async fn encrypted_source(&self, event_id: &EventId) -> Option<String> {
+        let request = get_room_event::v3::Request::new(self.room_id.clone(), event_id.to_owned());
+        match self.slot.room.client().send(request).await {
+            Ok(response) => Some(pretty_json(response.event.json())),
+            Err(error) => {
+                warn!(%error, "the encrypted form of an event could not be fetched");
+                None
+            }
+        }
     }
 
     /// Tells the others that this user is typing, or stopped. Call it on every change of the

@@ -16,7 +16,7 @@ use matrix_sdk::{
     ruma::{EventId, OwnedEventId, OwnedRoomId, OwnedUserId},
     send_queue::{LocalEchoContent, RoomSendQueueUpdate, SendHandle},
 };
-use matrix_sdk_ui::timeline::{RoomExt, Timeline, TimelineFocus};
+use matrix_sdk_ui::timeline::{RoomExt, Timeline, TimelineEventFocusThreadMode, TimelineFocus};
 use tracing::{instrument, warn};
 
 pub use self::drafts::{Draft, DraftKind};
@@ -31,6 +31,7 @@ pub use self::view::{
 };
 use crate::{
     Account, Code, ListDiff, Subscription,
+    auth::is_network_failure,
     rooms::{RoomError, parse_room_id},
 };
 
@@ -107,6 +108,9 @@ pub struct RoomTimeline {
 const PAGINATION_ATTEMPT: Duration = Duration::from_secs(45);
 const PAGINATION_ATTEMPTS: u32 = 2;
 
+/// Events loaded on each side of the message a history is opened around: a screenful or two.
+const AROUND_CONTEXT_EVENTS: u16 = 40;
+
 /// How many times one open room's timeline may be built again because it held an event twice.
 const MAX_REBUILDS: u64 = 3;
 
@@ -132,16 +136,60 @@ impl Account {
         self.open_timeline(room_id, Some(root)).await
     }
 
+    /// Opens a room's history around one message, however far back it is (a reply's quote or
+    /// a link to a message, as Element does): the message with the events just before and
+    /// after it, then older ones with [`RoomTimeline::paginate_backwards`] and newer ones
+    /// with [`RoomTimeline::paginate_forwards`] until the present. New messages do not arrive
+    /// in it: the live conversation is [`Account::timeline`].
+    #[instrument(skip(self), fields(account = %self.id()))]
+    pub async fn timeline_around(
+        &self,
+        room_id: &str,
+        event_id: &str,
+    ) -> Result<RoomTimeline, TimelineError> {
+        let target = parse_event_id(event_id)?;
+        let room = self.joined_or_invited(room_id)?;
+        // Asked first so that a message the server does not give (deleted from history, never
+        // visible to this user) is told as such, and only a lost connection as a failure to open.
+        if let Err(error) = room.load_or_fetch_event(&target, None).await {
+            return Err(if is_network_failure(&error) {
+                TimelineError::Open(error.to_string())
+            } else {
+                TimelineError::EventNotFound(event_id.to_owned())
+            });
+        }
+        let focus = TimelineFocus::Event {
+            target,
+            num_context_events: AROUND_CONTEXT_EVENTS,
+            // A message in a thread opens in its thread; any other with the thread replies
+            // kept out, as in the live conversation.
+            thread_mode: TimelineEventFocusThreadMode::Automatic {
+                hide_threaded_events: true,
+            },
+        };
+        let timeline = open_sdk_timeline(&room, &focus).await?;
+        Ok(RoomTimeline {
+            room_id: room.room_id().to_owned(),
+            own_user_id: room.own_user_id().to_owned(),
+            thread_root: None,
+            slot: Arc::new(TimelineSlot::new(room, focus, timeline)),
+        })
+    }
+
+    fn joined_or_invited(&self, room_id: &str) -> Result<matrix_sdk::Room, TimelineError> {
+        let room_id = parse_room_id(room_id)?;
+        self.client()
+            .get_room(room_id)
+            .ok_or_else(|| TimelineError::RoomNotFound(room_id.to_string()))
+    }
+
     async fn open_timeline(
         &self,
         room_id: &str,
         thread_root: Option<OwnedEventId>,
     ) -> Result<RoomTimeline, TimelineError> {
-        let room_id = parse_room_id(room_id)?;
-        let room = self
-            .client()
-            .get_room(room_id)
-            .ok_or_else(|| TimelineError::RoomNotFound(room_id.to_string()))?;
+        let room = self.joined_or_invited(room_id)?;
+        let room_id = room.room_id();
         // Building a timeline subscribes to the room's event cache, then reads its events: a
         // sync that lands in between is taken twice, and one message shows twice (issue 9).
         // Nothing here should make that window longer or bring a sync into it: the encryption
@@ -313,6 +361,25 @@ impl RoomTimeline {
             PAGINATION_ATTEMPTS,
             PAGINATION_ATTEMPT.as_secs()
         )))
+    }
+
+    /// Loads up to `count` newer events in a history opened around a message
+    /// ([`Account::timeline_around`]). Returns `true` once the present is reached; always
+    /// `true` for the live conversation, which has nothing newer to load.
+    #[instrument(skip(self), fields(room_id = %self.room_id))]
+    pub async fn paginate_forwards(&self, count: u16) -> Result<bool, TimelineError> {
+        match tokio::time::timeout(
+            PAGINATION_ATTEMPT,
+            self.slot.timeline().paginate_forwards(count),
+        )
+        .await
+        {
+            Ok(outcome) => outcome.map_err(|error| TimelineError::Pagination(error.to_string())),
+            Err(_) => Err(TimelineError::Pagination(format!(
+                "no answer after {} s",
+                PAGINATION_ATTEMPT.as_secs()
+            ))),
+        }
     }
 
     async fn send_handle(

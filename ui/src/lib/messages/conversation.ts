@@ -116,6 +116,8 @@ export const conversationEn = {
   "source.title": "Message source",
   "source.decrypted": "Decrypted from an encrypted message.",
   "source.latest_edit": "Latest edit",
+  "source.encrypted": "As the server holds it, encrypted",
+  "source.encrypted_unavailable": "The encrypted form could not be fetched from the server. Try again once connected.",
   "source.none": "This message has not reached the server yet.",
   "source.close": "Close",
 } as const;
@@ -235,6 +237,8 @@ export const conversationFr: Record<keyof typeof conversationEn, string> = {
   "source.title": "Source du message",
   "source.decrypted": "Déchiffré à partir d'un message chiffré.",
   "source.latest_edit": "Dernière modification",
+  "source.encrypted": "Tel que le serveur le conserve, chiffré",
+  "source.encrypted_unavailable": "La forme chiffrée n'a pas pu être obtenue du serveur. Réessayez une fois connecté.",
   "source.none": "Ce message n'est pas encore arrivé au serveur.",
   "source.close": "Fermer",
 };

@@ -1,5 +1,6 @@
-// One open room's timeline. Items live in a plain array (10,000 proxied objects would be slow);
-// `version` tells views that it changed.
+// One open room's timeline: the live conversation, a thread, or the history around one message
+// (a reply's quote further back than what is loaded). Items live in a plain array (10,000
+// proxied objects would be slow); `version` tells views that it changed.
 
 import { backend, BackendError, type Live, type TimelineUpdate } from "../../lib/backend";
 import type { Draft, EventSource, Member, OutgoingMessage, Permissions, TimelineItem } from "../../lib/bindings";
@@ -24,6 +25,10 @@ export class TimelineStore {
   /** The first screenful (`INITIAL_EVENTS`) is loaded. */
   initialLoadDone = $state(false);
   paginating = $state(false);
+  /** Nothing newer to load: always so for the live conversation; for a history opened around
+   * a message, once it reached the present. */
+  reachedEnd = $state(true);
+  loadingNewer = $state(false);
   /** The last back-pagination failed; another attempt is scheduled (or can be asked for). */
   paginationFailed = $state(false);
   error = $state<BackendError | null>(null);
@@ -53,7 +58,10 @@ export class TimelineStore {
     readonly roomId: string,
     /** Set for a thread's timeline: its first message. */
     readonly threadRoot: string | null = null,
+    /** Set for the history around a message, rather than the live conversation. */
+    readonly aroundEvent: string | null = null,
   ) {
+    if (aroundEvent) this.reachedEnd = false;
     // Set here, after every field's own initialiser: a field declared later would replace it.
     this.ready = new Promise((resolve) => (this.#ready = resolve));
   }
@@ -76,16 +84,19 @@ export class TimelineStore {
         this.loaded = true;
         this.version++;
       };
-      const live = this.threadRoot
-        ? await backend.openThread(this.account, this.roomId, this.threadRoot, onUpdate)
-        : await backend.openTimeline(this.account, this.roomId, onUpdate);
+      const live = this.aroundEvent
+        ? await backend.openTimelineAround(this.account, this.roomId, this.aroundEvent, onUpdate)
+        : this.threadRoot
+          ? await backend.openThread(this.account, this.roomId, this.threadRoot, onUpdate)
+          : await backend.openTimeline(this.account, this.roomId, onUpdate);
       if (this.#closed) {
         live.close();
         return;
       }
       this.#live = live;
       this.#ready();
-      while (!this.#closed && !this.reachedStart && this.eventCount() < INITIAL_EVENTS) {
+      // The history around a message opens with the events on both sides of it.
+      while (!this.aroundEvent && !this.#closed && !this.reachedStart && this.eventCount() < INITIAL_EVENTS) {
         const before = this.eventCount();
         await this.loadOlder();
         if (this.eventCount() === before && !this.reachedStart) break;
@@ -139,6 +150,19 @@ export class TimelineStore {
       if (!this.#closed) this.#retryTimer = setTimeout(() => void this.loadOlder(), delay);
     } finally {
       this.paginating = false;
+    }
+  }
+
+  /** Loads one page of newer history, in a history opened around a message. */
+  async loadNewer(): Promise<void> {
+    if (!this.#live || this.reachedEnd || this.loadingNewer) return;
+    this.loadingNewer = true;
+    try {
+      this.reachedEnd = await backend.paginateForwards(this.#live, PAGE);
+    } catch {
+      // Offline or a server error: the next scroll to the bottom asks again.
+    } finally {
+      this.loadingNewer = false;
     }
   }
 
@@ -239,6 +263,8 @@ export class TimelineStore {
    * settles. The read marker stays where it was until the conversation closes, as in
    * Element, so that "Jump to first unread" still finds it. */
   markSeen(): void {
+    // The bottom of a history opened around a message is not the latest message.
+    if (this.aroundEvent) return;
     this.#seenToTheEnd = true;
     this.#lastSeen = this.#latestEventId() ?? this.#lastSeen;
     if (this.#readTimer !== null) clearTimeout(this.#readTimer);
@@ -250,6 +276,7 @@ export class TimelineStore {
 
   /** Moves the read receipt and the read marker to the latest event, now. */
   markAsRead(): void {
+    if (this.aroundEvent) return;
     if (this.#readTimer !== null) clearTimeout(this.#readTimer);
     this.#readTimer = null;
     if (this.#live) void backend.markAsRead(this.#live).catch(() => undefined);
