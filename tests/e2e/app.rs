@@ -484,6 +484,19 @@ async fn mentions_a_member_from_the_list_and_answers_in_a_thread() {
     // In the conversation, the first message counts it; the reply itself stays in the thread,
     // on bob's side too.
     app.find_containing("button", "1 reply in a thread").await;
+    let bobs_conversation = bobs_event_with(
+        &world,
+        "the thread's first message in bob's conversation",
+        |event| {
+            event.content.summary() == "Ordre du jour de lundi"
+                && event
+                    .thread
+                    .as_ref()
+                    .is_some_and(|thread| thread.replies == 1)
+        },
+    )
+    .await;
+    assert!(bobs_conversation.event_id.is_some());
     assert!(
         !world
             .bob
@@ -494,7 +507,7 @@ async fn mentions_a_member_from_the_list_and_answers_in_a_thread() {
             .iter()
             .filter_map(|item| item.as_event())
             .any(|event| event.content.summary() == "Point budget"),
-        "a thread reply is not in bob's conversation"
+        "a thread reply is not in bob's conversation, where its first message counts it"
     );
 
     // bob answers in the thread: alice reads it in the panel; her conversation counts it and
@@ -653,9 +666,11 @@ async fn a_reply_to_a_picture_far_back_shows_it_and_opens_the_history_around_it(
     .event_id
     .unwrap_or_default();
 
-    // A long discussion after it, then bob answers the picture: it is far back, more than a
-    // conversation loads when it opens, and more than paging back from the end would reach
-    // quickly.
+    app.wait_for_text("plan.png").await;
+    // A long discussion after it, while she is in another room, then bob answers the picture:
+    // it is far back, more than a conversation loads when it opens.
+    app.click(&app.find("button", "Équipe projet").await).await;
+    app.find("button", "Accept").await;
     let bob_timeline = world.bob.timeline(&world.dm_id).await;
     for number in 1..=120 {
         bob_timeline
@@ -671,7 +686,10 @@ async fn a_reply_to_a_picture_far_back_shows_it_and_opens_the_history_around_it(
         })
         .await
         .expect("bob replies");
+    app.click(&app.find("button", "bob").await).await;
     app.wait_for_text("Je reviens sur le plan").await;
+    let loaded_in_the_page = "return [...document.querySelectorAll('[role=log] img')] \
+        .some(image => image.getAttribute('alt') === 'plan.png');";
 
     // The quote names the sender, says it is a picture, and shows its thumbnail, decrypted by
     // the shell.
@@ -704,6 +722,10 @@ async fn a_reply_to_a_picture_far_back_shows_it_and_opens_the_history_around_it(
             .contains("Voici le plan"),
         "the picture is further back than what opened"
     );
+    assert_eq!(
+        app.execute(loaded_in_the_page, serde_json::json!([])).await,
+        serde_json::json!(false)
+    );
 
     // A click opens the history around the picture, with the focus on it; the latest
     // messages are not there, and a button goes back to them.
@@ -721,6 +743,14 @@ async fn a_reply_to_a_picture_far_back_shows_it_and_opens_the_history_around_it(
     })
     .await;
     app.wait_for_text("Voici le plan").await;
+    // Shown from the history opened around it, not found by scrolling the live conversation.
+    let around = app
+        .execute(
+            "return document.querySelector('[role=log]')?.dataset.around ?? '';",
+            serde_json::json!([]),
+        )
+        .await;
+    assert_eq!(around.as_str(), Some(plan.as_str()));
     let log = app.text(&app.find("log", "Messages in bob").await).await;
     assert!(
         !log.contains("Je reviens sur le plan"),
@@ -729,6 +759,16 @@ async fn a_reply_to_a_picture_far_back_shows_it_and_opens_the_history_around_it(
     app.click(&app.find("button", "Jump to latest messages").await)
         .await;
     app.wait_for_text("Je reviens sur le plan").await;
+    // Back in the live conversation, with the focus on it.
+    assert_eq!(
+        app.execute(
+            "return document.activeElement?.getAttribute('role') === 'log' \
+               && !document.activeElement.dataset.around;",
+            serde_json::json!([])
+        )
+        .await,
+        serde_json::json!(true)
+    );
     assert!(
         !app.text(&app.find("log", "Messages in bob").await)
             .await

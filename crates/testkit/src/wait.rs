@@ -15,7 +15,9 @@ where
         match tokio::time::timeout_at(deadline, probe()).await {
             Ok(Some(value)) => return value,
             Ok(None) => {}
-            Err(_) => panic!("timed out after {patience:?} waiting for {what} (the check itself never returned)"),
+            Err(_) => panic!(
+                "timed out after {patience:?} waiting for {what} (the check itself never returned)"
+            ),
         }
         assert!(
             tokio::time::Instant::now() < deadline,

@@ -30,6 +30,8 @@ export class TimelineStore {
    * a message, once it reached the present. */
   reachedEnd = $state(true);
   loadingNewer = $state(false);
+  /** The last page of newer messages failed; loading waits for the user's "Try now". */
+  newerFailed = $state(false);
   /** The last back-pagination failed; another attempt is scheduled (or can be asked for). */
   paginationFailed = $state(false);
   error = $state<BackendError | null>(null);
@@ -154,14 +156,17 @@ export class TimelineStore {
     }
   }
 
-  /** Loads one page of newer history, in a history opened around a message. */
-  async loadNewer(): Promise<void> {
-    if (!this.#live || this.reachedEnd || this.loadingNewer) return;
+  /** Loads one page of newer history, in a history opened around a message. After a failure,
+   * only a `retry` (the user's "Try now") asks again, not every scroll near the bottom. */
+  async loadNewer(retry = false): Promise<void> {
+    if (!this.#live || this.reachedEnd || this.loadingNewer || (this.newerFailed && !retry)) return;
     this.loadingNewer = true;
     try {
       this.reachedEnd = await backend.paginateForwards(this.#live, PAGE);
+      this.newerFailed = false;
     } catch {
-      // Offline or a server error: the next scroll to the bottom asks again.
+      // Offline or a server error: said at the bottom, with a button to try again.
+      this.newerFailed = true;
     } finally {
       this.loadingNewer = false;
     }
