@@ -306,16 +306,54 @@ async fn replies_reacts_edits_with_up_and_deletes_from_the_message_menu() {
     app.wait_until_gone("button", "Cancel the reply").await;
     app.find("button", "Go to the message from bob").await;
 
-    // React, with the keyboard alone: Shift+F10 on the options button, arrows, Enter.
+    // The menu with the keyboard alone: Shift+F10 on the options button; arrows, Home and
+    // End move (round from the first to the last); Escape closes it and gives the focus back.
     let options = app.find("button", "Options for the message from bob").await;
     app.open_menu_with_keyboard(&options).await;
     app.find("menu", "Options for the message from bob").await;
+    let focused = "const element = document.activeElement; \
+        return (element?.getAttribute('aria-label') || element?.textContent || '').trim().replace(/[\\u2066-\\u2069]/g, '');";
+    let focus_is = |expected: String| {
+        let app = &app;
+        async move {
+            assert_eq!(
+                app.execute(focused, serde_json::json!([])).await.as_str(),
+                Some(expected.as_str())
+            );
+        }
+    };
+    // The last item: "Delete" when she may delete others' messages, else "View source".
+    let last = app
+        .execute(
+            "const items = document.querySelectorAll('[role=menu] [role=menuitem]'); \
+             return items[items.length - 1].textContent.trim();",
+            serde_json::json!([]),
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     // The first item, "React with 👍", has the focus.
-    let focused = "return (document.activeElement?.getAttribute('aria-label') ?? '').replace(/[\\u2066-\\u2069]/g, '');";
-    assert_eq!(
-        app.execute(focused, serde_json::json!([])).await.as_str(),
-        Some("React with 👍")
-    );
+    focus_is("React with 👍".to_owned()).await;
+    app.press(&Key::ArrowUp.code().to_string()).await;
+    focus_is(last.clone()).await;
+    app.press(&Key::Home.code().to_string()).await;
+    focus_is("React with 👍".to_owned()).await;
+    app.press(&Key::End.code().to_string()).await;
+    focus_is(last).await;
+    app.press(&Key::ArrowDown.code().to_string()).await;
+    focus_is("React with 👍".to_owned()).await;
+    app.press(&Key::ArrowDown.code().to_string()).await;
+    focus_is("React with ❤️".to_owned()).await;
+    app.press(&Key::Escape.code().to_string()).await;
+    app.wait_until_gone("menu", "Options for the message from bob")
+        .await;
+    focus_is("Options for the message from bob".to_owned()).await;
+
+    // React, with the keyboard alone: the menu again, Enter on its first item.
+    app.open_menu_with_keyboard(&options).await;
+    app.find("menu", "Options for the message from bob").await;
+    focus_is("React with 👍".to_owned()).await;
     app.press(&Key::Enter.code().to_string()).await;
     app.wait_until_gone("menu", "Options for the message from bob")
         .await;
@@ -443,11 +481,54 @@ async fn mentions_a_member_from_the_list_and_answers_in_a_thread() {
             .then_some(())
     })
     .await;
-    // In the conversation, the first message counts it; the reply itself stays in the thread.
+    // In the conversation, the first message counts it; the reply itself stays in the thread,
+    // on bob's side too.
     app.find_containing("button", "1 reply in a thread").await;
+    let bobs_conversation = bobs_event_with(
+        &world,
+        "the thread's first message in bob's conversation",
+        |event| {
+            event.content.summary() == "Ordre du jour de lundi"
+                && event
+                    .thread
+                    .as_ref()
+                    .is_some_and(|thread| thread.replies == 1)
+        },
+    )
+    .await;
+    assert!(bobs_conversation.event_id.is_some());
+    assert!(
+        !world
+            .bob
+            .timeline(&world.dm_id)
+            .await
+            .items()
+            .await
+            .iter()
+            .filter_map(|item| item.as_event())
+            .any(|event| event.content.summary() == "Point budget"),
+        "a thread reply is not in bob's conversation, where its first message counts it"
+    );
+
+    // bob answers in the thread: alice reads it in the panel; her conversation counts it and
+    // names it under the first message, but does not show it as a message of its own.
+    thread
+        .send_markdown("Budget validé")
+        .await
+        .expect("bob answers in the thread");
+    app.wait_for_text("Budget validé").await;
     app.click(&app.find("button", "Close the thread").await)
         .await;
     app.wait_until_gone("complementary", "Thread").await;
+    app.find_containing("button", "2 replies in a thread").await;
+    let shown_as_messages = app
+        .execute(
+            "return [...document.querySelectorAll('[role=log] [data-item-id] .body')] \
+               .filter(body => body.textContent.trim() === 'Budget validé').length;",
+            serde_json::json!([]),
+        )
+        .await;
+    assert_eq!(shown_as_messages.as_u64(), Some(0));
     app.close().await;
 }
 
@@ -585,9 +666,11 @@ async fn a_reply_to_a_picture_far_back_shows_it_and_opens_the_history_around_it(
     .event_id
     .unwrap_or_default();
 
-    // A long discussion after it, then bob answers the picture: it is far back, more than a
-    // conversation loads when it opens, and more than paging back from the end would reach
-    // quickly.
+    app.wait_for_text("plan.png").await;
+    // A long discussion after it, while she is in another room, then bob answers the picture:
+    // it is far back, more than a conversation loads when it opens.
+    app.click(&app.find("button", "Équipe projet").await).await;
+    app.find("button", "Accept").await;
     let bob_timeline = world.bob.timeline(&world.dm_id).await;
     for number in 1..=120 {
         bob_timeline
@@ -603,7 +686,10 @@ async fn a_reply_to_a_picture_far_back_shows_it_and_opens_the_history_around_it(
         })
         .await
         .expect("bob replies");
+    app.click(&app.find("button", "bob").await).await;
     app.wait_for_text("Je reviens sur le plan").await;
+    let loaded_in_the_page = "return [...document.querySelectorAll('[role=log] img')] \
+        .some(image => image.getAttribute('alt') === 'plan.png');";
 
     // The quote names the sender, says it is a picture, and shows its thumbnail, decrypted by
     // the shell.
@@ -636,6 +722,10 @@ async fn a_reply_to_a_picture_far_back_shows_it_and_opens_the_history_around_it(
             .contains("Voici le plan"),
         "the picture is further back than what opened"
     );
+    assert_eq!(
+        app.execute(loaded_in_the_page, serde_json::json!([])).await,
+        serde_json::json!(false)
+    );
 
     // A click opens the history around the picture, with the focus on it; the latest
     // messages are not there, and a button goes back to them.
@@ -653,6 +743,14 @@ async fn a_reply_to_a_picture_far_back_shows_it_and_opens_the_history_around_it(
     })
     .await;
     app.wait_for_text("Voici le plan").await;
+    // Shown from the history opened around it, not found by scrolling the live conversation.
+    let around = app
+        .execute(
+            "return document.querySelector('[role=log]')?.dataset.around ?? '';",
+            serde_json::json!([]),
+        )
+        .await;
+    assert_eq!(around.as_str(), Some(plan.as_str()));
     let log = app.text(&app.find("log", "Messages in bob").await).await;
     assert!(
         !log.contains("Je reviens sur le plan"),
@@ -661,6 +759,16 @@ async fn a_reply_to_a_picture_far_back_shows_it_and_opens_the_history_around_it(
     app.click(&app.find("button", "Jump to latest messages").await)
         .await;
     app.wait_for_text("Je reviens sur le plan").await;
+    // Back in the live conversation, with the focus on it.
+    assert_eq!(
+        app.execute(
+            "return document.activeElement?.getAttribute('role') === 'log' \
+               && !document.activeElement.dataset.around;",
+            serde_json::json!([])
+        )
+        .await,
+        serde_json::json!(true)
+    );
     assert!(
         !app.text(&app.find("log", "Messages in bob").await)
             .await

@@ -23,6 +23,8 @@ pub enum Key {
     Escape,
     ArrowUp,
     ArrowDown,
+    Home,
+    End,
     F10,
     /// Releases held modifiers.
     Release,
@@ -40,6 +42,8 @@ impl Key {
             Key::Escape => '\u{E00C}',
             Key::ArrowUp => '\u{E013}',
             Key::ArrowDown => '\u{E015}',
+            Key::End => '\u{E010}',
+            Key::Home => '\u{E011}',
             Key::F10 => '\u{E03A}',
         }
     }

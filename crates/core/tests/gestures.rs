@@ -522,6 +522,37 @@ async fn a_draft_and_the_reply_it_is_survive_a_restart() {
         "a refused draft replaces nothing"
     );
 
+    // A thread keeps its own draft, beside the room's: here an edit of her answer in it.
+    let thread = alice.thread(&room_id, &question).await.expect("thread");
+    let mut thread_view = LiveList::new(thread.subscribe());
+    thread
+        .send_markdown("Je confirme ce soir")
+        .await
+        .expect("queued in the thread");
+    thread_view
+        .until("her answer in the thread, on the server", |items| {
+            event_with(items, "Je confirme ce soir").is_some_and(|event| event.event_id.is_some())
+        })
+        .await;
+    let her_message = event_id_of(&thread_view.items, "Je confirme ce soir");
+    let thread_draft = Draft {
+        text: "Je confirme demain matin".to_owned(),
+        mentions: Vec::new(),
+        kind: DraftKind::Edit {
+            event_id: her_message,
+        },
+    };
+    thread
+        .save_draft(thread_draft.clone())
+        .await
+        .expect("thread draft kept");
+    assert_eq!(
+        alice_timeline.draft().await.expect("read"),
+        Some(draft.clone()),
+        "the room's draft is not the thread's"
+    );
+    drop((thread_view, thread));
+
     alice_device.manager.shut_down().await;
     drop((alice_view, alice_timeline, alice));
     let manager = alice_device.reopen();
@@ -535,6 +566,8 @@ async fn a_draft_and_the_reply_it_is_survive_a_restart() {
         .expect("Alice restored");
     let timeline = alice.timeline(&room_id).await.expect("timeline");
     assert_eq!(timeline.draft().await.expect("read"), Some(draft));
+    let thread = alice.thread(&room_id, &question).await.expect("thread");
+    assert_eq!(thread.draft().await.expect("read"), Some(thread_draft));
     timeline
         .save_draft(Draft {
             text: "  ".to_owned(),

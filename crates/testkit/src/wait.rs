@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 /// Polls `probe` every 100 ms until it returns `Some`; panics with `what` after `patience`.
-/// For tests: a state that never comes is a failure worth a clear message.
+/// For tests: a state that never comes is a failure worth a clear message, and so is a probe
+/// that never returns (it is cut off at the deadline too).
 pub async fn eventually<T, F, Fut>(what: &str, patience: Duration, mut probe: F) -> T
 where
     F: FnMut() -> Fut,
@@ -11,8 +12,12 @@ where
 {
     let deadline = tokio::time::Instant::now() + patience;
     loop {
-        if let Some(value) = probe().await {
-            return value;
+        match tokio::time::timeout_at(deadline, probe()).await {
+            Ok(Some(value)) => return value,
+            Ok(None) => {}
+            Err(_) => panic!(
+                "timed out after {patience:?} waiting for {what} (the check itself never returned)"
+            ),
         }
         assert!(
             tokio::time::Instant::now() < deadline,

@@ -404,8 +404,16 @@ async fn follow_request(
                 if request.we_started() {
                     match request.start_sas().await {
                         Ok(Some(sas)) => return Some(sas),
+                        // The other side started it meanwhile: the request moves on by itself.
                         Ok(None) => {}
-                        Err(error) => warn!(%error, "could not start the emoji exchange"),
+                        Err(error) => {
+                            // Nothing else would move the request: it ends, rather than leave
+                            // both screens waiting for good.
+                            warn!(%error, "could not start the emoji exchange");
+                            if let Err(error) = request.cancel().await {
+                                warn!(%error, "could not cancel the request either");
+                            }
+                        }
                     }
                 }
                 VerificationState::Starting
@@ -437,7 +445,11 @@ async fn follow_sas(
         let update = match &state {
             SasState::Started { .. } => {
                 if let Err(error) = sas.accept().await {
+                    // As for a request that could not start: ended, not left waiting.
                     warn!(%error, "could not take up the emoji exchange");
+                    if let Err(error) = sas.cancel().await {
+                        warn!(%error, "could not cancel the exchange either");
+                    }
                 }
                 VerificationState::Starting
             }

@@ -5,6 +5,7 @@
 //! local echoes (an event ID always starts with `$`, a transaction ID never does).
 
 use matrix_sdk::{
+    config::RequestConfig,
     room::{
         Receipts,
         edit::EditedContent,
@@ -227,7 +228,13 @@ impl RoomTimeline {
     /// reached or refuses (the decrypted form is still shown).
     async fn encrypted_source(&self, event_id: &EventId) -> Option<String> {
         let request = get_room_event::v3::Request::new(self.room_id.clone(), event_id.to_owned());
-        match self.slot.room.client().send(request).await {
+        let client = self.slot.room.client();
+        // A few retries, not the default's quarter of an hour, while the dialog waits.
+        match client
+            .send(request)
+            .with_request_config(RequestConfig::short_retry())
+            .await
+        {
             Ok(response) => Some(pretty_json(response.event.json())),
             Err(error) => {
                 warn!(%error, "the encrypted form of an event could not be fetched");

@@ -13,6 +13,8 @@ use std::{collections::HashSet, sync::Arc, time::Duration};
 
 use futures_util::StreamExt;
 use matrix_sdk::{
+    config::RequestConfig,
+    reqwest::StatusCode,
     ruma::{EventId, OwnedEventId, OwnedRoomId, OwnedUserId},
     send_queue::{LocalEchoContent, RoomSendQueueUpdate, SendHandle},
 };
@@ -31,7 +33,6 @@ pub use self::view::{
 };
 use crate::{
     Account, Code, ListDiff, Subscription,
-    auth::is_network_failure,
     rooms::{RoomError, parse_room_id},
 };
 
@@ -108,8 +109,9 @@ pub struct RoomTimeline {
 const PAGINATION_ATTEMPT: Duration = Duration::from_secs(45);
 const PAGINATION_ATTEMPTS: u32 = 2;
 
-/// Events loaded on each side of the message a history is opened around: a screenful or two.
-const AROUND_CONTEXT_EVENTS: u16 = 40;
+/// Events loaded around the message a history is opened around, both sides together (the
+/// server's `/context` limit): about a screenful on each side.
+const AROUND_CONTEXT_EVENTS: u16 = 60;
 
 /// How many times one open room's timeline may be built again because it held an event twice.
 const MAX_REBUILDS: u64 = 3;
@@ -150,12 +152,22 @@ impl Account {
         let target = parse_event_id(event_id)?;
         let room = self.joined_or_invited(room_id)?;
         // Asked first so that a message the server does not give (deleted from history, never
-        // visible to this user) is told as such, and only a lost connection as a failure to open.
-        if let Err(error) = room.load_or_fetch_event(&target, None).await {
-            return Err(if is_network_failure(&error) {
-                TimelineError::Open(error.to_string())
-            } else {
+        // visible to this user) is told as such, and anything else as a failure to open; a few
+        // retries, not the default's quarter of an hour, while the person waits.
+        if let Err(error) = room
+            .load_or_fetch_event(&target, Some(RequestConfig::short_retry()))
+            .await
+        {
+            let refused = error.as_client_api_error().is_some_and(|error| {
+                matches!(
+                    error.status_code,
+                    StatusCode::NOT_FOUND | StatusCode::FORBIDDEN
+                )
+            });
+            return Err(if refused {
                 TimelineError::EventNotFound(event_id.to_owned())
+            } else {
+                TimelineError::Open(error.to_string())
             });
         }
         let focus = TimelineFocus::Event {

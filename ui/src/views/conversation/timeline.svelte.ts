@@ -5,6 +5,7 @@
 import { backend, BackendError, type Live, type TimelineUpdate } from "../../lib/backend";
 import type { Draft, EventSource, Member, OutgoingMessage, Permissions, TimelineItem } from "../../lib/bindings";
 import { applyDiffs } from "../../lib/diff";
+import { TypingNotices, WhenSettled } from "./reading";
 
 /** Events asked for per back-pagination request. */
 const PAGE = 50;
@@ -29,6 +30,8 @@ export class TimelineStore {
    * a message, once it reached the present. */
   reachedEnd = $state(true);
   loadingNewer = $state(false);
+  /** The last page of newer messages failed; loading waits for the user's "Try now". */
+  newerFailed = $state(false);
   /** The last back-pagination failed; another attempt is scheduled (or can be asked for). */
   paginationFailed = $state(false);
   error = $state<BackendError | null>(null);
@@ -153,14 +156,17 @@ export class TimelineStore {
     }
   }
 
-  /** Loads one page of newer history, in a history opened around a message. */
-  async loadNewer(): Promise<void> {
-    if (!this.#live || this.reachedEnd || this.loadingNewer) return;
+  /** Loads one page of newer history, in a history opened around a message. After a failure,
+   * only a `retry` (the user's "Try now") asks again, not every scroll near the bottom. */
+  async loadNewer(retry = false): Promise<void> {
+    if (!this.#live || this.reachedEnd || this.loadingNewer || (this.newerFailed && !retry)) return;
     this.loadingNewer = true;
     try {
       this.reachedEnd = await backend.paginateForwards(this.#live, PAGE);
+      this.newerFailed = false;
     } catch {
-      // Offline or a server error: the next scroll to the bottom asks again.
+      // Offline or a server error: said at the bottom, with a button to try again.
+      this.newerFailed = true;
     } finally {
       this.loadingNewer = false;
     }
@@ -203,17 +209,14 @@ export class TimelineStore {
     return backend.watchMembers(this.#opened(), onUpdate);
   }
 
-  #typingSentAt = 0;
+  #typing = new TypingNotices((typing) => {
+    if (this.#live) void backend.setTyping(this.#live, typing).catch(() => undefined);
+  }, TYPING_RESEND_MS);
 
   /** Called on every keystroke; the shell hears of it once every few seconds while typing
    * goes on, and once when it stops. */
   setTyping(typing: boolean): void {
-    if (!this.#live) return;
-    const now = Date.now();
-    if (typing && now - this.#typingSentAt < TYPING_RESEND_MS) return;
-    if (!typing && this.#typingSentAt === 0) return;
-    this.#typingSentAt = typing ? now : 0;
-    void backend.setTyping(this.#live, typing).catch(() => undefined);
+    if (this.#live) this.#typing.update(typing);
   }
 
   watchTyping(onUpdate: (userIds: string[]) => void): Promise<Live> {
@@ -244,7 +247,9 @@ export class TimelineStore {
     if (this.#live) await backend.cancelSend(this.#live, transactionId);
   }
 
-  #readTimer: ReturnType<typeof setTimeout> | null = null;
+  #readReceipt = new WhenSettled(() => {
+    if (this.#live) void backend.sendReadReceipt(this.#live).catch(() => undefined);
+  }, READ_DEBOUNCE_MS);
   /** The user has seen the end of the conversation since it opened. */
   #seenToTheEnd = false;
   /** The latest message the user has seen, read up to when the conversation closes: not
@@ -267,25 +272,20 @@ export class TimelineStore {
     if (this.aroundEvent) return;
     this.#seenToTheEnd = true;
     this.#lastSeen = this.#latestEventId() ?? this.#lastSeen;
-    if (this.#readTimer !== null) clearTimeout(this.#readTimer);
-    this.#readTimer = setTimeout(() => {
-      this.#readTimer = null;
-      if (this.#live) void backend.sendReadReceipt(this.#live).catch(() => undefined);
-    }, READ_DEBOUNCE_MS);
+    this.#readReceipt.poke();
   }
 
   /** Moves the read receipt and the read marker to the latest event, now. */
   markAsRead(): void {
     if (this.aroundEvent) return;
-    if (this.#readTimer !== null) clearTimeout(this.#readTimer);
-    this.#readTimer = null;
+    this.#readReceipt.cancel();
     if (this.#live) void backend.markAsRead(this.#live).catch(() => undefined);
   }
 
   close(): void {
     this.#closed = true;
     this.#cancelRetry();
-    if (this.#readTimer !== null) clearTimeout(this.#readTimer);
+    this.#readReceipt.cancel();
     const live = this.#live;
     this.#live = null;
     if (!live) return;
