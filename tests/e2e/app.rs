@@ -640,10 +640,11 @@ async fn a_reply_to_a_picture_far_back_shows_it_and_opens_the_history_around_it(
     )
     .await;
     world.sign_in(&app).await;
-    app.click(&app.find("button", "bob").await).await;
-    app.click(&app.find("button", "Accept").await).await;
-    world.bob_says("Voici le plan").await;
-    let files = tempfile::tempdir().expect("folder");
+    // While alice has not yet joined the group room, bob shares a picture there, a long
+    // discussion follows, then bob answers the picture. When she joins, her client receives the
+    // latest messages only: the picture is further back than anything it holds.
+    let alice = world.server.user_id("alice");
+    world.bob.wait_for_device_of(&alice).await;
     let mut picture = Vec::new();
     image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(
         800,
@@ -655,24 +656,41 @@ async fn a_reply_to_a_picture_far_back_shows_it_and_opens_the_history_around_it(
         image::ImageFormat::Png,
     )
     .expect("encoded");
+    let files = tempfile::tempdir().expect("folder");
     let plan_path = files.path().join("plan.png");
     std::fs::write(&plan_path, &picture).expect("written");
-    world.bob_sends_file(plan_path).await;
-    let plan = bobs_event_with(&world, "bob's picture", |event| {
-        matches!(&event.content, EventContent::Media(media) if media.name == "plan.png")
-            && event.event_id.is_some()
+    let bob_timeline = world.bob.timeline(&world.team_id).await;
+    bob_timeline
+        .send_markdown("Voici le plan")
+        .await
+        .expect("bob sends");
+    world
+        .bob
+        .account
+        .media()
+        .send_file(
+            &world.team_id,
+            estafette_core::media::OutgoingFile {
+                path: plan_path,
+                caption: None,
+                keep_metadata: false,
+            },
+        )
+        .await
+        .expect("bob sends the picture");
+    let plan = estafette_e2e::eventually("bob's picture", || async {
+        bob_timeline
+            .items()
+            .await
+            .iter()
+            .filter_map(|item| item.as_event())
+            .find(|event| {
+                matches!(&event.content, EventContent::Media(media) if media.name == "plan.png")
+            })
+            .and_then(|event| event.event_id.clone())
     })
-    .await
-    .event_id
-    .unwrap_or_default();
-
-    app.wait_for_text("plan.png").await;
-    // A long discussion after it, while she is in another room, then bob answers the picture:
-    // it is far back, more than a conversation loads when it opens.
-    app.click(&app.find("button", "Équipe projet").await).await;
-    app.find("button", "Accept").await;
-    let bob_timeline = world.bob.timeline(&world.dm_id).await;
-    for number in 1..=120 {
+    .await;
+    for number in 1..=150 {
         bob_timeline
             .send_markdown(&format!("Ligne {number}"))
             .await
@@ -686,14 +704,28 @@ async fn a_reply_to_a_picture_far_back_shows_it_and_opens_the_history_around_it(
         })
         .await
         .expect("bob replies");
-    app.click(&app.find("button", "bob").await).await;
-    app.wait_for_text("Je reviens sur le plan").await;
+    // Sent, not only queued: the messages do not trickle in after she joins.
+    estafette_e2e::eventually("bob's answer on the server", || async {
+        bob_timeline
+            .items()
+            .await
+            .iter()
+            .filter_map(|item| item.as_event())
+            .find(|event| {
+                matches!(&event.content, EventContent::Text { body, .. } if body == "Je reviens sur le plan")
+            })
+            .and_then(|event| event.event_id.clone())
+    })
+    .await;
+    app.click(&app.find("button", "Équipe projet").await).await;
+    app.click(&app.find("button", "Accept").await).await;
+    app.find("textbox", "Message to Équipe projet").await;
     let loaded_in_the_page = "return [...document.querySelectorAll('[role=log] img')] \
         .some(image => image.getAttribute('alt') === 'plan.png');";
 
     // The quote names the sender, says it is a picture, and shows its thumbnail, decrypted by
     // the shell.
-    let quote = app.find("button", "Go to the message from bob").await;
+    app.find("button", "Go to the message from bob").await;
     // The file's name is isolated for right-to-left scripts (U+2068 … U+2069).
     let quoted = app
         .execute(
@@ -717,7 +749,7 @@ async fn a_reply_to_a_picture_far_back_shows_it_and_opens_the_history_around_it(
     })
     .await;
     assert!(
-        !app.text(&app.find("log", "Messages in bob").await)
+        !app.text(&app.find("log", "Messages in Équipe projet").await)
             .await
             .contains("Voici le plan"),
         "the picture is further back than what opened"
@@ -729,7 +761,9 @@ async fn a_reply_to_a_picture_far_back_shows_it_and_opens_the_history_around_it(
 
     // A click opens the history around the picture, with the focus on it; the latest
     // messages are not there, and a button goes back to them.
-    app.click(&quote).await;
+    // Found again: the row may have been drawn anew while the conversation loaded.
+    app.click(&app.find("button", "Go to the message from bob").await)
+        .await;
     estafette_e2e::eventually("the focus on the picture", || async {
         app.execute(
             "return document.activeElement?.closest('[data-item-id]') \
@@ -751,7 +785,9 @@ async fn a_reply_to_a_picture_far_back_shows_it_and_opens_the_history_around_it(
         )
         .await;
     assert_eq!(around.as_str(), Some(plan.as_str()));
-    let log = app.text(&app.find("log", "Messages in bob").await).await;
+    let log = app
+        .text(&app.find("log", "Messages in Équipe projet").await)
+        .await;
     assert!(
         !log.contains("Je reviens sur le plan"),
         "the history around the picture, not the latest messages: {log}"
@@ -770,7 +806,7 @@ async fn a_reply_to_a_picture_far_back_shows_it_and_opens_the_history_around_it(
         serde_json::json!(true)
     );
     assert!(
-        !app.text(&app.find("log", "Messages in bob").await)
+        !app.text(&app.find("log", "Messages in Équipe projet").await)
             .await
             .contains("Voici le plan"),
         "back in the live conversation, at its end"
@@ -1286,13 +1322,15 @@ async fn a_burst_of_fifty_messages_is_shown_whole_down_to_the_start_of_the_conve
     }
     app.wait_for_text("Burst 50").await;
 
-    // Scrolling to the top, as far as it goes each time, reaches the first message and the
-    // start of the conversation.
+    // Scrolling to the top with the wheel, as far as it goes each time, reaches the first
+    // message and the start of the conversation.
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let reached = app
             .execute(
-                "const log = document.querySelector('[role=log]'); log.scrollTop = 0; \
+                "const log = document.querySelector('[role=log]'); \
+                 log.dispatchEvent(new WheelEvent('wheel', { deltaY: -log.scrollHeight })); \
+                 log.scrollTop = 0; \
                  const text = log.innerText; \
                  return text.includes('This is the start of the conversation.') \
                    && /Burst 1(?!\\d)/.test(text);",

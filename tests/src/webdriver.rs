@@ -49,11 +49,14 @@ impl Key {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("a free loopback port")
+/// Two distinct free loopback ports. Both listeners are held until both are known: the
+/// system may hand out a port again as soon as its listener closes, and tauri-driver and its
+/// WebKitWebDriver cannot share one.
+fn two_free_ports() -> (u16, u16) {
+    let bind = || TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
+    let (first, second) = (bind(), bind());
+    let port = |listener: &TcpListener| listener.local_addr().expect("bound").port();
+    (port(&first), port(&second))
 }
 
 fn tauri_driver_path() -> PathBuf {
@@ -101,8 +104,7 @@ impl TauriDriver {
     }
 
     fn spawn(environment: &[(String, String)], stdout: Stdio, stderr: Stdio) -> Self {
-        let port = free_port();
-        let native_port = free_port();
+        let (port, native_port) = two_free_ports();
         let process = Command::new(tauri_driver_path())
             .args([
                 "--port",
@@ -381,8 +383,11 @@ impl AppWindow {
     pub async fn click(&self, element: &Element) {
         // WebKitWebDriver scrolls the page, not a scrolling dialog: centre the element first,
         // as a person scrolls to what they are about to click.
+        // The wheel turned first tells the page the user scrolled (a conversation stops following
+        // new messages only then).
         self.execute(
-            "arguments[0].scrollIntoView({block: 'center'});",
+            "arguments[0].dispatchEvent(new WheelEvent('wheel', { bubbles: true })); \
+             arguments[0].scrollIntoView({block: 'center'});",
             json!([{ ELEMENT_KEY: element.id }]),
         )
         .await;

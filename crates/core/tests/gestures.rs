@@ -648,3 +648,63 @@ async fn unread_and_mention_counts_follow_reading_on_another_device() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_history_opened_around_an_old_message_pages_both_ways_to_the_present() {
+    let hs = start_server().await;
+    let (_alice_device, alice) = new_user(&hs, "alice").await;
+    let (_bob_device, bob) = new_user(&hs, "bob").await;
+    let room_id = encrypted_dm(&bob, &alice).await;
+    let (bob_timeline, _bob_view) = open_timeline(&bob, &room_id).await;
+    let (_alice_timeline, mut alice_view) = open_timeline(&alice, &room_id).await;
+    bob_timeline.send_markdown("Le plan").await.expect("queued");
+    for number in 1..=150 {
+        bob_timeline
+            .send_markdown(&format!("Ligne {number}"))
+            .await
+            .expect("queued");
+    }
+    alice_view
+        .until("Alice to get the last line", |items| {
+            event_with(items, "Ligne 150").is_some()
+        })
+        .await;
+    let plan = eventually("the plan's event ID", || async {
+        bob_timeline
+            .items()
+            .await
+            .iter()
+            .filter_map(TimelineItem::as_event)
+            .find(|event| event.content.summary() == "Le plan")
+            .and_then(|event| event.event_id.clone())
+    })
+    .await;
+
+    let around = alice
+        .timeline_around(&room_id, &plan)
+        .await
+        .expect("the history around the plan");
+    let mut view = LiveList::new(around.subscribe());
+    view.until("the plan, decrypted, with what followed it", |items| {
+        event_with(items, "Le plan").is_some() && event_with(items, "Ligne 10").is_some()
+    })
+    .await;
+    assert!(
+        event_with(&view.items, "Ligne 150").is_none(),
+        "the present is not loaded yet"
+    );
+    let mut pages = 0;
+    while !around.paginate_forwards(50).await.expect("newer page") {
+        pages += 1;
+        assert!(pages < 20, "the present never reached");
+    }
+    view.until("the last line, once the present is reached", |items| {
+        event_with(items, "Ligne 150").is_some()
+    })
+    .await;
+
+    assert!(matches!(
+        alice.timeline_around(&room_id, "$absent:localhost").await,
+        Err(estafette_core::timeline::TimelineError::EventNotFound(_))
+    ));
+}

@@ -11,10 +11,13 @@ where
     Fut: Future<Output = Option<T>>,
 {
     let deadline = tokio::time::Instant::now() + patience;
+    let mut checked = false;
     loop {
         match tokio::time::timeout_at(deadline, probe()).await {
             Ok(Some(value)) => return value,
-            Ok(None) => {}
+            Ok(None) => checked = true,
+            // The deadline fell during a check: a hung check only when none ever answered.
+            Err(_) if checked => panic!("timed out after {patience:?} waiting for {what}"),
             Err(_) => panic!(
                 "timed out after {patience:?} waiting for {what} (the check itself never returned)"
             ),

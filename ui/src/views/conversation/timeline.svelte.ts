@@ -69,8 +69,17 @@ export class TimelineStore {
     this.ready = new Promise((resolve) => (this.#ready = resolve));
   }
 
+  /** Ends `open`'s wait for the current value when the store is closed first. */
+  #stopWaiting: () => void = () => undefined;
+
   async open(): Promise<void> {
     try {
+      // The current value comes first on the channel, apart from the command's answer, and may
+      // arrive after it: the conversation is open once it is shown, not before (a history
+      // around a message looked for its message in an empty list).
+      let shown: () => void = () => undefined;
+      const firstUpdate = new Promise<void>((resolve) => (shown = resolve));
+      this.#stopWaiting = shown;
       const onUpdate = (update: TimelineUpdate) => {
         const lengthBefore = this.items.length;
         this.#changedFrom = Math.min(this.#changedFrom, lowestChange(update, lengthBefore));
@@ -86,6 +95,7 @@ export class TimelineStore {
         else if (update.some((diff) => diff.op === "clear" || diff.op === "reset")) this.reachedStart = false;
         this.loaded = true;
         this.version++;
+        shown();
       };
       const live = this.aroundEvent
         ? await backend.openTimelineAround(this.account, this.roomId, this.aroundEvent, onUpdate)
@@ -97,6 +107,8 @@ export class TimelineStore {
         return;
       }
       this.#live = live;
+      await firstUpdate;
+      if (this.#closed) return;
       this.#ready();
       // The history around a message opens with the events on both sides of it.
       while (!this.aroundEvent && !this.#closed && !this.reachedStart && this.eventCount() < INITIAL_EVENTS) {
@@ -284,6 +296,7 @@ export class TimelineStore {
 
   close(): void {
     this.#closed = true;
+    this.#stopWaiting();
     this.#cancelRetry();
     this.#readReceipt.cancel();
     const live = this.#live;
