@@ -762,7 +762,7 @@ async fn a_reply_to_a_picture_far_back_shows_it_and_opens_the_history_around_it(
     // A click opens the history around the picture, with the focus on it; the latest
     // messages are not there, and a button goes back to them.
     // Found again: the row may have been drawn anew while the conversation loaded.
-    app.click(&app.find("button", "Go to the message from bob").await)
+    app.click_named("button", "Go to the message from bob")
         .await;
     estafette_e2e::eventually("the focus on the picture", || async {
         app.execute(

@@ -380,23 +380,51 @@ impl AppWindow {
         }
     }
 
+    /// Clicks the element with this role and exact name, found again when the page drew it
+    /// anew between the finding and the click (a conversation redraws a row as its details
+    /// arrive, or as older messages load above it).
+    pub async fn click_named(&self, role: &str, name: &str) {
+        for _ in 0..20 {
+            let element = self.find(role, name).await;
+            match self.try_click(&element).await {
+                Ok(()) => return,
+                Err((error, _)) if error == "stale element reference" => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err((error, message)) => panic!("WebDriver click: {error}: {message}"),
+            }
+        }
+        panic!("the {role} named {name:?} was drawn anew at every click");
+    }
+
     pub async fn click(&self, element: &Element) {
+        self.try_click(element)
+            .await
+            .unwrap_or_else(|(error, message)| panic!("WebDriver click: {error}: {message}"));
+    }
+
+    async fn try_click(&self, element: &Element) -> Result<(), (String, Value)> {
         // WebKitWebDriver scrolls the page, not a scrolling dialog: centre the element first,
         // as a person scrolls to what they are about to click.
         // The wheel turned first tells the page the user scrolled (a conversation stops following
         // new messages only then).
-        self.execute(
-            "arguments[0].dispatchEvent(new WheelEvent('wheel', { bubbles: true })); \
-             arguments[0].scrollIntoView({block: 'center'});",
-            json!([{ ELEMENT_KEY: element.id }]),
+        self.try_command(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({
+                "script": "arguments[0].dispatchEvent(new WheelEvent('wheel', { bubbles: true })); \
+                           arguments[0].scrollIntoView({block: 'center'});",
+                "args": [{ ELEMENT_KEY: element.id }],
+            })),
         )
-        .await;
-        self.command(
+        .await?;
+        self.try_command(
             reqwest::Method::POST,
             &format!("/element/{}/click", element.id),
             Some(json!({})),
         )
-        .await;
+        .await
+        .map(|_| ())
     }
 
     /// Empties a text field.
