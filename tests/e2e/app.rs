@@ -645,17 +645,7 @@ async fn a_reply_to_a_picture_far_back_shows_it_and_opens_the_history_around_it(
     // latest messages only: the picture is further back than anything it holds.
     let alice = world.server.user_id("alice");
     world.bob.wait_for_device_of(&alice).await;
-    let mut picture = Vec::new();
-    image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(
-        800,
-        600,
-        image::Rgb([40, 160, 90]),
-    ))
-    .write_to(
-        &mut std::io::Cursor::new(&mut picture),
-        image::ImageFormat::Png,
-    )
-    .expect("encoded");
+    let picture = png_of_one_colour(800, 600, [40, 160, 90]);
     let files = tempfile::tempdir().expect("folder");
     let plan_path = files.path().join("plan.png");
     std::fs::write(&plan_path, &picture).expect("written");
@@ -812,6 +802,19 @@ async fn a_reply_to_a_picture_far_back_shows_it_and_opens_the_history_around_it(
         "back in the live conversation, at its end"
     );
     app.close().await;
+}
+
+/// A PNG picture of `width` × `height` pixels, all of one colour.
+fn png_of_one_colour(width: u32, height: u32, colour: [u8; 3]) -> Vec<u8> {
+    let mut png = Vec::new();
+    image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(
+        width,
+        height,
+        image::Rgb(colour),
+    ))
+    .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+    .expect("encoded");
+    png
 }
 
 /// "Point 1" as a message of its own, not the start of "Point 10".
@@ -1672,17 +1675,7 @@ async fn sends_a_picture_and_a_pdf_and_saves_a_received_file_to_downloads() {
 
     // A screenshot on the system's clipboard pastes into the composer: the same preview, then
     // bob receives the picture.
-    let mut screenshot = Vec::new();
-    image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(
-        300,
-        200,
-        image::Rgb([30, 120, 200]),
-    ))
-    .write_to(
-        &mut std::io::Cursor::new(&mut screenshot),
-        image::ImageFormat::Png,
-    )
-    .expect("encoded");
+    let screenshot = png_of_one_colour(300, 200, [30, 120, 200]);
     copy_to_clipboard(&world.display, Some("image/png"), &screenshot);
     paste_into_composer(&app).await;
     app.find("dialog", "Send to bob").await;
