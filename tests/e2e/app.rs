@@ -757,12 +757,13 @@ async fn a_reply_to_a_picture_far_back_shows_it_and_opens_the_history_around_it(
     estafette_e2e::eventually("the focus on the picture", || async {
         app.execute(
             "return document.activeElement?.closest('[data-item-id]') \
-               ?.querySelector('img')?.getAttribute('alt') ?? '';",
+               ?.querySelector('[aria-label^=\"View picture\"]')?.getAttribute('aria-label') \
+               ?.replace(/[\\u2068\\u2069]/g, '') ?? '';",
             serde_json::json!([]),
         )
         .await
         .as_str()
-        .is_some_and(|alt| alt == "plan.png")
+        .is_some_and(|label| label == "View picture: plan.png")
         .then_some(())
     })
     .await;
