@@ -251,7 +251,17 @@ async fn bobs_event_with(
     what: &str,
     wanted: impl Fn(&estafette_core::timeline::TimelineEvent) -> bool,
 ) -> estafette_core::timeline::TimelineEvent {
-    let timeline = world.bob.timeline(&world.dm_id).await;
+    bobs_event_in(world, &world.dm_id, what, wanted).await
+}
+
+/// The first event of `room_id`, as bob's client shows it, that is `wanted`, once there.
+async fn bobs_event_in(
+    world: &World,
+    room_id: &str,
+    what: &str,
+    wanted: impl Fn(&estafette_core::timeline::TimelineEvent) -> bool,
+) -> estafette_core::timeline::TimelineEvent {
+    let timeline = world.bob.timeline(room_id).await;
     estafette_e2e::eventually(what, || async {
         timeline
             .items()
@@ -668,18 +678,13 @@ async fn a_reply_to_a_picture_far_back_shows_it_and_opens_the_history_around_it(
         )
         .await
         .expect("bob sends the picture");
-    let plan = estafette_e2e::eventually("bob's picture", || async {
-        bob_timeline
-            .items()
-            .await
-            .iter()
-            .filter_map(|item| item.as_event())
-            .find(|event| {
-                matches!(&event.content, EventContent::Media(media) if media.name == "plan.png")
-            })
-            .and_then(|event| event.event_id.clone())
+    let plan = bobs_event_in(&world, &world.team_id, "bob's picture", |event| {
+        matches!(&event.content, EventContent::Media(media) if media.name == "plan.png")
+            && event.event_id.is_some()
     })
-    .await;
+    .await
+    .event_id
+    .unwrap_or_default();
     for number in 1..=150 {
         bob_timeline
             .send_markdown(&format!("Ligne {number}"))
@@ -695,16 +700,9 @@ async fn a_reply_to_a_picture_far_back_shows_it_and_opens_the_history_around_it(
         .await
         .expect("bob replies");
     // Sent, not only queued: the messages do not trickle in after she joins.
-    estafette_e2e::eventually("bob's answer on the server", || async {
-        bob_timeline
-            .items()
-            .await
-            .iter()
-            .filter_map(|item| item.as_event())
-            .find(|event| {
-                matches!(&event.content, EventContent::Text { body, .. } if body == "Je reviens sur le plan")
-            })
-            .and_then(|event| event.event_id.clone())
+    bobs_event_in(&world, &world.team_id, "bob's answer on the server", |event| {
+        matches!(&event.content, EventContent::Text { body, .. } if body == "Je reviens sur le plan")
+            && event.event_id.is_some()
     })
     .await;
     app.click(&app.find("button", "Équipe projet").await).await;
