@@ -10,6 +10,7 @@
 mod account;
 mod accounts;
 pub mod auth;
+pub mod calls;
 pub mod devices;
 mod diff;
 pub mod encryption;

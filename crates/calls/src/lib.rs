@@ -1,0 +1,149 @@
+//! Estafette's call media engine: GStreamer's `webrtcbin`, the same on Linux, Windows and macOS.
+//!
+//! The core's call signalling drives it through [`estafette_core::calls::media`]: it makes and
+//! answers offers, trades ICE candidates, and reports when media flows. Audio stays native end to
+//! end (capture, echo cancellation, Opus, network, playback). Video is VP8; its frames, the
+//! other side's and this side's preview, are handed out still encoded, for the page to decode
+//! (the Linux webview has no WebRTC, but it has WebCodecs: shared/notes/calls.md).
+//!
+//! This crate is the only one that needs GStreamer: the core and the CLI build without it.
+
+mod description;
+mod pipeline;
+mod session;
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
+
+use estafette_core::calls::media::{MediaEngine, MediaFailure, MediaSession, MediaSetup};
+
+/// Where a call's sound and pictures come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Sources {
+    /// The microphone and camera (the system's default ones when `None`).
+    Devices {
+        microphone: Option<String>,
+        camera: Option<String>,
+    },
+    /// A tone and a moving pattern: tests, benchmarks, and a machine without devices.
+    TestPatterns,
+}
+
+/// One encoded VP8 frame, for the page to decode.
+#[derive(Clone, Debug)]
+pub struct VideoFrame {
+    /// This side's camera (the preview) rather than the other side's.
+    pub local: bool,
+    pub keyframe: bool,
+    /// Presentation time, in microseconds from the start of the call.
+    pub timestamp_us: u64,
+    pub data: Vec<u8>,
+}
+
+/// Receives each video frame, on a media thread: it must not block.
+pub type VideoFrameSink = Arc<dyn Fn(VideoFrame) + Send + Sync>;
+
+/// How the engine runs.
+#[derive(Clone)]
+pub struct EngineConfig {
+    pub sources: Sources,
+    /// Play the other side's sound on the speakers; tests and benchmarks discard it.
+    pub play_audio: bool,
+    /// Offer only 127.0.0.1 as this side's address: tests and benchmarks on one machine.
+    pub loopback_only: bool,
+    /// Decode the other side's video natively too (tests and benchmarks count frames).
+    pub decode_video: bool,
+    pub video_frames: Option<VideoFrameSink>,
+}
+
+impl std::fmt::Debug for EngineConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineConfig")
+            .field("sources", &self.sources)
+            .field("play_audio", &self.play_audio)
+            .field("loopback_only", &self.loopback_only)
+            .field("decode_video", &self.decode_video)
+            .field("video_frames", &self.video_frames.is_some())
+            .finish()
+    }
+}
+
+impl EngineConfig {
+    /// Test sources, sound discarded, video decoded and counted, loopback only.
+    pub fn for_tests() -> Self {
+        Self {
+            sources: Sources::TestPatterns,
+            play_audio: false,
+            loopback_only: true,
+            decode_video: true,
+            video_frames: None,
+        }
+    }
+}
+
+/// What went through the engine's calls, counted as it happened.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub audio_packets_sent: AtomicU64,
+    pub video_packets_sent: AtomicU64,
+    /// Audio buffers decoded from the other side.
+    pub audio_buffers_received: AtomicU64,
+    /// Video frames received from the other side, still encoded.
+    pub video_frames_received: AtomicU64,
+    /// Video frames decoded natively (only with `decode_video`).
+    pub video_frames_decoded: AtomicU64,
+}
+
+/// A snapshot of [`Counters`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub audio_packets_sent: u64,
+    pub video_packets_sent: u64,
+    pub audio_buffers_received: u64,
+    pub video_frames_received: u64,
+    pub video_frames_decoded: u64,
+}
+
+impl Counters {
+    pub fn snapshot(&self) -> Counts {
+        Counts {
+            audio_packets_sent: self.audio_packets_sent.load(Ordering::Relaxed),
+            video_packets_sent: self.video_packets_sent.load(Ordering::Relaxed),
+            audio_buffers_received: self.audio_buffers_received.load(Ordering::Relaxed),
+            video_frames_received: self.video_frames_received.load(Ordering::Relaxed),
+            video_frames_decoded: self.video_frames_decoded.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// The GStreamer engine. One per account is enough; each call gets its own pipeline.
+#[derive(Debug)]
+pub struct GstEngine {
+    config: EngineConfig,
+    counters: Arc<Counters>,
+}
+
+impl GstEngine {
+    /// Loads GStreamer and checks that the elements a call needs are installed.
+    pub fn new(config: EngineConfig) -> Result<Self, MediaFailure> {
+        gstreamer::init().map_err(|error| MediaFailure::Engine(error.to_string()))?;
+        pipeline::check_elements(&config)?;
+        Ok(Self {
+            config,
+            counters: Arc::default(),
+        })
+    }
+
+    /// What all this engine's calls have carried so far.
+    pub fn counters(&self) -> &Arc<Counters> {
+        &self.counters
+    }
+}
+
+impl MediaEngine for GstEngine {
+    fn start(&self, setup: MediaSetup) -> Result<MediaSession, MediaFailure> {
+        session::start(&self.config, setup, self.counters.clone())
+    }
+}

@@ -1,0 +1,214 @@
+//! The GStreamer pipelines of a call: what is sent, and what is done with what arrives.
+
+use estafette_core::calls::media::{IceServer, MediaFailure, MediaSetup};
+
+use crate::{EngineConfig, Sources};
+
+/// Opus and VP8 payload types, as browsers offer them.
+const OPUS_PAYLOAD: u8 = 111;
+const VP8_PAYLOAD: u8 = 96;
+
+/// The elements every call needs, with the package that brings them on Debian and Ubuntu.
+const NEEDED: &[(&str, &str)] = &[
+    ("webrtcbin", "gstreamer1.0-plugins-bad"),
+    ("webrtcdsp", "gstreamer1.0-plugins-bad"),
+    ("nicesrc", "gstreamer1.0-nice"),
+    ("opusenc", "gstreamer1.0-plugins-base"),
+    ("vp8enc", "gstreamer1.0-plugins-good"),
+    ("rtpvp8pay", "gstreamer1.0-plugins-good"),
+    ("valve", "gstreamer1.0 (core)"),
+];
+
+pub(crate) fn check_elements(config: &EngineConfig) -> Result<(), MediaFailure> {
+    let missing: Vec<String> = NEEDED
+        .iter()
+        .filter(|(element, _)| gstreamer::ElementFactory::find(element).is_none())
+        .map(|(element, package)| format!("{element} ({package})"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(MediaFailure::Engine(format!(
+            "GStreamer elements missing: {}",
+            missing.join(", ")
+        )));
+    }
+    if let Sources::Devices { .. } = config.sources
+        && gstreamer::ElementFactory::find("autoaudiosrc").is_none()
+    {
+        return Err(MediaFailure::DeviceMissing("no audio capture support".into()));
+    }
+    Ok(())
+}
+
+/// Quotes a value for `gst_parse_launch`.
+fn quoted(value: &str) -> String {
+    format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn microphone(config: &EngineConfig) -> String {
+    match &config.sources {
+        // 10 ms buffers: what the echo canceller works on.
+        Sources::TestPatterns => "audiotestsrc is-live=true wave=sine freq=440 samplesperbuffer=480".into(),
+        Sources::Devices { microphone: Some(device), .. } => {
+            format!("pulsesrc device={}", quoted(device))
+        }
+        Sources::Devices { microphone: None, .. } => "autoaudiosrc".into(),
+    }
+}
+
+fn camera(config: &EngineConfig) -> String {
+    match &config.sources {
+        Sources::TestPatterns => "videotestsrc is-live=true pattern=ball".into(),
+        Sources::Devices { camera: Some(device), .. } => {
+            format!("v4l2src device={}", quoted(device))
+        }
+        Sources::Devices { camera: None, .. } => "autovideosrc".into(),
+    }
+}
+
+/// The whole sending side and webrtcbin, for `gst_parse_launch`. Named elements:
+/// `webrtc`, `microphone` and `camera` (valves: closed while muted), `audiopay`, `videopay`
+/// (packets counted), `preview` (this side's encoded frames), `playback` (where the other
+/// side's sound goes, through the echo canceller's probe).
+pub(crate) fn description(config: &EngineConfig, setup: &MediaSetup, id: u64) -> String {
+    let policy = if setup.relay_only { "relay" } else { "all" };
+    let mut launch = format!(
+        "webrtcbin name=webrtc bundle-policy=max-bundle ice-transport-policy={policy} \
+         {mic} ! audioconvert ! audioresample ! audio/x-raw,rate=48000,channels=1 \
+         ! webrtcdsp probe=echo{id} ! audioconvert ! valve name=microphone drop=false \
+         ! opusenc ! rtpopuspay name=audiopay pt={OPUS_PAYLOAD} \
+         ! application/x-rtp,media=audio,encoding-name=OPUS,payload={OPUS_PAYLOAD} ! webrtc. \
+         funnel name=playback ! queue ! audioconvert ! audioresample \
+         ! webrtcechoprobe name=echo{id} ! audioconvert ! {speaker} ",
+        mic = microphone(config),
+        speaker = if config.play_audio {
+            "autoaudiosink"
+        } else {
+            "fakesink sync=false async=false"
+        },
+    );
+    if setup.video {
+        launch.push_str(&format!(
+            "{camera} ! videoconvert ! videoscale ! videorate \
+             ! video/x-raw,width=640,height=360,framerate=30/1 \
+             ! valve name=camera drop=false \
+             ! vp8enc deadline=1 cpu-used=8 keyframe-max-dist=60 target-bitrate=800000 \
+               error-resilient=partitions \
+             ! tee name=encoded ! queue ! rtpvp8pay name=videopay pt={VP8_PAYLOAD} picture-id-mode=15-bit \
+             ! application/x-rtp,media=video,encoding-name=VP8,payload={VP8_PAYLOAD} ! webrtc. \
+             encoded. ! queue leaky=downstream max-size-buffers=5 \
+             ! appsink name=preview sync=false emit-signals=false drop=true max-buffers=5 ",
+            camera = camera(config),
+        ));
+    }
+    launch
+}
+
+/// What to do with an incoming stream, by its media kind. Named elements: `decoded`
+/// (audio buffers or video frames decoded, counted), `remote` (the other side's encoded frames).
+pub(crate) fn receiving(media: &str, config: &EngineConfig) -> Option<String> {
+    match media {
+        "audio" => Some("queue ! rtpopusdepay ! opusdec name=decoded ! audioconvert ! audioresample ! queue".into()),
+        "video" => {
+            let mut launch = String::from(
+                "queue ! rtpvp8depay ! tee name=frames \
+                 frames. ! queue leaky=downstream max-size-buffers=5 \
+                 ! appsink name=remote sync=false emit-signals=false drop=true max-buffers=5 ",
+            );
+            if config.decode_video {
+                launch.push_str("frames. ! queue ! vp8dec name=decoded ! fakesink sync=false async=false");
+            }
+            Some(launch)
+        }
+        _ => None,
+    }
+}
+
+/// webrtcbin's TURN URI for each relay the homeserver offers: `turn(s)://user:pass@host:port`,
+/// the credentials percent-encoded (Synapse's usernames hold a `:`).
+pub(crate) fn turn_uris(servers: &[IceServer]) -> Vec<String> {
+    let mut uris = Vec::new();
+    for server in servers {
+        let (Some(username), Some(credential)) = (&server.username, &server.credential) else {
+            continue;
+        };
+        for url in &server.urls {
+            let (scheme, rest) = if let Some(rest) = url.strip_prefix("turns:") {
+                ("turns", rest)
+            } else if let Some(rest) = url.strip_prefix("turn:") {
+                ("turn", rest)
+            } else {
+                continue;
+            };
+            // `?transport=udp` stays as webrtcbin reads it.
+            uris.push(format!(
+                "{scheme}://{}:{}@{}",
+                percent_encoded(username),
+                percent_encoded(credential),
+                rest.trim_start_matches("//"),
+            ));
+        }
+    }
+    uris
+}
+
+/// The first STUN server offered, as webrtcbin's `stun-server` (`stun://host:port`).
+pub(crate) fn stun_uri(servers: &[IceServer]) -> Option<String> {
+    servers
+        .iter()
+        .flat_map(|server| &server.urls)
+        .find_map(|url| url.strip_prefix("stun:"))
+        .map(|rest| format!("stun://{}", rest.trim_start_matches("//")))
+}
+
+fn percent_encoded(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            encoded.push(byte as char);
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn turn_credentials_are_percent_encoded_in_the_uri() {
+        let servers = [IceServer {
+            urls: vec![
+                "turn:turn.example.gouv.fr:3478?transport=udp".into(),
+                "turns:turn.example.gouv.fr:5349".into(),
+                "stun:stun.example.gouv.fr:3478".into(),
+            ],
+            username: Some("1700000000:@alice:example.gouv.fr".into()),
+            credential: Some("a/b+c=".into()),
+        }];
+        assert_eq!(
+            turn_uris(&servers),
+            vec![
+                "turn://1700000000%3A%40alice%3Aexample.gouv.fr:a%2Fb%2Bc%3D@turn.example.gouv.fr:3478?transport=udp",
+                "turns://1700000000%3A%40alice%3Aexample.gouv.fr:a%2Fb%2Bc%3D@turn.example.gouv.fr:5349",
+            ]
+        );
+        assert_eq!(stun_uri(&servers).as_deref(), Some("stun://stun.example.gouv.fr:3478"));
+    }
+
+    #[test]
+    fn a_device_name_cannot_break_out_of_its_property() {
+        let config = EngineConfig {
+            sources: Sources::Devices {
+                microphone: Some("mic\" ! filesink location=/tmp/x".into()),
+                camera: None,
+            },
+            ..EngineConfig::for_tests()
+        };
+        assert_eq!(
+            microphone(&config),
+            "pulsesrc device=\"mic\\\" ! filesink location=/tmp/x\""
+        );
+    }
+}
