@@ -55,8 +55,7 @@ pub(crate) fn text_of(value: &glib::Value) -> Option<String> {
 
 /// A session description of `kind` for webrtcbin, from SDP text received from the other side.
 pub(crate) fn value_of(kind: Kind, sdp: &str) -> Result<glib::Value, String> {
-    let type_ =
-        session_description_type().ok_or_else(|| "webrtcbin is not loaded".to_owned())?;
+    let type_ = session_description_type().ok_or_else(|| "webrtcbin is not loaded".to_owned())?;
     let message = gst_sdp::SDPMessage::parse_buffer(sdp.as_bytes())
         .map_err(|_| "not a session description".to_owned())?;
     // SAFETY: `raw` has the layout of the boxed type; `g_boxed_copy` calls GStreamer's own copy
@@ -95,12 +94,6 @@ pub(crate) fn mids(sdp: &str) -> Vec<Option<String>> {
     mids
 }
 
-/// Whether the description has a video section that carries something.
-pub(crate) fn has_video(sdp: &str) -> bool {
-    sdp.lines()
-        .any(|line| line.starts_with("m=video ") && !line.starts_with("m=video 0 "))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,7 +108,5 @@ mod tests {
             mids(OFFER),
             vec![Some("audio0".to_owned()), Some("video1".to_owned())]
         );
-        assert!(has_video(OFFER));
-        assert!(!has_video(&OFFER.replace("m=video 9", "m=video 0")));
     }
 }

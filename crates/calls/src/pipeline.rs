@@ -34,7 +34,9 @@ pub(crate) fn check_elements(config: &EngineConfig) -> Result<(), MediaFailure> 
     if let Sources::Devices { .. } = config.sources
         && gstreamer::ElementFactory::find("autoaudiosrc").is_none()
     {
-        return Err(MediaFailure::DeviceMissing("no audio capture support".into()));
+        return Err(MediaFailure::DeviceMissing(
+            "no audio capture support".into(),
+        ));
     }
     Ok(())
 }
@@ -47,32 +49,45 @@ fn quoted(value: &str) -> String {
 fn microphone(config: &EngineConfig) -> String {
     match &config.sources {
         // 10 ms buffers: what the echo canceller works on.
-        Sources::TestPatterns => "audiotestsrc is-live=true wave=sine freq=440 samplesperbuffer=480".into(),
-        Sources::Devices { microphone: Some(device), .. } => {
+        Sources::TestPatterns => {
+            "audiotestsrc is-live=true wave=sine freq=440 samplesperbuffer=480".into()
+        }
+        Sources::Devices {
+            microphone: Some(device),
+            ..
+        } => {
             format!("pulsesrc device={}", quoted(device))
         }
-        Sources::Devices { microphone: None, .. } => "autoaudiosrc".into(),
+        Sources::Devices {
+            microphone: None, ..
+        } => "autoaudiosrc".into(),
     }
 }
 
 fn camera(config: &EngineConfig) -> String {
     match &config.sources {
         Sources::TestPatterns => "videotestsrc is-live=true pattern=ball".into(),
-        Sources::Devices { camera: Some(device), .. } => {
+        Sources::Devices {
+            camera: Some(device),
+            ..
+        } => {
             format!("v4l2src device={}", quoted(device))
         }
         Sources::Devices { camera: None, .. } => "autovideosrc".into(),
     }
 }
 
-/// The whole sending side and webrtcbin, for `gst_parse_launch`. Named elements:
+/// The whole sending side and webrtcbin, for `gst_parse_launch`. Bundling is offered the way
+/// browsers understand best (`max-compat`: every section with its own port in a BUNDLE group);
+/// `max-bundle` marks later sections `bundle-only` with port 0, which older peers read as
+/// refused (shared/notes/calls.md). Named elements:
 /// `webrtc`, `microphone` and `camera` (valves: closed while muted), `audiopay`, `videopay`
 /// (packets counted), `preview` (this side's encoded frames), `playback` (where the other
 /// side's sound goes, through the echo canceller's probe).
 pub(crate) fn description(config: &EngineConfig, setup: &MediaSetup, id: u64) -> String {
     let policy = if setup.relay_only { "relay" } else { "all" };
     let mut launch = format!(
-        "webrtcbin name=webrtc bundle-policy=max-bundle ice-transport-policy={policy} \
+        "webrtcbin name=webrtc bundle-policy=max-compat ice-transport-policy={policy} \
          {mic} ! audioconvert ! audioresample ! audio/x-raw,rate=48000,channels=1 \
          ! webrtcdsp probe=echo{id} ! audioconvert ! valve name=microphone drop=false \
          ! opusenc ! rtpopuspay name=audiopay pt={OPUS_PAYLOAD} \
@@ -107,7 +122,10 @@ pub(crate) fn description(config: &EngineConfig, setup: &MediaSetup, id: u64) ->
 /// (audio buffers or video frames decoded, counted), `remote` (the other side's encoded frames).
 pub(crate) fn receiving(media: &str, config: &EngineConfig) -> Option<String> {
     match media {
-        "audio" => Some("queue ! rtpopusdepay ! opusdec name=decoded ! audioconvert ! audioresample ! queue".into()),
+        "audio" => Some(
+            "queue ! rtpopusdepay ! opusdec name=decoded ! audioconvert ! audioresample ! queue"
+                .into(),
+        ),
         "video" => {
             let mut launch = String::from(
                 "queue ! rtpvp8depay ! tee name=frames \
@@ -115,7 +133,9 @@ pub(crate) fn receiving(media: &str, config: &EngineConfig) -> Option<String> {
                  ! appsink name=remote sync=false emit-signals=false drop=true max-buffers=5 ",
             );
             if config.decode_video {
-                launch.push_str("frames. ! queue ! vp8dec name=decoded ! fakesink sync=false async=false");
+                launch.push_str(
+                    "frames. ! queue ! vp8dec name=decoded ! fakesink sync=false async=false",
+                );
             }
             Some(launch)
         }
@@ -194,7 +214,10 @@ mod tests {
                 "turns://1700000000%3A%40alice%3Aexample.gouv.fr:a%2Fb%2Bc%3D@turn.example.gouv.fr:5349",
             ]
         );
-        assert_eq!(stun_uri(&servers).as_deref(), Some("stun://stun.example.gouv.fr:3478"));
+        assert_eq!(
+            stun_uri(&servers).as_deref(),
+            Some("stun://stun.example.gouv.fr:3478")
+        );
     }
 
     #[test]

@@ -71,8 +71,12 @@ pub(crate) fn start(
         pending: Mutex::new(Some(Vec::new())),
         counters,
     });
-    count_buffers(&pipeline, "audiopay", "src", &shared, |c| &c.audio_packets_sent);
-    count_buffers(&pipeline, "videopay", "src", &shared, |c| &c.video_packets_sent);
+    count_buffers(&pipeline, "audiopay", "src", &shared, |c| {
+        &c.audio_packets_sent
+    });
+    count_buffers(&pipeline, "videopay", "src", &shared, |c| {
+        &c.video_packets_sent
+    });
     if let Some(preview) = pipeline.by_name("preview") {
         hand_out_frames(preview, true, config.video_frames.clone(), None);
     }
@@ -137,7 +141,12 @@ fn failure_of(error: &gst::message::Error) -> MediaFailure {
     }
 }
 
-fn obey(pipeline: &gst::Pipeline, webrtc: &gst::Element, shared: &Arc<Shared>, command: MediaCommand) {
+fn obey(
+    pipeline: &gst::Pipeline,
+    webrtc: &gst::Element,
+    shared: &Arc<Shared>,
+    command: MediaCommand,
+) {
     match command {
         MediaCommand::MakeOffer => make_offer(webrtc, shared),
         MediaCommand::AnswerOffer(sdp) => take_remote(webrtc, shared, Kind::Offer, &sdp),
@@ -170,8 +179,11 @@ fn make_offer(webrtc: &gst::Element, shared: &Arc<Shared>) {
     let element = webrtc.downgrade();
     let shared_for_reply = shared.clone();
     let promise = gst::Promise::with_change_func(move |reply| {
-        let (Some(webrtc), Some(description)) = (element.upgrade(), described(reply, "offer")) else {
-            shared_for_reply.report(MediaEvent::Failed(MediaFailure::Engine("no offer made".into())));
+        let (Some(webrtc), Some(description)) = (element.upgrade(), described(reply, "offer"))
+        else {
+            shared_for_reply.report(MediaEvent::Failed(MediaFailure::Engine(
+                "no offer made".into(),
+            )));
             return;
         };
         set_local(&webrtc, &shared_for_reply, description, MediaEvent::Offer);
@@ -192,7 +204,9 @@ fn take_remote(webrtc: &gst::Element, shared: &Arc<Shared>, kind: Kind, sdp: &st
     let element = webrtc.downgrade();
     let shared_for_reply = shared.clone();
     let promise = gst::Promise::with_change_func(move |reply| {
-        let Some(webrtc) = element.upgrade() else { return };
+        let Some(webrtc) = element.upgrade() else {
+            return;
+        };
         if let Ok(Some(reply)) = reply
             && reply.has_field("error")
         {
@@ -219,7 +233,8 @@ fn answer(webrtc: &gst::Element, shared: &Arc<Shared>) {
     let element = webrtc.downgrade();
     let shared_for_reply = shared.clone();
     let promise = gst::Promise::with_change_func(move |reply| {
-        let (Some(webrtc), Some(description)) = (element.upgrade(), described(reply, "answer")) else {
+        let (Some(webrtc), Some(description)) = (element.upgrade(), described(reply, "answer"))
+        else {
             shared_for_reply.report(MediaEvent::Failed(MediaFailure::Negotiation(
                 "no answer could be made to the other side's offer".into(),
             )));
@@ -246,16 +261,25 @@ fn set_local(
     event: fn(String) -> MediaEvent,
 ) {
     let Some(sdp) = description::text_of(&description) else {
-        shared.report(MediaEvent::Failed(MediaFailure::Engine("unreadable description".into())));
+        shared.report(MediaEvent::Failed(MediaFailure::Engine(
+            "unreadable description".into(),
+        )));
         return;
     };
     *shared.local_mids.lock().unwrap_or_else(|e| e.into_inner()) = description::mids(&sdp);
-    webrtc.emit_by_name::<()>("set-local-description", &[&description, &None::<gst::Promise>]);
+    webrtc.emit_by_name::<()>(
+        "set-local-description",
+        &[&description, &None::<gst::Promise>],
+    );
     shared.report(event(sdp));
 }
 
 fn add_candidates(webrtc: &gst::Element, shared: &Shared, candidates: Vec<Candidate>) {
-    let mids = shared.remote_mids.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let mids = shared
+        .remote_mids
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
     for candidate in candidates {
         // An empty candidate ends the list: webrtcbin learns that from the connection itself.
         if candidate.candidate.is_empty() {
@@ -333,7 +357,9 @@ fn receive_streams(
         if pad.direction() != gst::PadDirection::Src {
             return;
         }
-        let Some(pipeline) = pipeline.upgrade() else { return };
+        let Some(pipeline) = pipeline.upgrade() else {
+            return;
+        };
         let caps = pad.current_caps().unwrap_or_else(|| pad.query_caps(None));
         let Some(media) = caps
             .structure(0)
@@ -341,7 +367,9 @@ fn receive_streams(
         else {
             return;
         };
-        let Some(launch) = pipeline::receiving(&media, &config) else { return };
+        let Some(launch) = pipeline::receiving(&media, &config) else {
+            return;
+        };
         let bin = match gst::parse_bin_from_description(&launch, true) {
             Ok(bin) => bin,
             Err(error) => {
@@ -364,7 +392,12 @@ fn receive_streams(
             });
         }
         if let Some(remote) = bin.by_name("remote") {
-            hand_out_frames(remote, false, config.video_frames.clone(), Some(shared.clone()));
+            hand_out_frames(
+                remote,
+                false,
+                config.video_frames.clone(),
+                Some(shared.clone()),
+            );
         }
         if pipeline.add(&bin).is_err() {
             return;
@@ -373,7 +406,8 @@ fn receive_streams(
             .static_pad("sink")
             .is_some_and(|sink| pad.link(&sink).is_ok());
         if media == "audio"
-            && let (Some(out), Some(playback)) = (bin.static_pad("src"), pipeline.by_name("playback"))
+            && let (Some(out), Some(playback)) =
+                (bin.static_pad("src"), pipeline.by_name("playback"))
             && let Some(input) = playback.request_pad_simple("sink_%u")
             && out.link(&input).is_err()
         {
@@ -393,13 +427,18 @@ fn hand_out_frames(
     sink: Option<VideoFrameSink>,
     counted: Option<Arc<Shared>>,
 ) {
-    let Ok(appsink) = element.downcast::<AppSink>() else { return };
+    let Ok(appsink) = element.downcast::<AppSink>() else {
+        return;
+    };
     appsink.set_callbacks(
         AppSinkCallbacks::builder()
             .new_sample(move |appsink| {
                 let sample = appsink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
                 if let Some(shared) = &counted {
-                    shared.counters.video_frames_received.fetch_add(1, Ordering::Relaxed);
+                    shared
+                        .counters
+                        .video_frames_received
+                        .fetch_add(1, Ordering::Relaxed);
                 }
                 let (Some(sink), Some(buffer)) = (&sink, sample.buffer()) else {
                     return Ok(gst::FlowSuccess::Ok);
@@ -424,7 +463,10 @@ fn count_buffers(
     shared: &Arc<Shared>,
     counter: fn(&Counters) -> &AtomicU64,
 ) {
-    let Some(pad) = pipeline.by_name(element).and_then(|element| element.static_pad(pad)) else {
+    let Some(pad) = pipeline
+        .by_name(element)
+        .and_then(|element| element.static_pad(pad))
+    else {
         return;
     };
     let shared = shared.clone();

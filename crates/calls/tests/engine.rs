@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use estafette_calls::{EngineConfig, GstEngine};
-use estafette_core::calls::media::{MediaCommand, MediaEngine, MediaEvent, MediaSession, MediaSetup};
+use estafette_core::calls::media::{
+    MediaCommand, MediaEngine, MediaEvent, MediaSession, MediaSetup,
+};
 
 fn setup() -> MediaSetup {
     MediaSetup {
@@ -16,7 +18,10 @@ fn setup() -> MediaSetup {
 
 /// Passes everything one side reports to the other, until both are connected.
 async fn connect(caller: &mut MediaSession, callee: &mut MediaSession) {
-    caller.commands.send(MediaCommand::MakeOffer).expect("caller alive");
+    caller
+        .commands
+        .send(MediaCommand::MakeOffer)
+        .expect("caller alive");
     let mut connected = (false, false);
     tokio::time::timeout(Duration::from_secs(20), async {
         while !(connected.0 && connected.1) {
@@ -52,13 +57,26 @@ async fn two_engines_exchange_sound_and_pictures_and_a_muted_microphone_sends_no
     tokio::time::sleep(Duration::from_secs(3)).await;
     let (a, b) = (alice.counters().snapshot(), bob.counters().snapshot());
     println!("alice {a:?}\nbob {b:?}");
-    assert!(a.video_frames_decoded > 30 && b.video_frames_decoded > 30, "{a:?} {b:?}");
-    assert!(a.audio_buffers_received > 50 && b.audio_buffers_received > 50, "{a:?} {b:?}");
+    assert!(
+        a.video_frames_decoded > 30 && b.video_frames_decoded > 30,
+        "{a:?} {b:?}"
+    );
+    assert!(
+        a.audio_buffers_received > 50 && b.audio_buffers_received > 50,
+        "{a:?} {b:?}"
+    );
 
-    caller.commands.send(MediaCommand::SetMicrophoneMuted(true)).expect("caller");
+    caller
+        .commands
+        .send(MediaCommand::SetMicrophoneMuted(true))
+        .expect("caller");
     tokio::time::sleep(Duration::from_millis(300)).await;
     let muted_at = alice.counters().snapshot().audio_packets_sent;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(alice.counters().snapshot().audio_packets_sent, muted_at, "no sound sent while muted");
+    assert_eq!(
+        alice.counters().snapshot().audio_packets_sent,
+        muted_at,
+        "no sound sent while muted"
+    );
     assert!(alice.counters().snapshot().video_packets_sent > a.video_packets_sent);
 }

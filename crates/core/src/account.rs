@@ -21,6 +21,7 @@ use tracing::{info, warn};
 
 use crate::{
     Error, Subscription,
+    calls::CallsState,
     notifications::{Alerts, NotificationsState},
     secrets::{AccountKeychain, SessionTokens, StoreKey},
     sync::{self, SyncState},
@@ -168,6 +169,7 @@ pub struct Account {
     sync_service: Arc<SyncService>,
     sync_state: SharedObservable<SyncState>,
     notifications: NotificationsState,
+    calls: CallsState,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -212,6 +214,9 @@ impl Account {
             )),
         ];
         tasks.extend(alert_tasks);
+        // Before sync starts too: a call's events must not be missed.
+        let (calls, calls_task) = CallsState::start(&client, &sync_service);
+        tasks.push(calls_task);
         // Messages left in the queue by a crash or by a previous offline session go out as
         // soon as the server answers.
         client.send_queue().set_enabled(true).await;
@@ -225,6 +230,7 @@ impl Account {
             sync_service,
             sync_state,
             notifications: NotificationsState::new(alerts),
+            calls,
             tasks,
         })
     }
@@ -247,6 +253,10 @@ impl Account {
 
     pub(crate) fn notifications_state(&self) -> &NotificationsState {
         &self.notifications
+    }
+
+    pub(crate) fn calls_state(&self) -> &CallsState {
+        &self.calls
     }
 
     pub(crate) fn sync_service(&self) -> &Arc<SyncService> {

@@ -1,7 +1,7 @@
 //! The error every public operation returns: one variant per domain, each with a stable code.
 
 use crate::{
-    auth::AuthError, encryption::EncryptionError, media::MediaError,
+    auth::AuthError, calls::CallError, encryption::EncryptionError, media::MediaError,
     notifications::NotificationsError, profile::ProfileError, rooms::RoomError,
     secrets::SecretsError, timeline::TimelineError,
 };
@@ -109,6 +109,13 @@ codes! {
     ProfileNotAPicture = "profile.not_a_picture",
     ProfileOffline = "profile.offline",
     ProfileNotSaved = "profile.not_saved",
+    CallNotADirectConversation = "call.not_a_direct_conversation",
+    CallRoomNotFound = "call.room_not_found",
+    CallAlreadyInCall = "call.already_in_call",
+    CallNotFound = "call.not_found",
+    CallNoMedia = "call.no_media",
+    CallDevice = "call.device",
+    CallOffline = "call.offline",
     AccountNotFound = "account.not_found",
     StorageFailed = "storage.failed",
     SyncFailed = "sync.failed",
@@ -144,6 +151,8 @@ pub enum Error {
     Notifications(#[from] NotificationsError),
     #[error(transparent)]
     Profile(#[from] ProfileError),
+    #[error(transparent)]
+    Call(#[from] CallError),
     /// No signed-in account has this identifier.
     #[error("no signed-in account has the identifier {0}")]
     AccountNotFound(String),
@@ -166,6 +175,7 @@ impl ErrorCode for Error {
             Self::Encryption(error) => error.code(),
             Self::Notifications(error) => error.code(),
             Self::Profile(error) => error.code(),
+            Self::Call(error) => error.code(),
             Self::AccountNotFound(_) => Code::AccountNotFound,
             Self::Storage(_) => Code::StorageFailed,
             Self::Sync(_) => Code::SyncFailed,
