@@ -8,8 +8,8 @@ use specta_typescript::Typescript;
 use tauri_specta::{Builder, ErrorHandlingMode, collect_commands};
 
 use crate::commands::{
-    accounts, encryption, files, gestures, notifications, people, profile, room_admin, rooms,
-    system, timeline,
+    accounts, calls, encryption, files, gestures, notifications, people, profile, room_admin,
+    rooms, system, timeline,
 };
 
 /// Relative to the `src-tauri` folder.
@@ -18,6 +18,15 @@ pub const BINDINGS_PATH: &str = "../ui/src/lib/bindings.ts";
 pub fn specta_builder() -> Builder<tauri::Wry> {
     Builder::<tauri::Wry>::new()
         .commands(collect_commands![
+            calls::watch_calls,
+            calls::watch_call_video,
+            calls::place_call,
+            calls::accept_call,
+            calls::decline_call,
+            calls::hang_up_call,
+            calls::set_call_microphone_muted,
+            calls::set_call_camera_on,
+            calls::dismiss_call,
             notifications::watch_notices,
             notifications::show_notification,
             notifications::close_notification,

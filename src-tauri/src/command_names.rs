@@ -1,6 +1,15 @@
 /// Every command the web UI may call; `build.rs` turns each into an `allow-…` permission
 /// and `tests/capabilities.rs` checks that this list and the registered handlers agree.
 pub const COMMAND_NAMES: &[&str] = &[
+    "watch_calls",
+    "watch_call_video",
+    "place_call",
+    "accept_call",
+    "decline_call",
+    "hang_up_call",
+    "set_call_microphone_muted",
+    "set_call_camera_on",
+    "dismiss_call",
     "watch_notices",
     "show_notification",
     "close_notification",

@@ -49,6 +49,14 @@ impl LaunchConfig {
         std::time::Duration::from_secs(seconds)
     }
 
+    /// Calls send a tone and a moving pattern instead of the microphone and camera
+    /// (`ESTAFETTE_CALL_SOURCES=test`): end-to-end tests and machines without devices. A
+    /// release build ignores it.
+    pub fn call_test_sources() -> bool {
+        cfg!(debug_assertions)
+            && std::env::var("ESTAFETTE_CALL_SOURCES").is_ok_and(|value| value == "test")
+    }
+
     pub fn reports_paints() -> bool {
         std::env::var_os("ESTAFETTE_REPORT_PAINTS").is_some()
     }

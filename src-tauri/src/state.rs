@@ -7,8 +7,9 @@ use tokio::sync::watch;
 use tracing::warn;
 
 use crate::{
-    commands::files::FileRegistry, error::IpcError, launch::LaunchConfig, live::LiveSubscriptions,
-    notifier::Notifier, preferences::PreferencesFile,
+    commands::calls::CallMedia, commands::files::FileRegistry, error::IpcError,
+    launch::LaunchConfig, live::LiveSubscriptions, notifier::Notifier,
+    preferences::PreferencesFile,
 };
 
 #[derive(Debug)]
@@ -19,6 +20,7 @@ pub struct AppState {
     pub files: FileRegistry,
     pub notifier: Notifier,
     pub preferences: PreferencesFile,
+    pub calls: CallMedia,
     /// `None` until saved accounts are restored; then the failure, if any.
     restored: watch::Sender<Option<Result<(), IpcError>>>,
 }
@@ -42,6 +44,7 @@ impl AppState {
             files: FileRegistry::default(),
             notifier: Notifier::default(),
             preferences,
+            calls: CallMedia::default(),
             restored: watch::Sender::new(None),
         })
     }

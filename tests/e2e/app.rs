@@ -4,6 +4,7 @@
 
 #![recursion_limit = "256"]
 
+mod calls;
 mod notifications;
 mod people;
 mod room_admin;

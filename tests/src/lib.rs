@@ -168,6 +168,8 @@ impl Installation {
             ("ESTAFETTE_LOG".into(), "warn,estafette_app=info".into()),
             // A copied recovery key is cleared after 2 s rather than a minute.
             ("ESTAFETTE_SECRET_CLIPBOARD_SECONDS".into(), "2".into()),
+            // Xvfb has no microphone or camera: calls send a tone and a moving pattern.
+            ("ESTAFETTE_CALL_SOURCES".into(), "test".into()),
         ]
     }
 }

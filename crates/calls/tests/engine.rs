@@ -1,9 +1,12 @@
 //! Two engines on one machine, their descriptions and candidates passed by hand: media flows
 //! both ways, and a muted microphone sends nothing.
 
-use std::time::Duration;
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
-use estafette_calls::{EngineConfig, GstEngine};
+use estafette_calls::{EngineConfig, GstEngine, VideoFrame};
 use estafette_core::calls::media::{
     MediaCommand, MediaEngine, MediaEvent, MediaSession, MediaSetup,
 };
@@ -49,7 +52,21 @@ async fn connect(caller: &mut MediaSession, callee: &mut MediaSession) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_engines_exchange_sound_and_pictures_and_a_muted_microphone_sends_nothing() {
-    let alice = GstEngine::new(EngineConfig::for_tests()).expect("GStreamer is installed");
+    // Alice's frames go to a page as they would in the app: counted here, keyframes apart.
+    let frames = Arc::new(Mutex::new((0u64, 0u64, 0u64)));
+    let seen = frames.clone();
+    let alice = GstEngine::new(EngineConfig {
+        video_frames: Some(Arc::new(move |frame: VideoFrame| {
+            let mut seen = seen.lock().expect("not poisoned");
+            match (frame.local, frame.keyframe) {
+                (true, _) => seen.2 += 1,
+                (false, true) => seen.1 += 1,
+                (false, false) => seen.0 += 1,
+            }
+        })),
+        ..EngineConfig::for_tests()
+    })
+    .expect("GStreamer is installed");
     let bob = GstEngine::new(EngineConfig::for_tests()).expect("GStreamer is installed");
     let mut caller = alice.start(setup()).expect("alice's media");
     let mut callee = bob.start(setup()).expect("bob's media");

@@ -2,6 +2,7 @@
 //! maps errors; nothing here knows Matrix.
 
 pub mod accounts;
+pub mod calls;
 pub mod encryption;
 pub mod files;
 pub mod gestures;

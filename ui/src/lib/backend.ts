@@ -6,6 +6,8 @@ import {
   commands,
   type AccountInfo,
   type RestoredAccounts,
+  type CallVideoFrame,
+  type CallView,
   type ChosenFile,
   type ClipboardContent,
   type DownloadProgress,
@@ -365,6 +367,24 @@ export const backend = {
   addNotificationKeyword: (account: string, keyword: string) => call(commands.addNotificationKeyword(account, keyword)),
   removeNotificationKeyword: (account: string, keyword: string) =>
     call(commands.removeNotificationKeyword(account, keyword)),
+
+  // Calls: the account's calls live, the gestures, and the video of the call going on.
+  watchCalls: (account: string, onUpdate: (calls: CallView[]) => void) =>
+    subscribe(onUpdate, (channel) => commands.watchCalls(account, channel)),
+  /** The call's video frames, still encoded; a later call replaces the earlier listener. */
+  watchCallVideo: (onFrame: (frame: CallVideoFrame) => void): Promise<void> => {
+    const channel = new Channel<CallVideoFrame>();
+    channel.onmessage = onFrame;
+    return call(commands.watchCallVideo(channel));
+  },
+  placeCall: (account: string, roomId: string, video: boolean) => call(commands.placeCall(account, roomId, video)),
+  acceptCall: (account: string, callId: string, video: boolean) => call(commands.acceptCall(account, callId, video)),
+  declineCall: (account: string, callId: string) => call(commands.declineCall(account, callId)),
+  hangUpCall: (account: string, callId: string) => call(commands.hangUpCall(account, callId)),
+  setCallMicrophoneMuted: (account: string, callId: string, muted: boolean) =>
+    call(commands.setCallMicrophoneMuted(account, callId, muted)),
+  setCallCameraOn: (account: string, callId: string, on: boolean) => call(commands.setCallCameraOn(account, callId, on)),
+  dismissCall: (account: string, callId: string) => call(commands.dismissCall(account, callId)),
 
   /** The account's unread totals now, then each time they change. */
   watchUnreadTotals: (account: string, onUpdate: (totals: UnreadTotals) => void) =>

@@ -7,6 +7,22 @@ import { invoke as __TAURI_INVOKE, Channel } from "@tauri-apps/api/core";
 
 /** Commands */
 export const commands = {
+	/**
+	 *  The account's calls now, then each change. Calls are possible from then on (when this
+	 *  machine has the media components; without them, placing or answering says so).
+	 */
+	watchCalls: (account: AccountId, updates: Channel<CallView[]>) => __TAURI_INVOKE<number>("watch_calls", { account, updates }),
+	/**  Where the video frames of the call go from now on (the call screen; one at a time). */
+	watchCallVideo: (frames: Channel<CallVideoFrame>) => __TAURI_INVOKE<void>("watch_call_video", { frames }),
+	/**  Calls the other person of a direct conversation; returns the call's ID. */
+	placeCall: (account: AccountId, roomId: string, video: boolean) => __TAURI_INVOKE<string>("place_call", { account, roomId, video }),
+	acceptCall: (account: AccountId, callId: string, video: boolean) => __TAURI_INVOKE<null>("accept_call", { account, callId, video }),
+	declineCall: (account: AccountId, callId: string) => __TAURI_INVOKE<null>("decline_call", { account, callId }),
+	hangUpCall: (account: AccountId, callId: string) => __TAURI_INVOKE<null>("hang_up_call", { account, callId }),
+	setCallMicrophoneMuted: (account: AccountId, callId: string, muted: boolean) => __TAURI_INVOKE<null>("set_call_microphone_muted", { account, callId, muted }),
+	setCallCameraOn: (account: AccountId, callId: string, on: boolean) => __TAURI_INVOKE<null>("set_call_camera_on", { account, callId, on }),
+	/**  Forgets an ended call once its screen is closed. */
+	dismissCall: (account: AccountId, callId: string) => __TAURI_INVOKE<null>("dismiss_call", { account, callId }),
 	/**  The account's alerts from now on (see `Notice`); the page decides which to show. */
 	watchNotices: (account: AccountId, updates: Channel<Notice>) => __TAURI_INVOKE<number>("watch_notices", { account, updates }),
 	/**
@@ -282,6 +298,78 @@ export type AccountInfo = {
 	user_id: string,
 	device_id: string,
 	homeserver_url: string,
+};
+
+/**  Who placed a call. */
+export type CallDirection = "incoming" | "outgoing";
+
+/**  Why a call ended, in words a person understands once translated. */
+export type CallEnd = 
+/**  This user hung up. */
+"hung_up_here" | 
+/**  The other side hung up. */
+"hung_up" | 
+/**  This user declined the call. */
+"declined_here" | 
+/**  The other side declined. */
+"declined" | 
+/**  Nobody answered this user's call in time. */
+"no_answer" | 
+/**  A call to this user rang out, or its caller gave up before it was answered. */
+"missed" | 
+/**  The other side is in another call. */
+"busy" | 
+/**  Answered on another of this user's devices. */
+"answered_elsewhere" | 
+/**  Declined on another of this user's devices. */
+"declined_elsewhere" | 
+/**  The two sides could not reach each other, or lost each other for good. */
+"connection_failed" | 
+/**  The microphone or camera could not be opened. */
+"device_failed" | 
+/**  The other side's device could not open its microphone or camera. */
+"peer_device_failed" | 
+/**  The call's messages could not be sent. */
+"signalling_failed" | 
+/**  The other person left the conversation. */
+"peer_left";
+
+/**  Where a call stands. */
+export type CallState = 
+/**  Someone calls this user; not answered yet. */
+{ state: "ringing" } | 
+/**  This user calls; the other side has not answered yet. */
+{ state: "calling" } | 
+/**  Answered: the two sides are reaching each other. */
+{ state: "connecting" } | { state: "connected" } | 
+/**  The connection dropped; waiting for it to come back. */
+{ state: "reconnecting" } | { state: "ended"; reason: CallEnd };
+
+/**  One encoded video frame for the page. */
+export type CallVideoFrame = {
+	/**  This side's camera (the preview), rather than the other person's. */
+	local: boolean,
+	keyframe: boolean,
+	/**  Microseconds from the start of the stream. */
+	timestamp_us: number | null,
+	/**  The VP8 frame, base64. */
+	data: string,
+};
+
+/**  One call, as the call screen shows it. */
+export type CallView = {
+	call_id: string,
+	room_id: string,
+	/**  The other person's Matrix ID. */
+	peer: string,
+	direction: CallDirection,
+	/**  Whether the call was placed with video. */
+	video: boolean,
+	state: CallState,
+	/**  When media started to flow (milliseconds since the epoch): the screen counts from it. */
+	connected_at_ms: number | null,
+	microphone_muted: boolean,
+	camera_on: boolean,
 };
 
 export type CancelReason = 

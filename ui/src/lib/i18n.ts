@@ -11,6 +11,7 @@ import {
   rememberSystemLanguages,
   type Language,
 } from "./language.svelte";
+import { callsEn, callsFr } from "./messages/calls";
 import { conversationEn, conversationFr } from "./messages/conversation";
 import { devicesEn, devicesFr } from "./messages/devices";
 import { notificationsEn, notificationsFr } from "./messages/notifications";
@@ -26,6 +27,7 @@ const en = {
   ...notificationsEn,
   ...settingsEn,
   ...peopleEn,
+  ...callsEn,
   ...roomInfoEn,
   "app.name": "Estafette",
   "signin.title": "Sign in",
@@ -303,6 +305,7 @@ const fr: Record<MessageKey, string> = {
   ...notificationsFr,
   ...settingsFr,
   ...peopleFr,
+  ...callsFr,
   ...roomInfoFr,
   "app.name": "Estafette",
   "signin.title": "Connexion",

@@ -66,6 +66,8 @@ const CANDIDATE_BATCH: Duration = Duration::from_millis(200);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// A dropped connection not back by then has failed.
 const RECONNECT_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long a connection that failed after working waits for the other side's hangup.
+const HANGUP_GRACE: Duration = Duration::from_secs(5);
 /// Ended calls remembered, so that their late events are not taken for new ones.
 const ENDED_REMEMBERED: usize = 200;
 
@@ -866,6 +868,18 @@ impl Signalling {
                         Timer::ReconnectTimeout,
                     );
                 }
+            }
+            // A connection lost after it worked is most often the other side hanging up: its
+            // media stops before its hangup arrives through the server. The hangup is given a
+            // moment to say so, rather than telling the user the connection failed.
+            MediaEvent::Failed(MediaFailure::IceFailed)
+                if matches!(
+                    call.view.state,
+                    CallState::Connected | CallState::Reconnecting
+                ) =>
+            {
+                call.view.state = CallState::Reconnecting;
+                after(&self.inputs, HANGUP_GRACE, call_id, Timer::ReconnectTimeout);
             }
             MediaEvent::Failed(failure) => {
                 warn!(call = %call_id, %failure, "call media failed");

@@ -1,0 +1,98 @@
+// Every signed-in account's calls, live: the one going on (shown by the call screen, or by the
+// bar while that screen is hidden), those ringing, and how the last one ended. Kept above the
+// rooms so that a call survives switching rooms and accounts.
+
+import { backend } from "../../lib/backend";
+import type { CallView } from "../../lib/bindings";
+import { t } from "../../lib/i18n";
+import { followAccounts } from "../notifications/followAccounts.svelte";
+import { Ringer } from "./ringer";
+
+/** A call with the account it belongs to. */
+export type AccountCall = CallView & { account: string };
+
+function key(call: AccountCall): string {
+  return `${call.account} ${call.call_id}`;
+}
+
+class Calls {
+  byAccount = $state<Record<string, CallView[]>>({});
+  /** The other person's display name, by call. */
+  names = $state<Record<string, string>>({});
+  /** The call screen is hidden: the bar stands for it. */
+  hidden = $state(false);
+
+  all = $derived(
+    Object.entries(this.byAccount).flatMap(([account, calls]) => calls.map((call) => ({ ...call, account }))),
+  );
+  ringing = $derived(this.all.filter((call) => call.state.state === "ringing"));
+  /** The call the screen shows: the one going on, else one that ended and is not closed yet. */
+  current = $derived(
+    this.all.find((call) => call.state.state !== "ringing" && call.state.state !== "ended") ??
+      this.all.find((call) => call.state.state === "ended") ??
+      null,
+  );
+
+  nameOf(call: AccountCall): string {
+    return this.names[key(call)] ?? call.peer;
+  }
+
+  /** Follows every account's calls, rings while one rings; returns the stop. */
+  start(): () => void {
+    const ringer = new Ringer();
+    const stopFollowing = followAccounts(
+      (account) => backend.watchCalls(account, (calls) => this.update(account, calls)),
+      (account) => delete this.byAccount[account],
+    );
+    const stopRinging = $effect.root(() => {
+      $effect(() => {
+        if (this.ringing.length > 0) ringer.start();
+        else ringer.stop();
+      });
+    });
+    return () => {
+      stopRinging();
+      ringer.stop();
+      stopFollowing();
+    };
+  }
+
+  private update(account: string, calls: CallView[]): void {
+    const known = new Set((this.byAccount[account] ?? []).map((call) => call.call_id));
+    this.byAccount[account] = calls;
+    for (const call of calls) {
+      const withAccount = { ...call, account };
+      if (this.names[key(withAccount)] !== undefined) continue;
+      backend.roomMembers(account, call.room_id).then(
+        (members) => {
+          const name = members.find((member) => member.user_id === call.peer)?.display_name;
+          if (name) this.names[key(withAccount)] = name;
+        },
+        () => undefined,
+      );
+      if (call.state.state === "ringing" && !known.has(call.call_id)) void this.notify(withAccount);
+    }
+    // A new call comes to the front.
+    if (calls.some((call) => !known.has(call.call_id))) this.hidden = false;
+  }
+
+  /** The system's notification for a call ringing while the window may be elsewhere. */
+  private async notify(call: AccountCall): Promise<void> {
+    if (document.hasFocus()) return;
+    const name = this.nameOf(call);
+    await backend
+      .showNotification(
+        {
+          account_id: call.account,
+          room_id: call.room_id,
+          title: t("app.name"),
+          body: call.video ? t("call.incoming_video", { name }) : t("call.incoming_voice", { name }),
+          gathered: false,
+        },
+        t("notify.open"),
+      )
+      .catch(() => undefined);
+  }
+}
+
+export const calls = new Calls();
