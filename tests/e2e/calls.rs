@@ -1,6 +1,7 @@
 //! A call from the app (issue 15): alice starts a video call from her conversation with bob, a
 //! core client with GStreamer's test sources that answers as soon as it rings; the call screen
-//! shows bob's video decoded in the page, and hanging up brings the conversation back.
+//! shows bob's video decoded in the page, and hanging up brings the conversation back, where
+//! the call is told in words.
 
 use std::sync::Arc;
 
@@ -100,6 +101,8 @@ async fn a_video_call_to_bob_shows_his_pictures_and_hanging_up_ends_it_on_both_s
     app.click_named("button", "Close").await;
     app.wait_until_gone("dialog", "Call with bob").await;
     app.find("textbox", "Message to bob").await;
+    // The conversation keeps the call, in words.
+    app.wait_for_text("Started a video call").await;
     answering.abort();
     app.close().await;
 }

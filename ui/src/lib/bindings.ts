@@ -489,13 +489,15 @@ export type EventContent =
  *  `html` is the sender's formatting, *unsanitised*: front ends must sanitise it to the
  *  spec's allowed HTML before display.
  */
-({ kind: "text"; body: string; html: string | null }) & { event_type?: never; reason?: never } | ({ kind: "notice"; body: string; html: string | null }) & { event_type?: never; reason?: never } | ({ kind: "emote"; body: string; html: string | null }) & { event_type?: never; reason?: never } | {
+({ kind: "text"; body: string; html: string | null }) & { event_type?: never; reason?: never; video?: never } | ({ kind: "notice"; body: string; html: string | null }) & { event_type?: never; reason?: never; video?: never } | ({ kind: "emote"; body: string; html: string | null }) & { event_type?: never; reason?: never; video?: never } | {
 	kind: "media",
-} & MediaSummary | ({ kind: "redacted" }) & { body?: never; event_type?: never; html?: never; reason?: never } | ({ kind: "unable_to_decrypt"; reason: UtdReason }) & { body?: never; event_type?: never; html?: never } | {
+} & MediaSummary | ({ kind: "redacted" }) & { body?: never; event_type?: never; html?: never; reason?: never; video?: never } | ({ kind: "unable_to_decrypt"; reason: UtdReason }) & { body?: never; event_type?: never; html?: never; video?: never } | {
 	kind: "state_change",
 } & StateChange | 
-/**  An event Estafette does not display yet (polls, stickers, calls, ...). */
-({ kind: "unsupported"; event_type: string }) & { body?: never; html?: never; reason?: never };
+/**  A call placed in the room (its ringing, answer and end are not timeline items). */
+({ kind: "call_started"; video: boolean }) & { body?: never; event_type?: never; html?: never; reason?: never } | 
+/**  An event Estafette does not display yet (polls, stickers, ...). */
+({ kind: "unsupported"; event_type: string }) & { body?: never; html?: never; reason?: never; video?: never };
 
 /**  An event as the server holds it, for "View source". */
 export type EventSource = {

@@ -95,7 +95,17 @@ fn map_event(event: &EventTimelineItem, own_user_id: &UserId) -> TimelineEvent {
         sender: person(event.sender(), event.sender_profile()),
         is_own: event.is_own(),
         timestamp_ms: millis(event.timestamp()),
-        content: map_content(content),
+        content: match content {
+            // The SDK's item says nothing of the call: whether it had video is in its offer.
+            TimelineItemContent::CallInvite => EventContent::CallStarted {
+                video: event
+                    .original_json()
+                    .and_then(|raw| raw.get_field::<serde_json::Value>("content").ok().flatten())
+                    .and_then(|content| content["offer"]["sdp"].as_str().map(offers_video))
+                    .unwrap_or(false),
+            },
+            other => map_content(other),
+        },
         send_state: event.send_state().map(map_send_state),
         is_edited,
         reply_to: content.in_reply_to().map(|reply| ReplyTo {
@@ -279,11 +289,20 @@ pub(crate) fn map_content(content: &TimelineItemContent) -> EventContent {
         TimelineItemContent::FailedToParseState { event_type, .. } => {
             unsupported(&event_type.to_string())
         }
-        TimelineItemContent::CallInvite => unsupported("m.call.invite"),
+        TimelineItemContent::CallInvite => EventContent::CallStarted { video: false },
         TimelineItemContent::RtcNotification { .. } => {
             unsupported("org.matrix.msc4075.rtc.notification")
         }
     }
+}
+
+/// Whether a call's offer has a live video section (port 0 refuses one, unless bundled).
+fn offers_video(sdp: &str) -> bool {
+    sdp.split("\nm=").skip(1).any(|section| {
+        section.starts_with("video ")
+            && (!section.starts_with("video 0 ") || section.contains("a=bundle-only"))
+            && !section.contains("a=inactive")
+    })
 }
 
 fn room_setting(change: &AnyOtherStateEventContentChange) -> RoomSetting {
@@ -663,6 +682,51 @@ mod tests {
             .expect("still listed");
         assert_eq!(gone.content, EventContent::Redacted);
         assert!(gone.reactions.is_empty() && !gone.can_edit);
+    }
+
+    #[tokio::test]
+    async fn a_call_shows_as_a_voice_or_video_call_not_as_an_unknown_event() {
+        use matrix_sdk::ruma::{
+            OwnedVoipId, UInt,
+            events::call::{SessionDescription, invite::CallInviteEventContent},
+        };
+        let (server, client, room_id) = room().await;
+        let f = EventFactory::new()
+            .room(&room_id)
+            .sender(user_id!("@bob:localhost"));
+        let invite = |id: &str, sdp: &str| {
+            CallInviteEventContent::version_1(
+                OwnedVoipId::from(id.to_owned()),
+                OwnedVoipId::from("BOBDEVICE".to_owned()),
+                UInt::from(90_000u32),
+                SessionDescription::new("offer".to_owned(), sdp.to_owned()),
+            )
+        };
+        let audio = "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=sendrecv\r\n";
+        let video = format!("{audio}m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=sendrecv\r\n");
+        let events = mapped(
+            &server,
+            &client,
+            &room_id,
+            JoinedRoomBuilder::new(&room_id)
+                .add_timeline_event(
+                    f.event(invite("voice", audio))
+                        .event_id(event_id!("$voice")),
+                )
+                .add_timeline_event(
+                    f.event(invite("video", &video))
+                        .event_id(event_id!("$video")),
+                ),
+        )
+        .await;
+        let calls: Vec<&EventContent> = events.iter().map(|event| &event.content).collect();
+        assert_eq!(
+            calls,
+            vec![
+                &EventContent::CallStarted { video: false },
+                &EventContent::CallStarted { video: true }
+            ]
+        );
     }
 
     #[tokio::test]

@@ -213,7 +213,11 @@ pub enum EventContent {
         reason: UtdReason,
     },
     StateChange(StateChange),
-    /// An event Estafette does not display yet (polls, stickers, calls, ...).
+    /// A call placed in the room (its ringing, answer and end are not timeline items).
+    CallStarted {
+        video: bool,
+    },
+    /// An event Estafette does not display yet (polls, stickers, ...).
     Unsupported {
         event_type: String,
     },
@@ -356,6 +360,8 @@ impl EventContent {
             Self::Redacted => "(message deleted)".to_owned(),
             Self::UnableToDecrypt { .. } => "(unable to decrypt)".to_owned(),
             Self::StateChange(change) => change.summary(),
+            Self::CallStarted { video: true } => "(video call)".to_owned(),
+            Self::CallStarted { video: false } => "(voice call)".to_owned(),
             Self::Unsupported { event_type } => format!("({event_type})"),
         }
     }

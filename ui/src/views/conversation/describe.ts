@@ -99,6 +99,8 @@ export function previewText(content: EventContent, sender: Person): string {
       return t("utd.title");
     case "state_change":
       return describeStateChange(content, sender);
+    case "call_started":
+      return content.video ? t("call.started_video") : t("call.started_voice");
     case "unsupported":
       return t("message.unsupported_preview");
   }
