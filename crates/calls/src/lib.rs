@@ -12,10 +12,15 @@ mod description;
 mod pipeline;
 mod session;
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicU64, Ordering},
+use std::{
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    time::Instant,
 };
+
+use gstreamer::{glib, prelude::*};
 
 use estafette_core::calls::media::{MediaEngine, MediaFailure, MediaSession, MediaSetup};
 
@@ -29,6 +34,10 @@ pub enum Sources {
     },
     /// A tone and a moving pattern: tests, benchmarks, and a machine without devices.
     TestPatterns,
+    /// Silence and a black picture, turned into a tone and a white picture by
+    /// [`GstEngine::set_test_signal`]: the other side times when it sees and hears the change
+    /// (`cargo xtask bench call`).
+    TestSignal,
 }
 
 /// One encoded VP8 frame, for the page to decode.
@@ -56,6 +65,8 @@ pub struct EngineConfig {
     /// Decode the other side's video natively too (tests and benchmarks count frames).
     pub decode_video: bool,
     pub video_frames: Option<VideoFrameSink>,
+    /// The camera's picture as sent: width and height.
+    pub video_size: (u32, u32),
 }
 
 impl std::fmt::Debug for EngineConfig {
@@ -66,6 +77,7 @@ impl std::fmt::Debug for EngineConfig {
             .field("loopback_only", &self.loopback_only)
             .field("decode_video", &self.decode_video)
             .field("video_frames", &self.video_frames.is_some())
+            .field("video_size", &self.video_size)
             .finish()
     }
 }
@@ -79,6 +91,7 @@ impl EngineConfig {
             loopback_only: true,
             decode_video: true,
             video_frames: None,
+            video_size: (640, 360),
         }
     }
 }
@@ -94,6 +107,12 @@ pub struct Counters {
     pub video_frames_received: AtomicU64,
     /// Video frames decoded natively (only with `decode_video`).
     pub video_frames_decoded: AtomicU64,
+    /// When a decoded picture last turned from dark to bright (the other side's test signal).
+    pub video_signal_seen: Mutex<Option<Instant>>,
+    /// When decoded sound last turned from silence to a tone.
+    pub audio_signal_seen: Mutex<Option<Instant>>,
+    video_bright: AtomicBool,
+    audio_loud: AtomicBool,
 }
 
 /// A snapshot of [`Counters`].
@@ -107,6 +126,30 @@ pub struct Counts {
 }
 
 impl Counters {
+    /// Notes whether a decoded picture is bright, and when it became so.
+    pub(crate) fn saw_picture(&self, bright: bool) {
+        if bright && !self.video_bright.swap(true, Ordering::Relaxed) {
+            *self
+                .video_signal_seen
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+        } else if !bright {
+            self.video_bright.store(false, Ordering::Relaxed);
+        }
+    }
+
+    /// Notes whether decoded sound is a tone, and when it became so.
+    pub(crate) fn heard(&self, loud: bool) {
+        if loud && !self.audio_loud.swap(true, Ordering::Relaxed) {
+            *self
+                .audio_signal_seen
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+        } else if !loud {
+            self.audio_loud.store(false, Ordering::Relaxed);
+        }
+    }
+
     pub fn snapshot(&self) -> Counts {
         Counts {
             audio_packets_sent: self.audio_packets_sent.load(Ordering::Relaxed),
@@ -123,6 +166,8 @@ impl Counters {
 pub struct GstEngine {
     config: EngineConfig,
     counters: Arc<Counters>,
+    /// The pipelines of its calls, for the test signal.
+    pipelines: Arc<Mutex<Vec<glib::WeakRef<gstreamer::Pipeline>>>>,
 }
 
 impl GstEngine {
@@ -133,7 +178,23 @@ impl GstEngine {
         Ok(Self {
             config,
             counters: Arc::default(),
+            pipelines: Arc::default(),
         })
+    }
+
+    /// With [`Sources::TestSignal`]: turns every call's picture white and its sound into a
+    /// tone (`true`), or back to black and silence. Returns when it was done.
+    pub fn set_test_signal(&self, on: bool) -> Instant {
+        let pipelines = self.pipelines.lock().unwrap_or_else(|e| e.into_inner());
+        for pipeline in pipelines.iter().filter_map(glib::WeakRef::upgrade) {
+            if let Some(video) = pipeline.by_name("testvideo") {
+                video.set_property_from_str("pattern", if on { "white" } else { "black" });
+            }
+            if let Some(audio) = pipeline.by_name("testaudio") {
+                audio.set_property("volume", if on { 0.8f64 } else { 0.0f64 });
+            }
+        }
+        Instant::now()
     }
 
     /// What all this engine's calls have carried so far.
@@ -144,6 +205,10 @@ impl GstEngine {
 
 impl MediaEngine for GstEngine {
     fn start(&self, setup: MediaSetup) -> Result<MediaSession, MediaFailure> {
-        session::start(&self.config, setup, self.counters.clone())
+        let (session, pipeline) = session::start(&self.config, setup, self.counters.clone())?;
+        let mut pipelines = self.pipelines.lock().unwrap_or_else(|e| e.into_inner());
+        pipelines.retain(|known| known.upgrade().is_some());
+        pipelines.push(pipeline.downgrade());
+        Ok(session)
     }
 }

@@ -52,6 +52,9 @@ fn microphone(config: &EngineConfig) -> String {
         Sources::TestPatterns => {
             "audiotestsrc is-live=true wave=sine freq=440 samplesperbuffer=480".into()
         }
+        Sources::TestSignal => {
+            "audiotestsrc name=testaudio is-live=true wave=sine freq=440 volume=0 samplesperbuffer=480".into()
+        }
         Sources::Devices {
             microphone: Some(device),
             ..
@@ -67,6 +70,7 @@ fn microphone(config: &EngineConfig) -> String {
 fn camera(config: &EngineConfig) -> String {
     match &config.sources {
         Sources::TestPatterns => "videotestsrc is-live=true pattern=ball".into(),
+        Sources::TestSignal => "videotestsrc name=testvideo is-live=true pattern=black".into(),
         Sources::Devices {
             camera: Some(device),
             ..
@@ -104,15 +108,19 @@ pub(crate) fn description(config: &EngineConfig, setup: &MediaSetup, id: u64) ->
     if setup.video {
         launch.push_str(&format!(
             "{camera} ! videoconvert ! videoscale ! videorate \
-             ! video/x-raw,width=640,height=360,framerate=30/1 \
+             ! video/x-raw,width={width},height={height},framerate=30/1 \
              ! valve name=camera drop=false \
-             ! vp8enc deadline=1 cpu-used=8 keyframe-max-dist=60 target-bitrate=800000 \
+             ! vp8enc deadline=1 cpu-used=8 keyframe-max-dist=60 target-bitrate={bitrate} \
                error-resilient=partitions \
              ! tee name=encoded ! queue ! rtpvp8pay name=videopay pt={VP8_PAYLOAD} picture-id-mode=15-bit \
              ! application/x-rtp,media=video,encoding-name=VP8,payload={VP8_PAYLOAD} ! webrtc. \
              encoded. ! queue leaky=downstream max-size-buffers=5 \
              ! appsink name=preview sync=false emit-signals=false drop=true max-buffers=5 ",
             camera = camera(config),
+            width = config.video_size.0,
+            height = config.video_size.1,
+            // About 0.1 bit a pixel at 30 frames a second: 700 kbit/s at 640x360, 2.8 at 720p.
+            bitrate = u64::from(config.video_size.0) * u64::from(config.video_size.1) * 3,
         ));
     }
     launch

@@ -41,7 +41,7 @@ pub(crate) fn start(
     config: &EngineConfig,
     setup: MediaSetup,
     counters: Arc<Counters>,
-) -> Result<MediaSession, MediaFailure> {
+) -> Result<(MediaSession, gst::Pipeline), MediaFailure> {
     static NEXT_ID: AtomicU64 = AtomicU64::new(1);
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let launch = pipeline::description(config, &setup, id);
@@ -87,11 +87,14 @@ pub(crate) fn start(
         MediaFailure::DeviceMissing("the microphone or camera could not be started".into())
     })?;
     let (commands, command_receiver) = mpsc::unbounded_channel();
-    tokio::spawn(run(pipeline, webrtc, shared, command_receiver));
-    Ok(MediaSession {
-        commands,
-        events: events_receiver,
-    })
+    tokio::spawn(run(pipeline.clone(), webrtc, shared, command_receiver));
+    Ok((
+        MediaSession {
+            commands,
+            events: events_receiver,
+        },
+        pipeline,
+    ))
 }
 
 fn by_name(pipeline: &gst::Pipeline, name: &str) -> Result<gst::Element, MediaFailure> {
@@ -148,7 +151,9 @@ fn obey(
     command: MediaCommand,
 ) {
     match command {
-        MediaCommand::MakeOffer => make_offer(webrtc, shared),
+        MediaCommand::MakeOffer => describe(webrtc, shared, Kind::Offer, || {
+            MediaFailure::Engine("no offer made".into())
+        }),
         MediaCommand::AnswerOffer(sdp) => take_remote(webrtc, shared, Kind::Offer, &sdp),
         MediaCommand::TakeAnswer(sdp) => take_remote(webrtc, shared, Kind::Answer, &sdp),
         MediaCommand::RemoteCandidates(candidates) => {
@@ -174,21 +179,28 @@ fn obey(
     }
 }
 
-/// The caller's offer: made, set as this side's description, handed to the signalling.
-fn make_offer(webrtc: &gst::Element, shared: &Arc<Shared>) {
+/// This side's offer or answer (`create-offer`, `create-answer`): made, set as this side's
+/// description, and handed to the signalling as `event`; `failure` when none could be made.
+fn describe(
+    webrtc: &gst::Element,
+    shared: &Arc<Shared>,
+    kind: Kind,
+    failure: fn() -> MediaFailure,
+) {
+    let (signal, field, event): (&str, &'static str, fn(String) -> MediaEvent) = match kind {
+        Kind::Offer => ("create-offer", "offer", MediaEvent::Offer),
+        Kind::Answer => ("create-answer", "answer", MediaEvent::Answer),
+    };
     let element = webrtc.downgrade();
     let shared_for_reply = shared.clone();
     let promise = gst::Promise::with_change_func(move |reply| {
-        let (Some(webrtc), Some(description)) = (element.upgrade(), described(reply, "offer"))
-        else {
-            shared_for_reply.report(MediaEvent::Failed(MediaFailure::Engine(
-                "no offer made".into(),
-            )));
+        let (Some(webrtc), Some(description)) = (element.upgrade(), described(reply, field)) else {
+            shared_for_reply.report(MediaEvent::Failed(failure()));
             return;
         };
-        set_local(&webrtc, &shared_for_reply, description, MediaEvent::Offer);
+        set_local(&webrtc, &shared_for_reply, description, event);
     });
-    webrtc.emit_by_name::<()>("create-offer", &[&None::<gst::Structure>, &promise]);
+    webrtc.emit_by_name::<()>(signal, &[&None::<gst::Structure>, &promise]);
 }
 
 /// The other side's description; for an offer, the answer follows.
@@ -223,26 +235,14 @@ fn take_remote(webrtc: &gst::Element, shared: &Arc<Shared>, kind: Kind, sdp: &st
             .unwrap_or_default();
         add_candidates(&webrtc, &shared_for_reply, waiting);
         if kind == Kind::Offer {
-            answer(&webrtc, &shared_for_reply);
+            describe(&webrtc, &shared_for_reply, Kind::Answer, || {
+                MediaFailure::Negotiation(
+                    "no answer could be made to the other side's offer".into(),
+                )
+            });
         }
     });
     webrtc.emit_by_name::<()>("set-remote-description", &[&value, &promise]);
-}
-
-fn answer(webrtc: &gst::Element, shared: &Arc<Shared>) {
-    let element = webrtc.downgrade();
-    let shared_for_reply = shared.clone();
-    let promise = gst::Promise::with_change_func(move |reply| {
-        let (Some(webrtc), Some(description)) = (element.upgrade(), described(reply, "answer"))
-        else {
-            shared_for_reply.report(MediaEvent::Failed(MediaFailure::Negotiation(
-                "no answer could be made to the other side's offer".into(),
-            )));
-            return;
-        };
-        set_local(&webrtc, &shared_for_reply, description, MediaEvent::Answer);
-    });
-    webrtc.emit_by_name::<()>("create-answer", &[&None::<gst::Structure>, &promise]);
 }
 
 /// The description in a promise's reply, if it made one.
@@ -386,8 +386,18 @@ fn receive_streams(
             && let Some(out) = decoded.static_pad("src")
         {
             let shared = shared.clone();
-            out.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+            let audio = media == "audio";
+            out.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
                 counter(&shared.counters).fetch_add(1, Ordering::Relaxed);
+                if let Some(gst::PadProbeData::Buffer(buffer)) = &info.data
+                    && let Ok(map) = buffer.map_readable()
+                {
+                    if audio {
+                        shared.counters.heard(is_loud(&map));
+                    } else {
+                        shared.counters.saw_picture(is_bright(&map));
+                    }
+                }
                 gst::PadProbeReturn::Ok
             });
         }
@@ -482,4 +492,20 @@ fn count_buffers(
             gst::PadProbeReturn::Ok
         },
     );
+}
+
+/// Whether 16-bit samples hold a tone rather than silence.
+fn is_loud(samples: &[u8]) -> bool {
+    samples
+        .chunks_exact(2)
+        .any(|sample| i16::from_le_bytes([sample[0], sample[1]]).unsigned_abs() > 4_000)
+}
+
+/// Whether a decoded I420 picture is mostly bright: its luma, the first two thirds of the
+/// frame, sampled.
+fn is_bright(frame: &[u8]) -> bool {
+    let luma = &frame[..frame.len() * 2 / 3];
+    let samples: Vec<u8> = luma.iter().step_by(997).copied().collect();
+    !samples.is_empty()
+        && samples.iter().map(|&value| u64::from(value)).sum::<u64>() / samples.len() as u64 > 160
 }

@@ -60,6 +60,29 @@ async fn state_of(account: &Account, call_id: &str, state: CallState) -> CallVie
     .await
 }
 
+/// Alice and bob, each on a device of their own, in an encrypted conversation of two.
+struct Pair {
+    hs: Homeserver,
+    _devices: (Device, Device),
+    alice: Arc<Account>,
+    bob: Arc<Account>,
+    room: String,
+}
+
+async fn pair() -> Pair {
+    let hs = start_server().await;
+    let (alice_device, alice) = new_user(&hs, "alice").await;
+    let (bob_device, bob) = new_user(&hs, "bob").await;
+    let room = encrypted_dm(&alice, &bob).await;
+    Pair {
+        hs,
+        _devices: (alice_device, bob_device),
+        alice,
+        bob,
+        room,
+    }
+}
+
 /// Waits until `grown` says the counters moved on enough from `before`.
 async fn counters_grow(engine: &GstEngine, what: &str, grown: impl Fn(Counts) -> bool) -> Counts {
     eventually(what, || async {
@@ -71,10 +94,13 @@ async fn counters_grow(engine: &GstEngine, what: &str, grown: impl Fn(Counts) ->
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alice_calls_bob_who_answers_media_flows_both_ways_mute_and_hang_up() {
-    let hs = start_server().await;
-    let (_alice_device, alice) = new_user(&hs, "alice").await;
-    let (_bob_device, bob) = new_user(&hs, "bob").await;
-    let room = encrypted_dm(&alice, &bob).await;
+    let Pair {
+        hs,
+        alice,
+        bob,
+        room,
+        ..
+    } = pair().await;
     let alice_media = with_engine(&alice);
     let bob_media = with_engine(&bob);
 
@@ -195,10 +221,9 @@ async fn event_types_on_server(hs: &Homeserver, user: &str, room: &str) -> Vec<S
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_declined_call_ends_on_both_sides_and_nothing_was_opened_for_it() {
-    let hs = start_server().await;
-    let (_alice_device, alice) = new_user(&hs, "alice").await;
-    let (_bob_device, bob) = new_user(&hs, "bob").await;
-    let room = encrypted_dm(&alice, &bob).await;
+    let Pair {
+        alice, bob, room, ..
+    } = pair().await;
     with_engine(&alice);
     let bob_media = with_engine(&bob);
 
@@ -251,10 +276,9 @@ async fn calls_are_placed_only_in_a_conversation_between_two_people() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_both_call_at_once_one_call_is_kept_and_connects() {
-    let hs = start_server().await;
-    let (_alice_device, alice) = new_user(&hs, "alice").await;
-    let (_bob_device, bob) = new_user(&hs, "bob").await;
-    let room = encrypted_dm(&alice, &bob).await;
+    let Pair {
+        alice, bob, room, ..
+    } = pair().await;
     let alice_media = with_engine(&alice);
     let bob_media = with_engine(&bob);
 
@@ -295,10 +319,13 @@ async fn when_both_call_at_once_one_call_is_kept_and_connects() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_answered_on_another_device_stops_ringing_here() {
-    let hs = start_server().await;
-    let (_alice_device, alice) = new_user(&hs, "alice").await;
-    let (_bob_device, bob) = new_user(&hs, "bob").await;
-    let room = encrypted_dm(&alice, &bob).await;
+    let Pair {
+        hs,
+        alice,
+        bob,
+        room,
+        ..
+    } = pair().await;
     let bob_laptop_device = Device::new();
     let bob_laptop = bob_laptop_device.sign_in(&hs, "bob").await;
     with_engine(&alice);
@@ -333,10 +360,9 @@ async fn a_call_answered_on_another_device_stops_ringing_here() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_nobody_answers_ends_as_no_answer_and_is_missed_on_the_other_side() {
-    let hs = start_server().await;
-    let (_alice_device, alice) = new_user(&hs, "alice").await;
-    let (_bob_device, bob) = new_user(&hs, "bob").await;
-    let room = encrypted_dm(&alice, &bob).await;
+    let Pair {
+        alice, bob, room, ..
+    } = pair().await;
     let alice_media = with_engine(&alice);
     alice.calls().set_ring_duration(Duration::from_secs(6));
 

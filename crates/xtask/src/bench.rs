@@ -15,9 +15,10 @@ const BENCHES: &[(&str, &str, &str)] = &[
     ("media", "estafette-core", "media"),
     ("app", "estafette-e2e", "app"),
     ("load", "estafette-e2e", "load"),
+    ("call", "estafette-calls", "call"),
 ];
 
-pub const NAMES: &[&str] = &["core", "media", "app", "load"];
+pub const NAMES: &[&str] = &["core", "media", "app", "load", "call"];
 
 pub fn run(root: &Path, name: &str, passthrough: &[String]) -> Result<(), Error> {
     let Some(&(_, package, target)) = BENCHES.iter().find(|(known, _, _)| *known == name) else {

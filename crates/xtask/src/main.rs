@@ -33,7 +33,7 @@ Commands:
         the demo homeserver (alice, bob, charlie; password estafette-demo), shown on the
         sign-in screen and stopped when the app exits.
   bench <name> [-- <cargo bench args>]
-        Run a benchmark in the same environment as the tests. Benchmarks: core, media, app, load.
+        Run a benchmark in the same environment as the tests. Benchmarks: core, media, app, load, call.
   proof [--quick]
         Run the long forms of the safety proofs (fuzzing 10^7 cases, 20 server crashes and
         10 client kills under the ledger, hostile content and secrets in the real app) and

@@ -63,6 +63,8 @@ impl CallMedia {
                     play_audio: !LaunchConfig::call_test_sources(),
                     loopback_only: false,
                     decode_video: false,
+                    // As Element asks of a camera; a smaller one is scaled up.
+                    video_size: (1280, 720),
                     video_frames: Some(Arc::new(move |frame: VideoFrame| {
                         let channel = frames.lock().unwrap_or_else(|e| e.into_inner()).clone();
                         if let Some(channel) = channel {
