@@ -64,6 +64,8 @@ pub struct Preferences {
     pub close_to_tray: bool,
     /// The app starts with the user's session, its window minimised.
     pub start_with_session: bool,
+    /// Calls offer only the server's relay, never this machine's addresses.
+    pub calls_relay_only: bool,
 }
 
 impl Default for Preferences {
@@ -78,6 +80,7 @@ impl Default for Preferences {
             language: LanguageChoice::System,
             close_to_tray: !cfg!(target_os = "macos"),
             start_with_session: false,
+            calls_relay_only: false,
         }
     }
 }

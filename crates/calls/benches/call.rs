@@ -14,7 +14,6 @@
 #![recursion_limit = "256"]
 
 #[path = "../../core/tests/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 #[path = "../../core/benches/support/mod.rs"]
 #[allow(dead_code)]

@@ -107,6 +107,10 @@ pub struct Counters {
     pub video_frames_received: AtomicU64,
     /// Video frames decoded natively (only with `decode_video`).
     pub video_frames_decoded: AtomicU64,
+    /// This side's candidates handed to the signalling, by kind: `host` ones carry this
+    /// machine's addresses, `relay` ones only the TURN server's.
+    pub host_candidates_offered: AtomicU64,
+    pub relay_candidates_offered: AtomicU64,
     /// When a decoded picture last turned from dark to bright (the other side's test signal).
     pub video_signal_seen: Mutex<Option<Instant>>,
     /// When decoded sound last turned from silence to a tone.

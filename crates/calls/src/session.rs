@@ -312,6 +312,18 @@ fn watch_ice(webrtc: &gst::Element, shared: &Arc<Shared>) {
             .get(index as usize)
             .cloned()
             .flatten();
+        let kind = match line
+            .split(" typ ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+        {
+            Some("host") => Some(&for_candidates.counters.host_candidates_offered),
+            Some("relay") => Some(&for_candidates.counters.relay_candidates_offered),
+            _ => None,
+        };
+        if let Some(counter) = kind {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
         for_candidates.report(MediaEvent::LocalCandidate(Candidate {
             candidate: line,
             sdp_mid: mid,

@@ -14,6 +14,7 @@ use estafette_core::{
     Account,
     calls::{CallDirection, CallEnd, CallError, CallState, CallView},
 };
+use estafette_testkit::TurnServer;
 
 /// Gives `account` a media engine with test sources; returns it to read its counters.
 fn with_engine(account: &Account) -> Arc<GstEngine> {
@@ -99,7 +100,7 @@ async fn alice_calls_bob_who_answers_media_flows_both_ways_mute_and_hang_up() {
         alice,
         bob,
         room,
-        ..
+        _devices,
     } = pair().await;
     let alice_media = with_engine(&alice);
     let bob_media = with_engine(&bob);
@@ -221,8 +222,13 @@ async fn event_types_on_server(hs: &Homeserver, user: &str, room: &str) -> Vec<S
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_declined_call_ends_on_both_sides_and_nothing_was_opened_for_it() {
+    // Bound, not `..`: the server and the devices must live as long as the test.
     let Pair {
-        alice, bob, room, ..
+        hs: _hs,
+        _devices,
+        alice,
+        bob,
+        room,
     } = pair().await;
     with_engine(&alice);
     let bob_media = with_engine(&bob);
@@ -276,8 +282,13 @@ async fn calls_are_placed_only_in_a_conversation_between_two_people() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_both_call_at_once_one_call_is_kept_and_connects() {
+    // Bound, not `..`: the server and the devices must live as long as the test.
     let Pair {
-        alice, bob, room, ..
+        hs: _hs,
+        _devices,
+        alice,
+        bob,
+        room,
     } = pair().await;
     let alice_media = with_engine(&alice);
     let bob_media = with_engine(&bob);
@@ -324,7 +335,7 @@ async fn a_call_answered_on_another_device_stops_ringing_here() {
         alice,
         bob,
         room,
-        ..
+        _devices,
     } = pair().await;
     let bob_laptop_device = Device::new();
     let bob_laptop = bob_laptop_device.sign_in(&hs, "bob").await;
@@ -360,8 +371,13 @@ async fn a_call_answered_on_another_device_stops_ringing_here() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_nobody_answers_ends_as_no_answer_and_is_missed_on_the_other_side() {
+    // Bound, not `..`: the server and the devices must live as long as the test.
     let Pair {
-        alice, bob, room, ..
+        hs: _hs,
+        _devices,
+        alice,
+        bob,
+        room,
     } = pair().await;
     let alice_media = with_engine(&alice);
     alice.calls().set_ring_duration(Duration::from_secs(6));
@@ -378,4 +394,56 @@ async fn a_call_nobody_answers_ends_as_no_answer_and_is_missed_on_the_other_side
         bob.calls().accept(&call_id, false).await,
         Err(CallError::NotFound)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relayed_only_a_call_goes_through_the_homeservers_turn_server_and_offers_no_address() {
+    init();
+    let turn = TurnServer::start().await.expect("coturn starts");
+    let hs = Homeserver::start_with_turn(&turn)
+        .await
+        .expect("Synapse starts");
+    let (_alice_device, alice) = new_user(&hs, "alice").await;
+    let (_bob_device, bob) = new_user(&hs, "bob").await;
+    let room = encrypted_dm(&alice, &bob).await;
+    let alice_media = with_engine(&alice);
+    let bob_media = with_engine(&bob);
+    alice.calls().set_relay_only(true);
+    bob.calls().set_relay_only(true);
+
+    let call_id = alice
+        .calls()
+        .place(&room, false)
+        .await
+        .expect("call placed");
+    state_of(&bob, &call_id, CallState::Ringing).await;
+    bob.calls()
+        .accept(&call_id, false)
+        .await
+        .expect("bob answers");
+    state_of(&alice, &call_id, CallState::Connected).await;
+    for (who, engine) in [("alice", &alice_media), ("bob", &bob_media)] {
+        counters_grow(
+            engine,
+            &format!("{who} to hear the other through the relay"),
+            |now| now.audio_buffers_received > 50,
+        )
+        .await;
+        let counters = engine.counters();
+        assert_eq!(
+            counters
+                .host_candidates_offered
+                .load(std::sync::atomic::Ordering::Relaxed),
+            0,
+            "{who} offered none of the machine's addresses"
+        );
+        assert!(
+            counters
+                .relay_candidates_offered
+                .load(std::sync::atomic::Ordering::Relaxed)
+                > 0
+        );
+    }
+    alice.calls().hang_up(&call_id).await.expect("hung up");
+    state_of(&bob, &call_id, CallState::Ended(CallEnd::HungUp)).await;
 }

@@ -50,6 +50,16 @@ pub(crate) struct KitState {
     /// default: never), so that token refresh can be tested.
     #[serde(default)]
     pub access_token_lifetime_secs: Option<u64>,
+    /// A TURN server whose credentials Synapse hands out (`turn_uris`, `turn_shared_secret`).
+    #[serde(default)]
+    pub turn: Option<TurnConfig>,
+}
+
+/// Where the TURN server is, and the secret it shares with Synapse.
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct TurnConfig {
+    pub uri: String,
+    pub shared_secret: String,
 }
 
 impl KitState {
@@ -61,6 +71,7 @@ impl KitState {
             macaroon_secret_key: random_secret(),
             form_secret: random_secret(),
             access_token_lifetime_secs: None,
+            turn: None,
         }
     }
 
@@ -148,6 +159,11 @@ fn synapse_config(state: &KitState, dir: &Path) -> Value {
             "refreshable_access_token_lifetime".to_owned(),
             json!(format!("{lifetime}s")),
         );
+    }
+    if let (Some(turn), Some(map)) = (&state.turn, config.as_object_mut()) {
+        map.insert("turn_uris".to_owned(), json!([turn.uri]));
+        map.insert("turn_shared_secret".to_owned(), json!(turn.shared_secret));
+        map.insert("turn_user_lifetime".to_owned(), json!("1h"));
     }
     config
 }

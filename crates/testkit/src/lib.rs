@@ -22,6 +22,7 @@ mod http;
 mod install;
 mod process;
 mod server;
+mod turn;
 mod users;
 mod wait;
 
@@ -31,5 +32,6 @@ pub use error::TestkitError;
 pub use install::{SYNAPSE_VERSION, cache_root, ensure_synapse_installed, synapse_venv_dir};
 pub use seed::{SeedPlan, seed_plain_rooms};
 pub use server::Homeserver;
+pub use turn::TurnServer;
 pub use users::RegisteredUser;
 pub use wait::eventually;

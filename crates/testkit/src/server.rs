@@ -12,8 +12,8 @@ use reqwest::Url;
 use tempfile::TempDir;
 
 use crate::{
-    TestkitError,
-    config::{self, KitState},
+    TestkitError, TurnServer,
+    config::{self, KitState, TurnConfig},
     http,
     install::{ensure_synapse_installed, tail},
     process::SynapseProcess,
@@ -150,24 +150,41 @@ impl Homeserver {
             DataDir::Temporary(dir),
             venv,
             Some(lifetime.as_secs().max(1)),
+            None,
         )
         .await
     }
 
+    /// Like [`Homeserver::start`], handing out credentials of `turn` at `/voip/turnServer`.
+    pub async fn start_with_turn(turn: &TurnServer) -> Result<Homeserver, TestkitError> {
+        let venv = installed_venv().await?;
+        let dir = tempfile::Builder::new()
+            .prefix("estafette-synapse-")
+            .tempdir_in(temporary_parent())
+            .map_err(TestkitError::io("creating a temporary data directory"))?;
+        let turn = TurnConfig {
+            uri: turn.uri(),
+            shared_secret: turn.secret().to_owned(),
+        };
+        Self::create_with(DataDir::Temporary(dir), venv, None, Some(turn)).await
+    }
+
     async fn create(dir: DataDir, venv: PathBuf) -> Result<Homeserver, TestkitError> {
-        Self::create_with(dir, venv, None).await
+        Self::create_with(dir, venv, None, None).await
     }
 
     async fn create_with(
         dir: DataDir,
         venv: PathBuf,
         access_token_lifetime_secs: Option<u64>,
+        turn: Option<TurnConfig>,
     ) -> Result<Homeserver, TestkitError> {
         let http = http::client()?;
         let mut attempt = 1;
         loop {
             let state = KitState {
                 access_token_lifetime_secs,
+                turn: turn.clone(),
                 ..KitState::new(config::free_port()?)
             };
             state.save(dir.path())?;

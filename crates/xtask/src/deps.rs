@@ -44,6 +44,8 @@ pub const CALL_PACKAGES: &[&str] = &[
     "gstreamer1.0-nice",
     "libgstreamer1.0-dev",
     "libgstreamer-plugins-base1.0-dev",
+    // The tests' TURN server (`estafette_testkit::TurnServer`): calls relayed only.
+    "coturn",
 ];
 
 /// Commands that must exist when dpkg cannot tell (not a Debian-like system).

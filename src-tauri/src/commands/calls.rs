@@ -98,6 +98,9 @@ pub async fn watch_calls(
         Ok(engine) => account.calls().use_engine(engine),
         Err(reason) => warn!(%reason, "calls cannot carry sound or pictures on this machine"),
     }
+    account
+        .calls()
+        .set_relay_only(state.preferences.get().calls_relay_only);
     Ok(state
         .live
         .open(account.calls().list(), updates, Steering::None))

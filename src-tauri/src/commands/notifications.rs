@@ -170,7 +170,7 @@ pub fn preferences(state: State<'_, AppState>) -> Preferences {
 
 #[tauri::command]
 #[specta::specta]
-pub fn set_preferences(
+pub async fn set_preferences(
     state: State<'_, AppState>,
     preferences: Preferences,
 ) -> Result<(), IpcError> {
@@ -182,13 +182,20 @@ pub fn set_preferences(
         autostart::apply(preferences.start_with_session).map_err(not_saved)?;
     }
     let start_with_session = preferences.start_with_session;
-    state.preferences.set(preferences).map_err(|error| {
+    let relay_only = preferences.calls_relay_only;
+    let saved = state.preferences.set(preferences).map_err(|error| {
         // The file and the session's entry say the same, or neither changed.
         if starting_changes && let Err(undo) = autostart::apply(!start_with_session) {
             warn!(%undo, "the session's start entry could not be put back");
         }
         not_saved(error)
-    })
+    });
+    if saved.is_ok() {
+        for account in state.manager.accounts().await {
+            account.calls().set_relay_only(relay_only);
+        }
+    }
+    saved
 }
 
 /// The account's unread totals now, then each time they change (for the tray and the title).

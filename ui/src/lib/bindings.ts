@@ -832,6 +832,8 @@ export type Preferences = {
 	close_to_tray?: boolean,
 	/**  The app starts with the user's session, its window minimised. */
 	start_with_session?: boolean,
+	/**  Calls offer only the server's relay, never this machine's addresses. */
+	calls_relay_only?: boolean,
 };
 
 /**  A room of the server's public directory. */

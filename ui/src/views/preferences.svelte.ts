@@ -18,6 +18,7 @@ export const DEFAULT_PREFERENCES: Required<Preferences> = {
   // As the shell: apps stay in the dock on macOS, in the tray elsewhere (as Element).
   close_to_tray: typeof navigator === "undefined" || !/Mac OS X|Macintosh/.test(navigator.userAgent),
   start_with_session: false,
+  calls_relay_only: false,
 };
 
 /** The page's copy of the look, read before the shell answers, so that a dark theme does not
