@@ -20,7 +20,7 @@ pub struct AppState {
     pub files: FileRegistry,
     pub notifier: Notifier,
     pub preferences: PreferencesFile,
-    pub calls: CallMedia,
+    pub calls: Arc<CallMedia>,
     /// `None` until saved accounts are restored; then the failure, if any.
     restored: watch::Sender<Option<Result<(), IpcError>>>,
 }
@@ -44,7 +44,7 @@ impl AppState {
             files: FileRegistry::default(),
             notifier: Notifier::default(),
             preferences,
-            calls: CallMedia::default(),
+            calls: Arc::default(),
             restored: watch::Sender::new(None),
         })
     }

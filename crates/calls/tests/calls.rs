@@ -70,6 +70,8 @@ struct Pair {
     room: String,
 }
 
+/// Kept whole by each test (fields borrowed from it): the server and the devices live as long
+/// as the test.
 async fn pair() -> Pair {
     let hs = start_server().await;
     let (alice_device, alice) = new_user(&hs, "alice").await;
@@ -95,21 +97,22 @@ async fn counters_grow(engine: &GstEngine, what: &str, grown: impl Fn(Counts) ->
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alice_calls_bob_who_answers_media_flows_both_ways_mute_and_hang_up() {
+    let pair = pair().await;
     let Pair {
         hs,
         alice,
         bob,
         room,
-        _devices,
-    } = pair().await;
-    let alice_media = with_engine(&alice);
-    let bob_media = with_engine(&bob);
+        ..
+    } = &pair;
+    let alice_media = with_engine(alice);
+    let bob_media = with_engine(bob);
 
-    let call_id = alice.calls().place(&room, true).await.expect("call placed");
+    let call_id = alice.calls().place(room, true).await.expect("call placed");
     let placed = alice.calls().current();
     assert_eq!(placed[0].state, CallState::Calling);
     assert_eq!(placed[0].direction, CallDirection::Outgoing);
-    let ringing = state_of(&bob, &call_id, CallState::Ringing).await;
+    let ringing = state_of(bob, &call_id, CallState::Ringing).await;
     assert_eq!(ringing.peer, alice.user_id());
     assert!(ringing.video, "the call was placed with video");
     assert_eq!(
@@ -122,9 +125,9 @@ async fn alice_calls_bob_who_answers_media_flows_both_ways_mute_and_hang_up() {
         .accept(&call_id, true)
         .await
         .expect("bob answers");
-    let connected = state_of(&alice, &call_id, CallState::Connected).await;
+    let connected = state_of(alice, &call_id, CallState::Connected).await;
     assert!(connected.connected_at_ms.is_some());
-    state_of(&bob, &call_id, CallState::Connected).await;
+    state_of(bob, &call_id, CallState::Connected).await;
 
     // Sound and pictures, both ways, decoded.
     for (who, engine) in [("alice", &alice_media), ("bob", &bob_media)] {
@@ -166,8 +169,8 @@ async fn alice_calls_bob_who_answers_media_flows_both_ways_mute_and_hang_up() {
     .await;
 
     alice.calls().hang_up(&call_id).await.expect("hung up");
-    state_of(&alice, &call_id, CallState::Ended(CallEnd::HungUpHere)).await;
-    state_of(&bob, &call_id, CallState::Ended(CallEnd::HungUp)).await;
+    state_of(alice, &call_id, CallState::Ended(CallEnd::HungUpHere)).await;
+    state_of(bob, &call_id, CallState::Ended(CallEnd::HungUp)).await;
     // The media stopped: nothing more is sent.
     let ended = alice_media.counters().snapshot();
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -177,7 +180,7 @@ async fn alice_calls_bob_who_answers_media_flows_both_ways_mute_and_hang_up() {
     );
 
     // The signalling went encrypted: the server holds no call event in clear.
-    let types = event_types_on_server(&hs, "bob", &room).await;
+    let types = event_types_on_server(hs, "bob", room).await;
     assert!(
         types.iter().any(|kind| kind == "m.room.encrypted"),
         "{types:?}"
@@ -222,26 +225,18 @@ async fn event_types_on_server(hs: &Homeserver, user: &str, room: &str) -> Vec<S
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_declined_call_ends_on_both_sides_and_nothing_was_opened_for_it() {
-    // Bound, not `..`: the server and the devices must live as long as the test.
+    let pair = pair().await;
     let Pair {
-        hs: _hs,
-        _devices,
-        alice,
-        bob,
-        room,
-    } = pair().await;
-    with_engine(&alice);
-    let bob_media = with_engine(&bob);
+        alice, bob, room, ..
+    } = &pair;
+    with_engine(alice);
+    let bob_media = with_engine(bob);
 
-    let call_id = alice
-        .calls()
-        .place(&room, false)
-        .await
-        .expect("call placed");
-    state_of(&bob, &call_id, CallState::Ringing).await;
+    let call_id = alice.calls().place(room, false).await.expect("call placed");
+    state_of(bob, &call_id, CallState::Ringing).await;
     bob.calls().decline(&call_id).await.expect("declined");
-    state_of(&bob, &call_id, CallState::Ended(CallEnd::DeclinedHere)).await;
-    state_of(&alice, &call_id, CallState::Ended(CallEnd::Declined)).await;
+    state_of(bob, &call_id, CallState::Ended(CallEnd::DeclinedHere)).await;
+    state_of(alice, &call_id, CallState::Ended(CallEnd::Declined)).await;
     assert_eq!(bob_media.counters().snapshot(), Counts::default());
     // A second gesture on an ended call is refused, not taken.
     assert_eq!(
@@ -282,29 +277,23 @@ async fn calls_are_placed_only_in_a_conversation_between_two_people() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_both_call_at_once_one_call_is_kept_and_connects() {
-    // Bound, not `..`: the server and the devices must live as long as the test.
+    let pair = pair().await;
     let Pair {
-        hs: _hs,
-        _devices,
-        alice,
-        bob,
-        room,
-    } = pair().await;
-    let alice_media = with_engine(&alice);
-    let bob_media = with_engine(&bob);
+        alice, bob, room, ..
+    } = &pair;
+    let alice_media = with_engine(alice);
+    let bob_media = with_engine(bob);
 
     let (alice_calls, bob_calls) = (alice.calls(), bob.calls());
-    let (from_alice, from_bob) = tokio::join!(
-        alice_calls.place(&room, false),
-        bob_calls.place(&room, false)
-    );
+    let (from_alice, from_bob) =
+        tokio::join!(alice_calls.place(room, false), bob_calls.place(room, false));
     let (from_alice, from_bob) = (
         from_alice.expect("alice calls"),
         from_bob.expect("bob calls"),
     );
     let kept = std::cmp::min(from_alice.clone(), from_bob.clone());
-    state_of(&alice, &kept, CallState::Connected).await;
-    state_of(&bob, &kept, CallState::Connected).await;
+    state_of(alice, &kept, CallState::Connected).await;
+    state_of(bob, &kept, CallState::Connected).await;
     for (who, engine) in [("alice", &alice_media), ("bob", &bob_media)] {
         counters_grow(engine, &format!("{who} to receive sound"), |now| {
             now.audio_buffers_received > 50
@@ -330,17 +319,18 @@ async fn when_both_call_at_once_one_call_is_kept_and_connects() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_answered_on_another_device_stops_ringing_here() {
+    let pair = pair().await;
     let Pair {
         hs,
         alice,
         bob,
         room,
-        _devices,
-    } = pair().await;
+        ..
+    } = &pair;
     let bob_laptop_device = Device::new();
-    let bob_laptop = bob_laptop_device.sign_in(&hs, "bob").await;
-    with_engine(&alice);
-    with_engine(&bob);
+    let bob_laptop = bob_laptop_device.sign_in(hs, "bob").await;
+    with_engine(alice);
+    with_engine(bob);
     let laptop_media = with_engine(&bob_laptop);
     // Both of bob's devices must be able to read alice's encrypted invite.
     eventually("alice to know bob's second device", || async {
@@ -349,20 +339,16 @@ async fn a_call_answered_on_another_device_stops_ringing_here() {
     })
     .await;
 
-    let call_id = alice
-        .calls()
-        .place(&room, false)
-        .await
-        .expect("call placed");
-    state_of(&bob, &call_id, CallState::Ringing).await;
+    let call_id = alice.calls().place(room, false).await.expect("call placed");
+    state_of(bob, &call_id, CallState::Ringing).await;
     state_of(&bob_laptop, &call_id, CallState::Ringing).await;
     bob_laptop
         .calls()
         .accept(&call_id, false)
         .await
         .expect("answered on the laptop");
-    state_of(&bob, &call_id, CallState::Ended(CallEnd::AnsweredElsewhere)).await;
-    state_of(&alice, &call_id, CallState::Connected).await;
+    state_of(bob, &call_id, CallState::Ended(CallEnd::AnsweredElsewhere)).await;
+    state_of(alice, &call_id, CallState::Connected).await;
     counters_grow(&laptop_media, "the laptop to receive sound", |now| {
         now.audio_buffers_received > 50
     })
@@ -371,21 +357,17 @@ async fn a_call_answered_on_another_device_stops_ringing_here() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_nobody_answers_ends_as_no_answer_and_is_missed_on_the_other_side() {
-    // Bound, not `..`: the server and the devices must live as long as the test.
+    let pair = pair().await;
     let Pair {
-        hs: _hs,
-        _devices,
-        alice,
-        bob,
-        room,
-    } = pair().await;
-    let alice_media = with_engine(&alice);
+        alice, bob, room, ..
+    } = &pair;
+    let alice_media = with_engine(alice);
     alice.calls().set_ring_duration(Duration::from_secs(6));
 
-    let call_id = alice.calls().place(&room, true).await.expect("call placed");
-    state_of(&bob, &call_id, CallState::Ringing).await;
-    state_of(&alice, &call_id, CallState::Ended(CallEnd::NoAnswer)).await;
-    state_of(&bob, &call_id, CallState::Ended(CallEnd::Missed)).await;
+    let call_id = alice.calls().place(room, true).await.expect("call placed");
+    state_of(bob, &call_id, CallState::Ringing).await;
+    state_of(alice, &call_id, CallState::Ended(CallEnd::NoAnswer)).await;
+    state_of(bob, &call_id, CallState::Ended(CallEnd::Missed)).await;
     // Alice's camera and microphone closed with the call.
     let ended = alice_media.counters().snapshot();
     tokio::time::sleep(Duration::from_millis(500)).await;

@@ -6,7 +6,13 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use base64::Engine as _;
 use estafette_calls::{EngineConfig, GstEngine, Sources, VideoFrame};
-use estafette_core::{AccountId, calls::CallView};
+use estafette_core::{
+    AccountId,
+    calls::{
+        CallView,
+        media::{MediaEngine, MediaFailure, MediaSession, MediaSetup},
+    },
+};
 use serde::Serialize;
 use tauri::{State, ipc::Channel};
 use tracing::warn;
@@ -30,7 +36,8 @@ pub struct CallVideoFrame {
     pub data: String,
 }
 
-/// The app's media engine, made on first use, and where its video frames go.
+/// The app's media engine, and where its video frames go. GStreamer is loaded by the first call
+/// placed or answered, not at start: most sessions have no call.
 #[derive(Default)]
 pub struct CallMedia {
     engine: OnceLock<Result<Arc<GstEngine>, String>>,
@@ -42,6 +49,17 @@ impl std::fmt::Debug for CallMedia {
         f.debug_struct("CallMedia")
             .field("engine", &self.engine.get().map(Result::is_ok))
             .finish_non_exhaustive()
+    }
+}
+
+impl MediaEngine for CallMedia {
+    fn start(&self, setup: MediaSetup) -> Result<MediaSession, MediaFailure> {
+        self.engine()
+            .map_err(|reason| {
+                warn!(%reason, "calls cannot carry sound or pictures on this machine");
+                MediaFailure::Engine(reason)
+            })?
+            .start(setup)
     }
 }
 
@@ -94,10 +112,7 @@ pub async fn watch_calls(
     updates: Channel<Vec<CallView>>,
 ) -> Result<SubscriptionId, IpcError> {
     let account = super::account(&state, &account).await?;
-    match state.calls.engine() {
-        Ok(engine) => account.calls().use_engine(engine),
-        Err(reason) => warn!(%reason, "calls cannot carry sound or pictures on this machine"),
-    }
+    account.calls().use_engine(state.calls.clone());
     account
         .calls()
         .set_relay_only(state.preferences.get().calls_relay_only);

@@ -4,7 +4,7 @@
 
 import { backend } from "../lib/backend";
 import type { Preferences } from "../lib/bindings";
-import { useLanguage } from "../lib/i18n";
+import { failureText, useLanguage } from "../lib/i18n";
 
 /** What a missing or older config file stands for (the shell's defaults). */
 export const DEFAULT_PREFERENCES: Required<Preferences> = {
@@ -59,6 +59,16 @@ class PreferencesStore {
         throw error;
       },
     );
+  }
+
+  /** Like `set`, for a settings page: the words of the failure (the change undone), or `null`. */
+  async change(change: Partial<Preferences>): Promise<string | null> {
+    try {
+      await this.set(change);
+      return null;
+    } catch (failure) {
+      return failureText(failure);
+    }
   }
 }
 

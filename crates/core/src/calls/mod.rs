@@ -34,6 +34,7 @@ use tokio::{
 
 use crate::{Account, Code, Subscription};
 use media::MediaEngine;
+pub(crate) use signalling::offers_video;
 use signalling::{Gesture, Input};
 
 impl Account {

@@ -32,12 +32,13 @@ use matrix_sdk::{
             AnySyncMessageLikeEvent, AnySyncTimelineEvent, SyncMessageLikeEvent,
             call::{
                 SessionDescription,
-                answer::CallAnswerEventContent,
-                candidates::{self, CallCandidatesEventContent},
-                hangup::{self, CallHangupEventContent},
-                invite::CallInviteEventContent,
-                reject::CallRejectEventContent,
-                select_answer::CallSelectAnswerEventContent,
+                answer::{CallAnswerEventContent, OriginalSyncCallAnswerEvent},
+                candidates::{self, CallCandidatesEventContent, OriginalSyncCallCandidatesEvent},
+                hangup::{self, CallHangupEventContent, OriginalSyncCallHangupEvent},
+                invite::{CallInviteEventContent, OriginalSyncCallInviteEvent},
+                negotiate::OriginalSyncCallNegotiateEvent,
+                reject::{CallRejectEventContent, OriginalSyncCallRejectEvent},
+                select_answer::{CallSelectAnswerEventContent, OriginalSyncCallSelectAnswerEvent},
             },
             room::{
                 encrypted::OriginalSyncRoomEncryptedEvent,
@@ -186,15 +187,32 @@ impl RemoteEvent {
 /// can be: such fresh events are tried again for a few seconds here, or a call's answer or
 /// hangup would be lost for good.
 pub(super) fn listen(client: &Client, inputs: &mpsc::UnboundedSender<Input>) {
-    let for_calls = inputs.clone();
-    client.add_event_handler(move |event: AnySyncMessageLikeEvent, room: Room| {
-        let inputs = for_calls.clone();
-        async move {
-            if let Some(remote) = remote_of(room, event, Duration::ZERO) {
-                let _ = inputs.send(Input::Remote(remote));
-            }
-        }
-    });
+    // One handler per call event type: the SDK picks handlers by type before deserialising, so
+    // the account's other events cost nothing here (a handler of every message would read them
+    // all again, bodies included).
+    macro_rules! forward {
+        ($($event:ty => $variant:ident),* $(,)?) => {$(
+            let for_calls = inputs.clone();
+            client.add_event_handler(move |event: $event, room: Room| {
+                let inputs = for_calls.clone();
+                async move {
+                    let event = AnySyncMessageLikeEvent::$variant(SyncMessageLikeEvent::Original(event));
+                    if let Some(remote) = remote_of(room, event, Duration::ZERO) {
+                        let _ = inputs.send(Input::Remote(remote));
+                    }
+                }
+            });
+        )*};
+    }
+    forward!(
+        OriginalSyncCallInviteEvent => CallInvite,
+        OriginalSyncCallAnswerEvent => CallAnswer,
+        OriginalSyncCallCandidatesEvent => CallCandidates,
+        OriginalSyncCallSelectAnswerEvent => CallSelectAnswer,
+        OriginalSyncCallHangupEvent => CallHangup,
+        OriginalSyncCallRejectEvent => CallReject,
+        OriginalSyncCallNegotiateEvent => CallNegotiate,
+    );
     let for_late = inputs.clone();
     client.add_event_handler(
         move |raw: Raw<OriginalSyncRoomEncryptedEvent>, room: Room| {
@@ -1292,7 +1310,7 @@ impl Signalling {
 
 /// Whether an offer sends or asks for video: a video section that is neither refused (port 0,
 /// unless only bundled) nor inactive.
-fn offers_video(sdp: &str) -> bool {
+pub(crate) fn offers_video(sdp: &str) -> bool {
     let mut sections: Vec<Vec<&str>> = Vec::new();
     for line in sdp.lines() {
         if line.starts_with("m=") {

@@ -101,7 +101,11 @@ fn map_event(event: &EventTimelineItem, own_user_id: &UserId) -> TimelineEvent {
                 video: event
                     .original_json()
                     .and_then(|raw| raw.get_field::<serde_json::Value>("content").ok().flatten())
-                    .and_then(|content| content["offer"]["sdp"].as_str().map(offers_video))
+                    .and_then(|content| {
+                        content["offer"]["sdp"]
+                            .as_str()
+                            .map(crate::calls::offers_video)
+                    })
                     .unwrap_or(false),
             },
             other => map_content(other),
@@ -294,15 +298,6 @@ pub(crate) fn map_content(content: &TimelineItemContent) -> EventContent {
             unsupported("org.matrix.msc4075.rtc.notification")
         }
     }
-}
-
-/// Whether a call's offer has a live video section (port 0 refuses one, unless bundled).
-fn offers_video(sdp: &str) -> bool {
-    sdp.split("\nm=").skip(1).any(|section| {
-        section.starts_with("video ")
-            && (!section.starts_with("video 0 ") || section.contains("a=bundle-only"))
-            && !section.contains("a=inactive")
-    })
 }
 
 fn room_setting(change: &AnyOtherStateEventContentChange) -> RoomSetting {

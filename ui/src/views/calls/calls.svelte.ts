@@ -60,18 +60,25 @@ class Calls {
   private update(account: string, calls: CallView[]): void {
     const known = new Set((this.byAccount[account] ?? []).map((call) => call.call_id));
     this.byAccount[account] = calls;
-    for (const call of calls) {
+    // Each new call's other person is named once: their name in the room, else their ID.
+    for (const call of calls.filter((call) => !known.has(call.call_id))) {
       const withAccount = { ...call, account };
-      if (this.names[key(withAccount)] !== undefined) continue;
-      backend.roomMembers(account, call.room_id).then(
-        (members) => {
-          const name = members.find((member) => member.user_id === call.peer)?.display_name;
-          if (name) this.names[key(withAccount)] = name;
-        },
-        () => undefined,
-      );
-      if (call.state.state === "ringing" && !known.has(call.call_id)) void this.notify(withAccount);
+      void backend
+        .roomMembers(account, call.room_id)
+        .then(
+          (members) => {
+            const name = members.find((member) => member.user_id === call.peer)?.display_name;
+            if (name) this.names[key(withAccount)] = name;
+          },
+          () => undefined,
+        )
+        .then(() => {
+          if (call.state.state === "ringing") void this.notify(withAccount);
+        });
     }
+    // Names of calls gone from the list are forgotten.
+    const present = new Set(this.all.map(key));
+    for (const name of Object.keys(this.names)) if (!present.has(name) && name.startsWith(`${account} `)) delete this.names[name];
     // A new call comes to the front.
     if (calls.some((call) => !known.has(call.call_id))) this.hidden = false;
   }
