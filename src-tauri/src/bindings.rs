@@ -27,6 +27,8 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             calls::set_call_microphone_muted,
             calls::set_call_camera_on,
             calls::dismiss_call,
+            calls::call_devices,
+            calls::watch_call_history,
             notifications::watch_notices,
             notifications::show_notification,
             notifications::close_notification,

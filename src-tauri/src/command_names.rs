@@ -10,6 +10,8 @@ pub const COMMAND_NAMES: &[&str] = &[
     "set_call_microphone_muted",
     "set_call_camera_on",
     "dismiss_call",
+    "call_devices",
+    "watch_call_history",
     "watch_notices",
     "show_notification",
     "close_notification",

@@ -66,6 +66,11 @@ pub struct Preferences {
     pub start_with_session: bool,
     /// Calls offer only the server's relay, never this machine's addresses.
     pub calls_relay_only: bool,
+    /// The devices calls use, by the IDs `call_devices` gives; none follows the system's
+    /// default, as does one that is gone.
+    pub call_microphone: Option<String>,
+    pub call_camera: Option<String>,
+    pub call_speaker: Option<String>,
 }
 
 impl Default for Preferences {
@@ -81,6 +86,9 @@ impl Default for Preferences {
             close_to_tray: !cfg!(target_os = "macos"),
             start_with_session: false,
             calls_relay_only: false,
+            call_microphone: None,
+            call_camera: None,
+            call_speaker: None,
         }
     }
 }

@@ -24,6 +24,7 @@ function implicitRole(el) {
       return null;
     case "textarea": return "textbox";
     case "select": return "combobox";
+    case "option": return "option";
     case "h1": case "h2": case "h3": case "h4": case "h5": case "h6": return "heading";
     case "dialog": return "dialog";
     case "nav": return "navigation";

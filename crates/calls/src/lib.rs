@@ -9,8 +9,12 @@
 //! This crate is the only one that needs GStreamer: the core and the CLI build without it.
 
 mod description;
+mod devices;
+mod endpoints;
 mod pipeline;
 mod session;
+
+pub use devices::{Device, DeviceChoice, DeviceKind};
 
 use std::{
     sync::{
@@ -27,11 +31,8 @@ use estafette_core::calls::media::{MediaEngine, MediaFailure, MediaSession, Medi
 /// Where a call's sound and pictures come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Sources {
-    /// The microphone and camera (the system's default ones when `None`).
-    Devices {
-        microphone: Option<String>,
-        camera: Option<String>,
-    },
+    /// The microphone and camera chosen ([`GstEngine::use_devices`]), or the system's default.
+    Devices,
     /// A tone and a moving pattern: tests, benchmarks, and a machine without devices.
     TestPatterns,
     /// Silence and a black picture, turned into a tone and a white picture by
@@ -58,7 +59,7 @@ pub type VideoFrameSink = Arc<dyn Fn(VideoFrame) + Send + Sync>;
 #[derive(Clone)]
 pub struct EngineConfig {
     pub sources: Sources,
-    /// Play the other side's sound on the speakers; tests and benchmarks discard it.
+    /// Play the other side's sound on the speaker chosen; tests and benchmarks discard it.
     pub play_audio: bool,
     /// Offer only 127.0.0.1 as this side's address: tests and benchmarks on one machine.
     pub loopback_only: bool,
@@ -170,27 +171,60 @@ impl Counters {
 pub struct GstEngine {
     config: EngineConfig,
     counters: Arc<Counters>,
-    /// The pipelines of its calls, for the test signal.
+    /// The pipelines of its calls, for the test signal and a change of device.
     pipelines: Arc<Mutex<Vec<glib::WeakRef<gstreamer::Pipeline>>>>,
+    devices: Arc<Mutex<DeviceChoice>>,
 }
 
 impl GstEngine {
     /// Loads GStreamer and checks that the elements a call needs are installed.
     pub fn new(config: EngineConfig) -> Result<Self, MediaFailure> {
         gstreamer::init().map_err(|error| MediaFailure::Engine(error.to_string()))?;
-        pipeline::check_elements(&config)?;
+        pipeline::check_elements()?;
         Ok(Self {
             config,
             counters: Arc::default(),
             pipelines: Arc::default(),
+            devices: Arc::default(),
         })
+    }
+
+    /// The microphones, cameras and speakers this machine offers now.
+    pub fn devices(&self) -> Vec<Device> {
+        devices::list()
+    }
+
+    /// The devices calls use from now on; the calls going on move to them. A device that
+    /// cannot be opened leaves the call on the one it had, and says why.
+    pub fn use_devices(&self, choice: DeviceChoice) -> Result<(), MediaFailure> {
+        let before = std::mem::replace(
+            &mut *self.devices.lock().unwrap_or_else(|e| e.into_inner()),
+            choice.clone(),
+        );
+        let mut outcome = Ok(());
+        for pipeline in self.live_pipelines() {
+            if let Err(failure) =
+                endpoints::follow_choice(&pipeline, &self.config, &before, &choice)
+            {
+                outcome = Err(failure);
+            }
+        }
+        outcome
+    }
+
+    fn live_pipelines(&self) -> Vec<gstreamer::Pipeline> {
+        let mut pipelines = self.pipelines.lock().unwrap_or_else(|e| e.into_inner());
+        pipelines.retain(|known| known.upgrade().is_some());
+        pipelines
+            .iter()
+            .filter_map(glib::WeakRef::upgrade)
+            .collect()
     }
 
     /// With [`Sources::TestSignal`]: turns every call's picture white and its sound into a
     /// tone (`true`), or back to black and silence. Returns when it was done.
     pub fn set_test_signal(&self, on: bool) -> Instant {
-        let pipelines = self.pipelines.lock().unwrap_or_else(|e| e.into_inner());
-        for pipeline in pipelines.iter().filter_map(glib::WeakRef::upgrade) {
+        for pipeline in self.live_pipelines() {
             if let Some(video) = pipeline.by_name("testvideo") {
                 video.set_property_from_str("pattern", if on { "white" } else { "black" });
             }
@@ -209,7 +243,12 @@ impl GstEngine {
 
 impl MediaEngine for GstEngine {
     fn start(&self, setup: MediaSetup) -> Result<MediaSession, MediaFailure> {
-        let (session, pipeline) = session::start(&self.config, setup, self.counters.clone())?;
+        let (session, pipeline) = session::start(
+            &self.config,
+            setup,
+            self.counters.clone(),
+            self.devices.clone(),
+        )?;
         let mut pipelines = self.pipelines.lock().unwrap_or_else(|e| e.into_inner());
         pipelines.retain(|known| known.upgrade().is_some());
         pipelines.push(pipeline.downgrade());

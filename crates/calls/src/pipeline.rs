@@ -2,7 +2,12 @@
 
 use estafette_core::calls::media::{IceServer, MediaFailure, MediaSetup};
 
-use crate::{EngineConfig, Sources};
+use crate::EngineConfig;
+
+/// Where the microphone and camera feed the pipeline, and where the speaker is fed from.
+pub(crate) const MICROPHONE_IN: &str = "microphone_in";
+pub(crate) const CAMERA_IN: &str = "camera_in";
+pub(crate) const SPEAKER_OUT: &str = "speaker_out";
 
 /// Opus and VP8 payload types, as browsers offer them.
 const OPUS_PAYLOAD: u8 = 111;
@@ -19,7 +24,7 @@ const NEEDED: &[(&str, &str)] = &[
     ("valve", "gstreamer1.0 (core)"),
 ];
 
-pub(crate) fn check_elements(config: &EngineConfig) -> Result<(), MediaFailure> {
+pub(crate) fn check_elements() -> Result<(), MediaFailure> {
     let missing: Vec<String> = NEEDED
         .iter()
         .filter(|(element, _)| gstreamer::ElementFactory::find(element).is_none())
@@ -31,54 +36,7 @@ pub(crate) fn check_elements(config: &EngineConfig) -> Result<(), MediaFailure> 
             missing.join(", ")
         )));
     }
-    if let Sources::Devices { .. } = config.sources
-        && gstreamer::ElementFactory::find("autoaudiosrc").is_none()
-    {
-        return Err(MediaFailure::DeviceMissing(
-            "no audio capture support".into(),
-        ));
-    }
     Ok(())
-}
-
-/// Quotes a value for `gst_parse_launch`.
-fn quoted(value: &str) -> String {
-    format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
-}
-
-fn microphone(config: &EngineConfig) -> String {
-    match &config.sources {
-        // 10 ms buffers: what the echo canceller works on.
-        Sources::TestPatterns => {
-            "audiotestsrc is-live=true wave=sine freq=440 samplesperbuffer=480".into()
-        }
-        Sources::TestSignal => {
-            "audiotestsrc name=testaudio is-live=true wave=sine freq=440 volume=0 samplesperbuffer=480".into()
-        }
-        Sources::Devices {
-            microphone: Some(device),
-            ..
-        } => {
-            format!("pulsesrc device={}", quoted(device))
-        }
-        Sources::Devices {
-            microphone: None, ..
-        } => "autoaudiosrc".into(),
-    }
-}
-
-fn camera(config: &EngineConfig) -> String {
-    match &config.sources {
-        Sources::TestPatterns => "videotestsrc is-live=true pattern=ball".into(),
-        Sources::TestSignal => "videotestsrc name=testvideo is-live=true pattern=black".into(),
-        Sources::Devices {
-            camera: Some(device),
-            ..
-        } => {
-            format!("v4l2src device={}", quoted(device))
-        }
-        Sources::Devices { camera: None, .. } => "autovideosrc".into(),
-    }
 }
 
 /// The whole sending side and webrtcbin, for `gst_parse_launch`. Bundling is offered the way
@@ -87,27 +45,22 @@ fn camera(config: &EngineConfig) -> String {
 /// refused (shared/notes/calls.md). Named elements:
 /// `webrtc`, `microphone` and `camera` (valves: closed while muted), `audiopay`, `videopay`
 /// (packets counted), `preview` (this side's encoded frames), `playback` (where the other
-/// side's sound goes, through the echo canceller's probe).
+/// side's sound goes, through the echo canceller's probe). The devices are not in it: they are
+/// linked to [`MICROPHONE_IN`], [`CAMERA_IN`] and [`SPEAKER_OUT`] ([`endpoint`]).
 pub(crate) fn description(config: &EngineConfig, setup: &MediaSetup, id: u64) -> String {
     let policy = if setup.relay_only { "relay" } else { "all" };
     let mut launch = format!(
         "webrtcbin name=webrtc bundle-policy=max-compat ice-transport-policy={policy} \
-         {mic} ! audioconvert ! audioresample ! audio/x-raw,rate=48000,channels=1 \
+         audioconvert name={MICROPHONE_IN} ! audioresample ! audio/x-raw,rate=48000,channels=1 \
          ! webrtcdsp probe=echo{id} ! audioconvert ! valve name=microphone drop=false \
          ! opusenc ! rtpopuspay name=audiopay pt={OPUS_PAYLOAD} \
          ! application/x-rtp,media=audio,encoding-name=OPUS,payload={OPUS_PAYLOAD} ! webrtc. \
          funnel name=playback ! queue ! audioconvert ! audioresample \
-         ! webrtcechoprobe name=echo{id} ! audioconvert ! {speaker} ",
-        mic = microphone(config),
-        speaker = if config.play_audio {
-            "autoaudiosink"
-        } else {
-            "fakesink sync=false async=false"
-        },
+         ! webrtcechoprobe name=echo{id} ! audioconvert name={SPEAKER_OUT} ",
     );
     if setup.video {
         launch.push_str(&format!(
-            "{camera} ! videoconvert ! videoscale ! videorate \
+            "videoconvert name={CAMERA_IN} ! videoscale ! videorate \
              ! video/x-raw,width={width},height={height},framerate=30/1 \
              ! valve name=camera drop=false \
              ! vp8enc deadline=1 cpu-used=8 keyframe-max-dist=60 target-bitrate={bitrate} \
@@ -116,7 +69,6 @@ pub(crate) fn description(config: &EngineConfig, setup: &MediaSetup, id: u64) ->
              ! application/x-rtp,media=video,encoding-name=VP8,payload={VP8_PAYLOAD} ! webrtc. \
              encoded. ! queue leaky=downstream max-size-buffers=5 \
              ! appsink name=preview sync=false emit-signals=false drop=true max-buffers=5 ",
-            camera = camera(config),
             width = config.video_size.0,
             height = config.video_size.1,
             // About 0.1 bit a pixel at 30 frames a second: 700 kbit/s at 640x360, 2.8 at 720p.
@@ -225,21 +177,6 @@ mod tests {
         assert_eq!(
             stun_uri(&servers).as_deref(),
             Some("stun://stun.example.gouv.fr:3478")
-        );
-    }
-
-    #[test]
-    fn a_device_name_cannot_break_out_of_its_property() {
-        let config = EngineConfig {
-            sources: Sources::Devices {
-                microphone: Some("mic\" ! filesink location=/tmp/x".into()),
-                camera: None,
-            },
-            ..EngineConfig::for_tests()
-        };
-        assert_eq!(
-            microphone(&config),
-            "pulsesrc device=\"mic\\\" ! filesink location=/tmp/x\""
         );
     }
 }

@@ -17,7 +17,8 @@ use tracing::{debug, warn};
 use crate::{
     Counters, EngineConfig, VideoFrame, VideoFrameSink,
     description::{self, Kind},
-    pipeline,
+    devices::DeviceChoice,
+    endpoints, pipeline,
 };
 
 /// What the signal handlers share: where events go, and the media sections of each side.
@@ -28,6 +29,8 @@ struct Shared {
     /// Candidates that came before the other side's description: webrtcbin needs it first.
     pending: Mutex<Option<Vec<Candidate>>>,
     counters: Arc<Counters>,
+    config: EngineConfig,
+    devices: Arc<Mutex<DeviceChoice>>,
 }
 
 impl Shared {
@@ -41,6 +44,7 @@ pub(crate) fn start(
     config: &EngineConfig,
     setup: MediaSetup,
     counters: Arc<Counters>,
+    devices: Arc<Mutex<DeviceChoice>>,
 ) -> Result<(MediaSession, gst::Pipeline), MediaFailure> {
     static NEXT_ID: AtomicU64 = AtomicU64::new(1);
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
@@ -49,6 +53,8 @@ pub(crate) fn start(
         .map_err(|error| MediaFailure::Engine(error.to_string()))?
         .downcast::<gst::Pipeline>()
         .map_err(|_| MediaFailure::Engine("not a pipeline".into()))?;
+    let choice = devices.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    endpoints::attach(&pipeline, config, &choice, setup.video)?;
     let webrtc = by_name(&pipeline, "webrtc")?;
     if let Some(stun) = pipeline::stun_uri(&setup.ice_servers) {
         webrtc.set_property_from_str("stun-server", &stun);
@@ -70,6 +76,8 @@ pub(crate) fn start(
         remote_mids: Mutex::default(),
         pending: Mutex::new(Some(Vec::new())),
         counters,
+        config: config.clone(),
+        devices,
     });
     count_buffers(&pipeline, "audiopay", "src", &shared, |c| {
         &c.audio_packets_sent
@@ -172,8 +180,14 @@ fn obey(
             }
         }
         MediaCommand::SetCameraOn(on) => {
-            if let Some(valve) = pipeline.by_name("camera") {
-                valve.set_property("drop", !on);
+            let choice = shared
+                .devices
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
+            // A camera that cannot be opened again leaves the call going, without pictures.
+            if let Err(failure) = endpoints::set_camera(pipeline, &shared.config, &choice, on) {
+                warn!(%failure, "the camera could not be turned on");
             }
         }
     }

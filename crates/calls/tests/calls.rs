@@ -12,7 +12,7 @@ use common::*;
 use estafette_calls::{Counts, EngineConfig, GstEngine};
 use estafette_core::{
     Account,
-    calls::{CallDirection, CallEnd, CallError, CallState, CallView},
+    calls::{CallDirection, CallEnd, CallError, CallOutcome, CallRecord, CallState, CallView},
 };
 use estafette_testkit::TurnServer;
 
@@ -59,6 +59,38 @@ async fn state_of(account: &Account, call_id: &str, state: CallState) -> CallVie
         |call| call.call_id == call_id && call.state == state,
     )
     .await
+}
+
+/// Waits until the conversation's history, as `account` reads it for the timeline, holds the
+/// call in a state that `matches`.
+async fn record_where(
+    account: &Account,
+    room: &str,
+    call_id: &str,
+    matches: impl Fn(&CallRecord) -> bool,
+) -> CallRecord {
+    let mut history = account.calls().history(room).expect("a known room");
+    let mut last = Vec::new();
+    let found = tokio::time::timeout(PATIENCE, async {
+        while let Some(records) = history.next().await {
+            if let Some(record) = records
+                .iter()
+                .find(|record| record.call_id == call_id && matches(record))
+            {
+                return Some(record.clone());
+            }
+            last = records;
+        }
+        None
+    })
+    .await;
+    match found {
+        Ok(Some(record)) => record,
+        _ => panic!(
+            "{}'s history never showed the call as expected; last: {last:#?}",
+            account.user_id()
+        ),
+    }
 }
 
 /// Alice and bob, each on a device of their own, in an encrypted conversation of two.
@@ -190,6 +222,16 @@ async fn alice_calls_bob_who_answers_media_flows_both_ways_mute_and_hang_up() {
         "{types:?}"
     );
 
+    // Both timelines tell the call as answered, and for how long it lasted.
+    for account in [alice, bob] {
+        let record = record_where(account, room, &call_id, |record| {
+            matches!(record.outcome, CallOutcome::Ended { duration_ms } if duration_ms > 1_000)
+        })
+        .await;
+        assert!(record.video);
+        assert_eq!(record.outgoing, account.user_id() == alice.user_id());
+    }
+
     alice.calls().dismiss(&call_id);
     eventually("the ended call to be dismissed", || async {
         alice.calls().current().is_empty().then_some(())
@@ -238,6 +280,15 @@ async fn a_declined_call_ends_on_both_sides_and_nothing_was_opened_for_it() {
     state_of(bob, &call_id, CallState::Ended(CallEnd::DeclinedHere)).await;
     state_of(alice, &call_id, CallState::Ended(CallEnd::Declined)).await;
     assert_eq!(bob_media.counters().snapshot(), Counts::default());
+    let refused = record_where(alice, room, &call_id, |record| {
+        record.outcome == CallOutcome::Declined
+    })
+    .await;
+    assert!(refused.outgoing && !refused.video);
+    record_where(bob, room, &call_id, |record| {
+        record.outcome == CallOutcome::Declined && !record.outgoing
+    })
+    .await;
     // A second gesture on an ended call is refused, not taken.
     assert_eq!(
         bob.calls().accept(&call_id, false).await,
@@ -368,6 +419,16 @@ async fn a_call_nobody_answers_ends_as_no_answer_and_is_missed_on_the_other_side
     state_of(bob, &call_id, CallState::Ringing).await;
     state_of(alice, &call_id, CallState::Ended(CallEnd::NoAnswer)).await;
     state_of(bob, &call_id, CallState::Ended(CallEnd::Missed)).await;
+    // bob's timeline marks it missed (a video call, not his); alice's as unanswered.
+    let missed = record_where(bob, room, &call_id, |record| {
+        record.outcome == CallOutcome::Unanswered
+    })
+    .await;
+    assert!(missed.video && !missed.outgoing);
+    record_where(alice, room, &call_id, |record| {
+        record.outcome == CallOutcome::Unanswered && record.outgoing
+    })
+    .await;
     // Alice's camera and microphone closed with the call.
     let ended = alice_media.counters().snapshot();
     tokio::time::sleep(Duration::from_millis(500)).await;

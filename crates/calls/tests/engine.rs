@@ -6,49 +6,11 @@ use std::{
     time::Duration,
 };
 
+mod support;
+
 use estafette_calls::{EngineConfig, GstEngine, VideoFrame};
-use estafette_core::calls::media::{
-    MediaCommand, MediaEngine, MediaEvent, MediaSession, MediaSetup,
-};
-
-fn setup() -> MediaSetup {
-    MediaSetup {
-        video: true,
-        ice_servers: Vec::new(),
-        relay_only: false,
-    }
-}
-
-/// Passes everything one side reports to the other, until both are connected.
-async fn connect(caller: &mut MediaSession, callee: &mut MediaSession) {
-    caller
-        .commands
-        .send(MediaCommand::MakeOffer)
-        .expect("caller alive");
-    let mut connected = (false, false);
-    tokio::time::timeout(Duration::from_secs(20), async {
-        while !(connected.0 && connected.1) {
-            tokio::select! {
-                Some(event) = caller.events.recv() => match event {
-                    MediaEvent::Offer(sdp) => callee.commands.send(MediaCommand::AnswerOffer(sdp)).expect("callee"),
-                    MediaEvent::LocalCandidate(c) => callee.commands.send(MediaCommand::RemoteCandidates(vec![c])).expect("callee"),
-                    MediaEvent::Connected => connected.0 = true,
-                    MediaEvent::Failed(failure) => panic!("caller failed: {failure}"),
-                    _ => {}
-                },
-                Some(event) = callee.events.recv() => match event {
-                    MediaEvent::Answer(sdp) => caller.commands.send(MediaCommand::TakeAnswer(sdp)).expect("caller"),
-                    MediaEvent::LocalCandidate(c) => caller.commands.send(MediaCommand::RemoteCandidates(vec![c])).expect("caller"),
-                    MediaEvent::Connected => connected.1 = true,
-                    MediaEvent::Failed(failure) => panic!("callee failed: {failure}"),
-                    _ => {}
-                },
-            }
-        }
-    })
-    .await
-    .expect("both sides connected within 20 s");
-}
+use estafette_core::calls::media::{MediaCommand, MediaEngine};
+use support::{connect, setup};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_engines_exchange_sound_and_pictures_and_a_muted_microphone_sends_nothing() {
@@ -68,8 +30,8 @@ async fn two_engines_exchange_sound_and_pictures_and_a_muted_microphone_sends_no
     })
     .expect("GStreamer is installed");
     let bob = GstEngine::new(EngineConfig::for_tests()).expect("GStreamer is installed");
-    let mut caller = alice.start(setup()).expect("alice's media");
-    let mut callee = bob.start(setup()).expect("bob's media");
+    let mut caller = alice.start(setup(true)).expect("alice's media");
+    let mut callee = bob.start(setup(true)).expect("bob's media");
     connect(&mut caller, &mut callee).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let (a, b) = (alice.counters().snapshot(), bob.counters().snapshot());

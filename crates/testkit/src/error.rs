@@ -68,6 +68,9 @@ pub enum TestkitError {
 
     #[error("a background task of the kit failed: {0}")]
     Task(String),
+
+    #[error("the sound server: {0}")]
+    Sound(String),
 }
 
 impl TestkitError {

@@ -46,6 +46,10 @@ pub const CALL_PACKAGES: &[&str] = &[
     "libgstreamer-plugins-base1.0-dev",
     // The tests' TURN server (`estafette_testkit::TurnServer`): calls relayed only.
     "coturn",
+    // The tests' sound server with virtual microphones and speakers
+    // (`estafette_testkit::SoundServer`): choosing devices, and moving a call between them.
+    "pulseaudio",
+    "pulseaudio-utils",
 ];
 
 /// Commands that must exist when dpkg cannot tell (not a Debian-like system).

@@ -5,11 +5,13 @@
 use std::sync::{Arc, Mutex, OnceLock};
 
 use base64::Engine as _;
-use estafette_calls::{EngineConfig, GstEngine, Sources, VideoFrame};
+use estafette_calls::{
+    Device, DeviceChoice, DeviceKind, EngineConfig, GstEngine, Sources, VideoFrame,
+};
 use estafette_core::{
     AccountId,
     calls::{
-        CallView,
+        CallRecord, CallView,
         media::{MediaEngine, MediaFailure, MediaSession, MediaSetup},
     },
 };
@@ -21,6 +23,7 @@ use crate::{
     error::IpcError,
     launch::LaunchConfig,
     live::{Steering, SubscriptionId},
+    preferences::Preferences,
     state::AppState,
 };
 
@@ -36,12 +39,58 @@ pub struct CallVideoFrame {
     pub data: String,
 }
 
+/// A microphone, camera or speaker to choose from.
+#[derive(Clone, Debug, Serialize, specta::Type)]
+pub struct CallDevice {
+    pub kind: CallDeviceKind,
+    /// What the choice is saved as (`Preferences::call_microphone`…).
+    pub id: String,
+    pub name: String,
+    /// The system's default of its kind.
+    pub default: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum CallDeviceKind {
+    Microphone,
+    Camera,
+    Speaker,
+}
+
+impl From<Device> for CallDevice {
+    fn from(device: Device) -> Self {
+        Self {
+            kind: match device.kind {
+                DeviceKind::Microphone => CallDeviceKind::Microphone,
+                DeviceKind::Camera => CallDeviceKind::Camera,
+                DeviceKind::Speaker => CallDeviceKind::Speaker,
+            },
+            id: device.id,
+            name: device.name,
+            default: device.default,
+        }
+    }
+}
+
+/// The devices the preferences choose.
+pub fn device_choice(preferences: &Preferences) -> DeviceChoice {
+    DeviceChoice {
+        microphone: preferences.call_microphone.clone(),
+        camera: preferences.call_camera.clone(),
+        speaker: preferences.call_speaker.clone(),
+    }
+}
+
 /// The app's media engine, and where its video frames go. GStreamer is loaded by the first call
-/// placed or answered, not at start: most sessions have no call.
+/// placed or answered (or the first look at the devices), not at start: most sessions have no
+/// call.
 #[derive(Default)]
 pub struct CallMedia {
     engine: OnceLock<Result<Arc<GstEngine>, String>>,
     frames: Arc<Mutex<Option<Channel<CallVideoFrame>>>>,
+    /// The devices chosen, for the engine once it is loaded.
+    devices: Mutex<DeviceChoice>,
 }
 
 impl std::fmt::Debug for CallMedia {
@@ -64,6 +113,19 @@ impl MediaEngine for CallMedia {
 }
 
 impl CallMedia {
+    /// The devices calls use from now on, the call going on included (if GStreamer is loaded:
+    /// otherwise the first call starts with them).
+    pub async fn use_devices(&self, choice: DeviceChoice) -> Result<(), MediaFailure> {
+        *self.devices.lock().unwrap_or_else(|e| e.into_inner()) = choice.clone();
+        let Some(Ok(engine)) = self.engine.get().cloned() else {
+            return Ok(());
+        };
+        // Listing and opening devices talks to the sound server: not on the async workers.
+        tokio::task::spawn_blocking(move || engine.use_devices(choice))
+            .await
+            .map_err(|error| MediaFailure::Engine(error.to_string()))?
+    }
+
     fn engine(&self) -> Result<Arc<GstEngine>, String> {
         self.engine
             .get_or_init(|| {
@@ -71,12 +133,9 @@ impl CallMedia {
                 let sources = if LaunchConfig::call_test_sources() {
                     Sources::TestPatterns
                 } else {
-                    Sources::Devices {
-                        microphone: None,
-                        camera: None,
-                    }
+                    Sources::Devices
                 };
-                GstEngine::new(EngineConfig {
+                let engine = GstEngine::new(EngineConfig {
                     sources,
                     play_audio: !LaunchConfig::call_test_sources(),
                     loopback_only: false,
@@ -95,11 +154,33 @@ impl CallMedia {
                         }
                     })),
                 })
-                .map(Arc::new)
-                .map_err(|failure| failure.to_string())
+                .map_err(|failure| failure.to_string())?;
+                let choice = self
+                    .devices
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone();
+                // Nothing is playing yet: this only records the choice.
+                let _ = engine.use_devices(choice);
+                Ok(Arc::new(engine))
             })
             .clone()
     }
+}
+
+/// The microphones, cameras and speakers this machine offers now (GStreamer is loaded for it).
+#[tauri::command]
+#[specta::specta]
+pub async fn call_devices(state: State<'_, AppState>) -> Result<Vec<CallDevice>, IpcError> {
+    let engine = state.calls.engine().map_err(|reason| {
+        IpcError::from(estafette_core::Error::from(
+            estafette_core::calls::CallError::NoMedia(reason),
+        ))
+    })?;
+    let devices = tokio::task::spawn_blocking(move || engine.devices())
+        .await
+        .unwrap_or_default();
+    Ok(devices.into_iter().map(CallDevice::from).collect())
 }
 
 /// The account's calls now, then each change. Calls are possible from then on (when this
@@ -113,12 +194,34 @@ pub async fn watch_calls(
 ) -> Result<SubscriptionId, IpcError> {
     let account = super::account(&state, &account).await?;
     account.calls().use_engine(state.calls.clone());
+    *state
+        .calls
+        .devices
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = device_choice(&state.preferences.get());
     account
         .calls()
         .set_relay_only(state.preferences.get().calls_relay_only);
     Ok(state
         .live
         .open(account.calls().list(), updates, Steering::None))
+}
+
+/// The calls of a conversation and what became of each, for its timeline; then each change.
+#[tauri::command]
+#[specta::specta]
+pub async fn watch_call_history(
+    state: State<'_, AppState>,
+    account: AccountId,
+    room_id: String,
+    updates: Channel<Vec<CallRecord>>,
+) -> Result<SubscriptionId, IpcError> {
+    let account = super::account(&state, &account).await?;
+    let history = account
+        .calls()
+        .history(&room_id)
+        .map_err(estafette_core::Error::from)?;
+    Ok(state.live.open(history, updates, Steering::None))
 }
 
 /// Where the video frames of the call go from now on (the call screen; one at a time).

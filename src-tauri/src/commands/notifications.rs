@@ -183,6 +183,7 @@ pub async fn set_preferences(
     }
     let start_with_session = preferences.start_with_session;
     let relay_only = preferences.calls_relay_only;
+    let devices = super::calls::device_choice(&preferences);
     let saved = state.preferences.set(preferences).map_err(|error| {
         // The file and the session's entry say the same, or neither changed.
         if starting_changes && let Err(undo) = autostart::apply(!start_with_session) {
@@ -193,6 +194,11 @@ pub async fn set_preferences(
     if saved.is_ok() {
         for account in state.manager.accounts().await {
             account.calls().set_relay_only(relay_only);
+        }
+        // The choice is saved even when a device cannot be opened now: the call keeps the one
+        // it had, and the next call tries the chosen one again.
+        if let Err(failure) = state.calls.use_devices(devices).await {
+            warn!(%failure, "a call could not move to the devices chosen");
         }
     }
     saved

@@ -6,6 +6,7 @@ import {
   commands,
   type AccountInfo,
   type RestoredAccounts,
+  type CallRecord,
   type CallVideoFrame,
   type CallView,
   type ChosenFile,
@@ -385,6 +386,11 @@ export const backend = {
     call(commands.setCallMicrophoneMuted(account, callId, muted)),
   setCallCameraOn: (account: string, callId: string, on: boolean) => call(commands.setCallCameraOn(account, callId, on)),
   dismissCall: (account: string, callId: string) => call(commands.dismissCall(account, callId)),
+  /** The calls of a conversation and what became of each; then each change. */
+  watchCallHistory: (account: string, roomId: string, onUpdate: (records: CallRecord[]) => void) =>
+    subscribe(onUpdate, (channel) => commands.watchCallHistory(account, roomId, channel)),
+  /** The microphones, cameras and speakers this computer offers now. */
+  callDevices: () => call(commands.callDevices()),
 
   /** The account's unread totals now, then each time they change. */
   watchUnreadTotals: (account: string, onUpdate: (totals: UnreadTotals) => void) =>

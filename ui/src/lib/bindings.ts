@@ -23,6 +23,10 @@ export const commands = {
 	setCallCameraOn: (account: AccountId, callId: string, on: boolean) => __TAURI_INVOKE<null>("set_call_camera_on", { account, callId, on }),
 	/**  Forgets an ended call once its screen is closed. */
 	dismissCall: (account: AccountId, callId: string) => __TAURI_INVOKE<null>("dismiss_call", { account, callId }),
+	/**  The microphones, cameras and speakers this machine offers now (GStreamer is loaded for it). */
+	callDevices: () => __TAURI_INVOKE<CallDevice[]>("call_devices"),
+	/**  The calls of a conversation and what became of each, for its timeline; then each change. */
+	watchCallHistory: (account: AccountId, roomId: string, updates: Channel<CallRecord[]>) => __TAURI_INVOKE<number>("watch_call_history", { account, roomId, updates }),
 	/**  The account's alerts from now on (see `Notice`); the page decides which to show. */
 	watchNotices: (account: AccountId, updates: Channel<Notice>) => __TAURI_INVOKE<number>("watch_notices", { account, updates }),
 	/**
@@ -300,6 +304,18 @@ export type AccountInfo = {
 	homeserver_url: string,
 };
 
+/**  A microphone, camera or speaker to choose from. */
+export type CallDevice = {
+	kind: CallDeviceKind,
+	/**  What the choice is saved as (`Preferences::call_microphone`…). */
+	id: string,
+	name: string,
+	/**  The system's default of its kind. */
+	default: boolean,
+};
+
+export type CallDeviceKind = "microphone" | "camera" | "speaker";
+
 /**  Who placed a call. */
 export type CallDirection = "incoming" | "outgoing";
 
@@ -333,6 +349,31 @@ export type CallEnd =
 "signalling_failed" | 
 /**  The other person left the conversation. */
 "peer_left";
+
+export type CallOutcome = 
+/**  Not answered yet, and its invite still valid. */
+{ outcome: "ringing" } | 
+/**  Answered, not ended yet. */
+{ outcome: "ongoing" } | 
+/**  Answered, then ended after this long. */
+{ outcome: "ended"; duration_ms: number } | 
+/**  Refused by the person called. */
+{ outcome: "declined" } | 
+/**  The person called was in another call. */
+{ outcome: "busy" } | 
+/**  Never answered: missed (called) or unanswered (calling). */
+{ outcome: "unanswered" };
+
+/**  One call of the conversation, for the row of its invite. */
+export type CallRecord = {
+	call_id: string,
+	/**  The invite's event: the timeline row this record completes. */
+	event_id: string,
+	video: boolean,
+	/**  Placed by this user (on any of their devices). */
+	outgoing: boolean,
+	outcome: CallOutcome,
+};
 
 /**  Where a call stands. */
 export type CallState = 
@@ -494,8 +535,11 @@ export type EventContent =
 } & MediaSummary | ({ kind: "redacted" }) & { body?: never; event_type?: never; html?: never; reason?: never; video?: never } | ({ kind: "unable_to_decrypt"; reason: UtdReason }) & { body?: never; event_type?: never; html?: never; video?: never } | {
 	kind: "state_change",
 } & StateChange | 
-/**  A call placed in the room (its ringing, answer and end are not timeline items). */
-({ kind: "call_started"; video: boolean }) & { body?: never; event_type?: never; html?: never; reason?: never } | 
+/**
+ *  A call placed in the room (its ringing, answer and end are not timeline items: see
+ *  `account.calls().history()`). Whether it had video, when its event is at hand.
+ */
+({ kind: "call_started"; video: boolean | null }) & { body?: never; event_type?: never; html?: never; reason?: never } | 
 /**  An event Estafette does not display yet (polls, stickers, ...). */
 ({ kind: "unsupported"; event_type: string }) & { body?: never; html?: never; reason?: never; video?: never };
 
@@ -834,6 +878,13 @@ export type Preferences = {
 	start_with_session?: boolean,
 	/**  Calls offer only the server's relay, never this machine's addresses. */
 	calls_relay_only?: boolean,
+	/**
+	 *  The devices calls use, by the IDs `call_devices` gives; none follows the system's
+	 *  default, as does one that is gone.
+	 */
+	call_microphone?: string | null,
+	call_camera?: string | null,
+	call_speaker?: string | null,
 };
 
 /**  A room of the server's public directory. */

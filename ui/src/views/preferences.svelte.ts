@@ -19,6 +19,9 @@ export const DEFAULT_PREFERENCES: Required<Preferences> = {
   close_to_tray: typeof navigator === "undefined" || !/Mac OS X|Macintosh/.test(navigator.userAgent),
   start_with_session: false,
   calls_relay_only: false,
+  call_microphone: null,
+  call_camera: null,
+  call_speaker: null,
 };
 
 /** The page's copy of the look, read before the shell answers, so that a dark theme does not

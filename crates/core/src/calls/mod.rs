@@ -11,6 +11,7 @@
 //!   gestures, the engine's reports and the timers reach it in order, through one channel.
 //! - [`relays`]: the homeserver's TURN servers, fetched once and again before they expire.
 
+mod history;
 pub mod media;
 mod relays;
 mod signalling;
@@ -33,6 +34,7 @@ use tokio::{
 };
 
 use crate::{Account, Code, Subscription};
+pub use history::{CallOutcome, CallRecord};
 use media::MediaEngine;
 pub(crate) use signalling::offers_video;
 use signalling::{Gesture, Input};
@@ -289,6 +291,22 @@ impl Calls<'_> {
 
     pub fn current(&self) -> Vec<CallView> {
         self.state().calls.get()
+    }
+
+    /// The calls of a conversation, each with what became of it (answered and for how long,
+    /// declined, missed), for its timeline; then each change. Only the calls whose invite is
+    /// loaded are listed: older ones come with back-pagination.
+    ///
+    /// Sent whole on each change rather than as diffs: a conversation's loaded calls are few,
+    /// and one answer or hangup changes one of them.
+    pub fn history(&self, room_id: &str) -> Result<Subscription<Vec<CallRecord>>, CallError> {
+        let client = self.account.client();
+        let room = matrix_sdk::ruma::RoomId::parse(room_id)
+            .ok()
+            .and_then(|id| client.get_room(&id))
+            .ok_or_else(|| CallError::RoomNotFound(room_id.to_owned()))?;
+        let me = client.user_id().ok_or(CallError::Offline)?.to_owned();
+        Ok(history::watch(room, me))
     }
 
     async fn ask(

@@ -98,15 +98,19 @@ fn map_event(event: &EventTimelineItem, own_user_id: &UserId) -> TimelineEvent {
         content: match content {
             // The SDK's item says nothing of the call: whether it had video is in its offer.
             TimelineItemContent::CallInvite => EventContent::CallStarted {
-                video: event
-                    .original_json()
-                    .and_then(|raw| raw.get_field::<serde_json::Value>("content").ok().flatten())
-                    .and_then(|content| {
-                        content["offer"]["sdp"]
-                            .as_str()
-                            .map(crate::calls::offers_video)
-                    })
-                    .unwrap_or(false),
+                video: Some(
+                    event
+                        .original_json()
+                        .and_then(|raw| {
+                            raw.get_field::<serde_json::Value>("content").ok().flatten()
+                        })
+                        .and_then(|content| {
+                            content["offer"]["sdp"]
+                                .as_str()
+                                .map(crate::calls::offers_video)
+                        })
+                        .unwrap_or(false),
+                ),
             },
             other => map_content(other),
         },
@@ -293,7 +297,8 @@ pub(crate) fn map_content(content: &TimelineItemContent) -> EventContent {
         TimelineItemContent::FailedToParseState { event_type, .. } => {
             unsupported(&event_type.to_string())
         }
-        TimelineItemContent::CallInvite => EventContent::CallStarted { video: false },
+        // Without the event (a room's latest message, a quote), whether it had video is unknown.
+        TimelineItemContent::CallInvite => EventContent::CallStarted { video: None },
         TimelineItemContent::RtcNotification { .. } => {
             unsupported("org.matrix.msc4075.rtc.notification")
         }
@@ -718,8 +723,8 @@ mod tests {
         assert_eq!(
             calls,
             vec![
-                &EventContent::CallStarted { video: false },
-                &EventContent::CallStarted { video: true }
+                &EventContent::CallStarted { video: Some(false) },
+                &EventContent::CallStarted { video: Some(true) }
             ]
         );
     }

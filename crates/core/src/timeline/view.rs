@@ -213,9 +213,10 @@ pub enum EventContent {
         reason: UtdReason,
     },
     StateChange(StateChange),
-    /// A call placed in the room (its ringing, answer and end are not timeline items).
+    /// A call placed in the room (its ringing, answer and end are not timeline items: see
+    /// `account.calls().history()`). Whether it had video, when its event is at hand.
     CallStarted {
-        video: bool,
+        video: Option<bool>,
     },
     /// An event Estafette does not display yet (polls, stickers, ...).
     Unsupported {
@@ -360,8 +361,9 @@ impl EventContent {
             Self::Redacted => "(message deleted)".to_owned(),
             Self::UnableToDecrypt { .. } => "(unable to decrypt)".to_owned(),
             Self::StateChange(change) => change.summary(),
-            Self::CallStarted { video: true } => "(video call)".to_owned(),
-            Self::CallStarted { video: false } => "(voice call)".to_owned(),
+            Self::CallStarted { video: Some(true) } => "(video call)".to_owned(),
+            Self::CallStarted { video: Some(false) } => "(voice call)".to_owned(),
+            Self::CallStarted { video: None } => "(call)".to_owned(),
             Self::Unsupported { event_type } => format!("({event_type})"),
         }
     }

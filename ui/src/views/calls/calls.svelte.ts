@@ -26,12 +26,16 @@ class Calls {
     Object.entries(this.byAccount).flatMap(([account, calls]) => calls.map((call) => ({ ...call, account }))),
   );
   ringing = $derived(this.all.filter((call) => call.state.state === "ringing"));
-  /** The call the screen shows: the one going on, else one that ended and is not closed yet. */
+  /** The call the screen shows: the one going on, else one that ended and is not closed yet.
+   * A call that only rang here (missed, declined, answered on another device) never gets the
+   * screen: the conversation tells it, and it is dismissed at once. */
   current = $derived(
     this.all.find((call) => call.state.state !== "ringing" && call.state.state !== "ended") ??
-      this.all.find((call) => call.state.state === "ended") ??
+      this.all.find((call) => call.state.state === "ended" && !this.#onlyRang.has(key(call))) ??
       null,
   );
+  /** Calls seen ringing here and not answered here (yet). */
+  #onlyRang = new Set<string>();
 
   nameOf(call: AccountCall): string {
     return this.names[key(call)] ?? call.peer;
@@ -59,6 +63,16 @@ class Calls {
 
   private update(account: string, calls: CallView[]): void {
     const known = new Set((this.byAccount[account] ?? []).map((call) => call.call_id));
+    for (const call of calls) {
+      const id = key({ ...call, account });
+      if (call.state.state === "ringing" && !known.has(call.call_id)) this.#onlyRang.add(id);
+      else if (call.state.state !== "ringing" && call.state.state !== "ended") this.#onlyRang.delete(id);
+      else if (call.state.state === "ended" && this.#onlyRang.has(id)) {
+        void backend.dismissCall(account, call.call_id).catch(() => undefined);
+      }
+    }
+    const listed = new Set(calls.map((call) => key({ ...call, account })));
+    for (const id of this.#onlyRang) if (id.startsWith(`${account} `) && !listed.has(id)) this.#onlyRang.delete(id);
     this.byAccount[account] = calls;
     // Each new call's other person is named once: their name in the room, else their ID.
     for (const call of calls.filter((call) => !known.has(call.call_id))) {

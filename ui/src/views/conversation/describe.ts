@@ -100,7 +100,7 @@ export function previewText(content: EventContent, sender: Person): string {
     case "state_change":
       return describeStateChange(content, sender);
     case "call_started":
-      return content.video ? t("call.started_video") : t("call.started_voice");
+      return content.video === null ? t("call.started") : content.video ? t("call.started_video") : t("call.started_voice");
     case "unsupported":
       return t("message.unsupported_preview");
   }
