@@ -12,6 +12,7 @@ mod description;
 mod devices;
 mod endpoints;
 mod pipeline;
+mod renegotiation;
 mod session;
 
 pub use devices::{Device, DeviceChoice, DeviceKind};

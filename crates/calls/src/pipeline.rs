@@ -43,7 +43,8 @@ pub(crate) fn check_elements() -> Result<(), MediaFailure> {
 /// browsers understand best (`max-compat`: every section with its own port in a BUNDLE group);
 /// `max-bundle` marks later sections `bundle-only` with port 0, which older peers read as
 /// refused (shared/notes/calls.md). Named elements:
-/// `webrtc`, `microphone` and `camera` (valves: closed while muted), `audiopay`, `videopay`
+/// `webrtc`, `microphone` and `camera` (valves: closed while muted), `hold_audio`, `hold_video`
+/// and `hold_playback` (valves: closed while the call is on hold), `audiopay`, `videopay`
 /// (packets counted), `preview` (this side's encoded frames), `playback` (where the other
 /// side's sound goes, through the echo canceller's probe). The devices are not in it: they are
 /// linked to [`MICROPHONE_IN`], [`CAMERA_IN`] and [`SPEAKER_OUT`] ([`endpoint`]).
@@ -53,16 +54,17 @@ pub(crate) fn description(config: &EngineConfig, setup: &MediaSetup, id: u64) ->
         "webrtcbin name=webrtc bundle-policy=max-compat ice-transport-policy={policy} \
          audioconvert name={MICROPHONE_IN} ! audioresample ! audio/x-raw,rate=48000,channels=1 \
          ! webrtcdsp probe=echo{id} ! audioconvert ! valve name=microphone drop=false \
+         ! valve name=hold_audio drop=false \
          ! opusenc ! rtpopuspay name=audiopay pt={OPUS_PAYLOAD} \
          ! application/x-rtp,media=audio,encoding-name=OPUS,payload={OPUS_PAYLOAD} ! webrtc. \
-         funnel name=playback ! queue ! audioconvert ! audioresample \
+         funnel name=playback ! valve name=hold_playback drop=false ! queue ! audioconvert ! audioresample \
          ! webrtcechoprobe name=echo{id} ! audioconvert name={SPEAKER_OUT} ",
     );
     if setup.video {
         launch.push_str(&format!(
             "videoconvert name={CAMERA_IN} ! videoscale ! videorate \
              ! video/x-raw,width={width},height={height},framerate=30/1 \
-             ! valve name=camera drop=false \
+             ! valve name=camera drop=false ! valve name=hold_video drop=false \
              ! vp8enc deadline=1 cpu-used=8 keyframe-max-dist=60 target-bitrate={bitrate} \
                error-resilient=partitions \
              ! tee name=encoded ! queue ! rtpvp8pay name=videopay pt={VP8_PAYLOAD} picture-id-mode=15-bit \

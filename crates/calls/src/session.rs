@@ -18,7 +18,7 @@ use crate::{
     Counters, EngineConfig, VideoFrame, VideoFrameSink,
     description::{self, Kind},
     devices::DeviceChoice,
-    endpoints, pipeline,
+    endpoints, pipeline, renegotiation,
 };
 
 /// What the signal handlers share: where events go, and the media sections of each side.
@@ -31,6 +31,17 @@ struct Shared {
     counters: Arc<Counters>,
     config: EngineConfig,
     devices: Arc<Mutex<DeviceChoice>>,
+    /// The descriptions in force: this side's, the other side's, and the DTLS role the other
+    /// side's answer took (for a later answer of this side's own).
+    descriptions: Mutex<Descriptions>,
+}
+
+#[derive(Default)]
+struct Descriptions {
+    local: Option<String>,
+    remote: Option<String>,
+    remote_answer_setup: Option<String>,
+    held_by_peer: bool,
 }
 
 impl Shared {
@@ -78,6 +89,7 @@ pub(crate) fn start(
         counters,
         config: config.clone(),
         devices,
+        descriptions: Mutex::default(),
     });
     count_buffers(&pipeline, "audiopay", "src", &shared, |c| {
         &c.audio_packets_sent
@@ -162,7 +174,11 @@ fn obey(
         MediaCommand::MakeOffer => describe(webrtc, shared, Kind::Offer, || {
             MediaFailure::Engine("no offer made".into())
         }),
-        MediaCommand::AnswerOffer(sdp) => take_remote(webrtc, shared, Kind::Offer, &sdp),
+        MediaCommand::AnswerOffer(sdp) => {
+            if !answer_hold_or_resume(pipeline, shared, &sdp) {
+                take_remote(webrtc, shared, Kind::Offer, &sdp);
+            }
+        }
         MediaCommand::TakeAnswer(sdp) => take_remote(webrtc, shared, Kind::Answer, &sdp),
         MediaCommand::RemoteCandidates(candidates) => {
             let mut pending = shared.pending.lock().unwrap_or_else(|e| e.into_inner());
@@ -191,6 +207,44 @@ fn obey(
             }
         }
     }
+}
+
+/// Answers a later offer that only holds or resumes the call, without webrtcbin (see
+/// [`renegotiation`]); `false` for any other offer.
+fn answer_hold_or_resume(pipeline: &gst::Pipeline, shared: &Shared, offer: &str) -> bool {
+    let mut descriptions = shared
+        .descriptions
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let (Some(local), Some(remote)) = (&descriptions.local, &descriptions.remote) else {
+        return false;
+    };
+    if !renegotiation::only_directions_change(remote, offer) {
+        return false;
+    }
+    let role = match renegotiation::setup_of(local) {
+        Some(role @ ("active" | "passive")) => role,
+        _ => renegotiation::own_role(descriptions.remote_answer_setup.as_deref()),
+    }
+    .to_owned();
+    let answer = renegotiation::answer_with_directions(local, offer, &role);
+    let held = renegotiation::holds(offer);
+    descriptions.local = Some(answer.clone());
+    descriptions.remote = Some(offer.to_owned());
+    let changed = descriptions.held_by_peer != held;
+    descriptions.held_by_peer = held;
+    drop(descriptions);
+    // Nothing is sent or played while held.
+    for name in ["hold_audio", "hold_video", "hold_playback"] {
+        if let Some(valve) = pipeline.by_name(name) {
+            valve.set_property("drop", held);
+        }
+    }
+    shared.report(MediaEvent::Answer(answer));
+    if changed {
+        shared.report(MediaEvent::HeldByPeer(held));
+    }
+    true
 }
 
 /// This side's offer or answer (`create-offer`, `create-answer`): made, set as this side's
@@ -227,6 +281,16 @@ fn take_remote(webrtc: &gst::Element, shared: &Arc<Shared>, kind: Kind, sdp: &st
         }
     };
     *shared.remote_mids.lock().unwrap_or_else(|e| e.into_inner()) = description::mids(sdp);
+    {
+        let mut descriptions = shared
+            .descriptions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        descriptions.remote = Some(sdp.to_owned());
+        if kind == Kind::Answer {
+            descriptions.remote_answer_setup = renegotiation::setup_of(sdp).map(ToOwned::to_owned);
+        }
+    }
     let element = webrtc.downgrade();
     let shared_for_reply = shared.clone();
     let promise = gst::Promise::with_change_func(move |reply| {
@@ -281,6 +345,11 @@ fn set_local(
         return;
     };
     *shared.local_mids.lock().unwrap_or_else(|e| e.into_inner()) = description::mids(&sdp);
+    shared
+        .descriptions
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .local = Some(sdp.clone());
     webrtc.emit_by_name::<()>(
         "set-local-description",
         &[&description, &None::<gst::Promise>],

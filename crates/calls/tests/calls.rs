@@ -14,7 +14,7 @@ use estafette_core::{
     Account,
     calls::{CallDirection, CallEnd, CallError, CallOutcome, CallRecord, CallState, CallView},
 };
-use estafette_testkit::TurnServer;
+use estafette_testkit::{Homeserver, TurnServer};
 
 /// Gives `account` a media engine with test sources; returns it to read its counters.
 fn with_engine(account: &Account) -> Arc<GstEngine> {
@@ -489,4 +489,204 @@ async fn relayed_only_a_call_goes_through_the_homeservers_turn_server_and_offers
     }
     alice.calls().hang_up(&call_id).await.expect("hung up");
     state_of(&bob, &call_id, CallState::Ended(CallEnd::HungUp)).await;
+}
+
+/// The client-server API as one of `user`'s sessions, for what another Matrix client sends.
+struct Wire {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl Wire {
+    async fn as_user(hs: &Homeserver, user: &str) -> Self {
+        let session = hs.login(user, PASSWORD).await.expect("logged in");
+        Self {
+            base: format!("{}/_matrix/client/v3", hs.base_url()),
+            token: session.access_token,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    async fn post(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .expect("sent")
+            .json()
+            .await
+            .expect("json")
+    }
+
+    async fn send(&self, room: &str, kind: &str, content: serde_json::Value) {
+        let transaction = format!("t{}", rand_suffix());
+        let response = self
+            .http
+            .put(format!(
+                "{}/rooms/{}/send/{kind}/{transaction}",
+                self.base,
+                escaped(room)
+            ))
+            .bearer_auth(&self.token)
+            .json(&content)
+            .send()
+            .await
+            .expect("sent");
+        assert!(
+            response.status().is_success(),
+            "{kind}: {}",
+            response.status()
+        );
+    }
+
+    /// The room's latest events of `kind`, newest first.
+    async fn latest(&self, room: &str, kind: &str) -> Vec<serde_json::Value> {
+        let body: serde_json::Value = self
+            .http
+            .get(format!(
+                "{}/rooms/{}/messages?dir=b&limit=100",
+                self.base,
+                escaped(room)
+            ))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("messages")
+            .json()
+            .await
+            .expect("json");
+        body["chunk"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|event| event["type"] == kind)
+            .cloned()
+            .collect()
+    }
+}
+
+fn escaped(room: &str) -> String {
+    room.replace('!', "%21").replace(':', "%3A")
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_nanos())
+        .unwrap_or_default()
+}
+
+/// Element puts a call on hold by offering the same session again with every section
+/// `inactive` (`m.call.negotiate`), and takes it back with `sendrecv`. Here alice's side of
+/// that is what Element would put on the wire (sent through the API as alice, in a room
+/// without encryption so that the test can read her offer); bob is Estafette.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_put_on_hold_by_elements_negotiation_is_answered_and_resumed() {
+    let hs = start_server().await;
+    let (_alice_device, alice) = new_user(&hs, "alice").await;
+    let (_bob_device, bob) = new_user(&hs, "bob").await;
+    let alice_wire = Wire::as_user(&hs, "alice").await;
+    let created = alice_wire
+        .post(
+            "/createRoom",
+            serde_json::json!({ "preset": "trusted_private_chat", "is_direct": true, "invite": [bob.user_id()] }),
+        )
+        .await;
+    let room = created["room_id"].as_str().expect("a room").to_owned();
+    accept_invite_once_it_arrives(&bob, &room).await;
+    eventually("alice to see bob in the room", || async {
+        let members = alice.rooms().members(&room).await.ok()?;
+        (members.len() == 2).then_some(())
+    })
+    .await;
+    let alice_media = with_engine(&alice);
+    let bob_media = with_engine(&bob);
+
+    let call_id = alice
+        .calls()
+        .place(&room, false)
+        .await
+        .expect("call placed");
+    state_of(&bob, &call_id, CallState::Ringing).await;
+    bob.calls().accept(&call_id, false).await.expect("answered");
+    state_of(&bob, &call_id, CallState::Connected).await;
+    state_of(&alice, &call_id, CallState::Connected).await;
+
+    let invite = alice_wire
+        .latest(&room, "m.call.invite")
+        .await
+        .into_iter()
+        .find(|event| event["content"]["call_id"] == call_id.as_str())
+        .expect("alice's invite on the server");
+    let party = invite["content"]["party_id"].clone();
+    let offer = invite["content"]["offer"]["sdp"]
+        .as_str()
+        .expect("an offer")
+        .to_owned();
+    let negotiate = |sdp: String| {
+        serde_json::json!({
+            "call_id": call_id, "party_id": party, "version": "1", "lifetime": 10_000,
+            "description": { "type": "offer", "sdp": sdp },
+        })
+    };
+
+    alice_wire
+        .send(
+            &room,
+            "m.call.negotiate",
+            negotiate(offer.replace("a=sendrecv", "a=inactive")),
+        )
+        .await;
+    call_where(&bob, "bob to see the call held", |call| {
+        call.call_id == call_id && call.held_by_peer
+    })
+    .await;
+    let answer = eventually("bob's answer to the hold", || async {
+        alice_wire
+            .latest(&room, "m.call.negotiate")
+            .await
+            .into_iter()
+            .find(|event| event["sender"] == bob.user_id())
+    })
+    .await;
+    let sdp = answer["content"]["description"]["sdp"]
+        .as_str()
+        .unwrap_or_default();
+    assert_eq!(answer["content"]["description"]["type"], "answer");
+    assert!(
+        sdp.contains("a=inactive") && !sdp.contains("a=sendrecv"),
+        "{sdp}"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let held = bob_media.counters().snapshot();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        bob_media.counters().snapshot().audio_packets_sent,
+        held.audio_packets_sent,
+        "bob sends nothing while held"
+    );
+
+    alice_wire
+        .send(&room, "m.call.negotiate", negotiate(offer))
+        .await;
+    call_where(&bob, "bob to see the call taken back", |call| {
+        call.call_id == call_id && !call.held_by_peer
+    })
+    .await;
+    let resumed = alice_media.counters().snapshot();
+    counters_grow(&alice_media, "bob's sound to reach alice again", |now| {
+        now.audio_buffers_received > resumed.audio_buffers_received + 50
+    })
+    .await;
+    assert_eq!(
+        bob.calls()
+            .current()
+            .iter()
+            .find(|call| call.call_id == call_id)
+            .map(|call| call.state),
+        Some(CallState::Connected)
+    );
 }

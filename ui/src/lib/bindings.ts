@@ -411,6 +411,11 @@ export type CallView = {
 	connected_at_ms: number | null,
 	microphone_muted: boolean,
 	camera_on: boolean,
+	/**
+	 *  The other person put the call on hold: nothing is sent or played until they take it
+	 *  back.
+	 */
+	held_by_peer: boolean,
 };
 
 export type CancelReason = 

@@ -14,18 +14,23 @@ pub fn setup(video: bool) -> MediaSetup {
     }
 }
 
-/// Passes everything one side reports to the other, until both are connected.
-pub async fn connect(caller: &mut MediaSession, callee: &mut MediaSession) {
+/// Passes everything one side reports to the other, until both are connected; returns the
+/// caller's offer.
+pub async fn connect(caller: &mut MediaSession, callee: &mut MediaSession) -> String {
     caller
         .commands
         .send(MediaCommand::MakeOffer)
         .expect("caller alive");
     let mut connected = (false, false);
+    let mut offer = String::new();
     tokio::time::timeout(Duration::from_secs(20), async {
         while !(connected.0 && connected.1) {
             tokio::select! {
                 Some(event) = caller.events.recv() => match event {
-                    MediaEvent::Offer(sdp) => callee.commands.send(MediaCommand::AnswerOffer(sdp)).expect("callee"),
+                    MediaEvent::Offer(sdp) => {
+                        offer = sdp.clone();
+                        callee.commands.send(MediaCommand::AnswerOffer(sdp)).expect("callee");
+                    }
                     MediaEvent::LocalCandidate(c) => callee.commands.send(MediaCommand::RemoteCandidates(vec![c])).expect("callee"),
                     MediaEvent::Connected => connected.0 = true,
                     MediaEvent::Failed(failure) => panic!("caller failed: {failure}"),
@@ -43,4 +48,5 @@ pub async fn connect(caller: &mut MediaSession, callee: &mut MediaSession) {
     })
     .await
     .expect("both sides connected within 20 s");
+    offer
 }

@@ -40,7 +40,9 @@ pub struct Candidate {
 pub enum MediaCommand {
     /// Make an offer (the caller): answered by [`MediaEvent::Offer`].
     MakeOffer,
-    /// Take the other side's offer and answer it: answered by [`MediaEvent::Answer`].
+    /// Take the other side's offer and answer it: answered by [`MediaEvent::Answer`]. The first
+    /// offer (`m.call.invite`), or a later one during the call (`m.call.negotiate`: hold,
+    /// resume, a change of streams).
     AnswerOffer(String),
     /// Take the answer chosen for this side's offer.
     TakeAnswer(String),
@@ -76,6 +78,9 @@ pub enum MediaEvent {
     Connected,
     /// The connection dropped; it may come back.
     Disconnected,
+    /// The other side put the call on hold (`true`: nothing is sent or played meanwhile), or
+    /// took it back.
+    HeldByPeer(bool),
     Failed(MediaFailure),
 }
 

@@ -123,6 +123,9 @@ pub struct CallView {
     pub connected_at_ms: Option<u64>,
     pub microphone_muted: bool,
     pub camera_on: bool,
+    /// The other person put the call on hold: nothing is sent or played until they take it
+    /// back.
+    pub held_by_peer: bool,
 }
 
 impl CallView {

@@ -36,7 +36,7 @@ use matrix_sdk::{
                 candidates::{self, CallCandidatesEventContent, OriginalSyncCallCandidatesEvent},
                 hangup::{self, CallHangupEventContent, OriginalSyncCallHangupEvent},
                 invite::{CallInviteEventContent, OriginalSyncCallInviteEvent},
-                negotiate::OriginalSyncCallNegotiateEvent,
+                negotiate::{CallNegotiateEventContent, OriginalSyncCallNegotiateEvent},
                 reject::{CallRejectEventContent, OriginalSyncCallRejectEvent},
                 select_answer::{CallSelectAnswerEventContent, OriginalSyncCallSelectAnswerEvent},
             },
@@ -69,6 +69,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 const RECONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long a connection that failed after working waits for the other side's hangup.
 const HANGUP_GRACE: Duration = Duration::from_secs(5);
+/// How long an answer to a later offer is valid (`m.call.negotiate`'s lifetime), as Element
+/// sends it.
+const NEGOTIATION_LIFETIME_MS: u32 = 10_000;
 /// Ended calls remembered, so that their late events are not taken for new ones.
 const ENDED_REMEMBERED: usize = 200;
 
@@ -144,10 +147,8 @@ enum RemoteEvent {
     SelectAnswer(CallSelectAnswerEventContent),
     Hangup(CallHangupEventContent),
     Reject(CallRejectEventContent),
-    /// Renegotiation is not supported yet: the call goes on with what it has.
-    Negotiate {
-        call_id: OwnedVoipId,
-    },
+    /// A later offer or answer during the call: Element's hold and resume, a change of streams.
+    Negotiate(Box<CallNegotiateEventContent>),
     /// Someone left the room.
     Left,
 }
@@ -161,7 +162,7 @@ impl RemoteEvent {
             Self::SelectAnswer(content) => content.call_id.as_str(),
             Self::Hangup(content) => content.call_id.as_str(),
             Self::Reject(content) => content.call_id.as_str(),
-            Self::Negotiate { call_id } => call_id.as_str(),
+            Self::Negotiate(content) => content.call_id.as_str(),
             Self::Left => return None,
         })
     }
@@ -174,7 +175,8 @@ impl RemoteEvent {
             Self::SelectAnswer(content) => Some(content.party_id.as_str()),
             Self::Hangup(content) => content.party_id.as_deref().map(|id| id.as_str()),
             Self::Reject(content) => Some(content.party_id.as_str()),
-            Self::Negotiate { .. } | Self::Left => None,
+            Self::Negotiate(content) => Some(content.party_id.as_str()),
+            Self::Left => None,
         }
     }
 }
@@ -316,14 +318,7 @@ fn remote_of(room: Room, event: AnySyncMessageLikeEvent, later: Duration) -> Opt
         AnySyncMessageLikeEvent::CallHangup(event) => original!(event, RemoteEvent::Hangup),
         AnySyncMessageLikeEvent::CallReject(event) => original!(event, RemoteEvent::Reject),
         AnySyncMessageLikeEvent::CallNegotiate(event) => {
-            original!(
-                event,
-                |content: matrix_sdk::ruma::events::call::negotiate::CallNegotiateEventContent| {
-                    RemoteEvent::Negotiate {
-                        call_id: content.call_id,
-                    }
-                }
-            )
+            original!(event, |content| RemoteEvent::Negotiate(Box::new(content)))
         }
         _ => return None,
     };
@@ -736,6 +731,7 @@ impl Signalling {
                 video,
                 state: CallState::Calling,
                 connected_at_ms: None,
+                held_by_peer: false,
                 microphone_muted: false,
                 camera_on: video,
             },
@@ -849,6 +845,20 @@ impl Signalling {
                 if flush {
                     self.schedule_flush(&call_id);
                 }
+            }
+            // The answer to a later offer of the other side.
+            MediaEvent::Answer(sdp) if call.described => {
+                let content = CallNegotiateEventContent::version_1(
+                    call.view.call_id.clone().into(),
+                    call.party_id.clone(),
+                    UInt::from(NEGOTIATION_LIFETIME_MS),
+                    SessionDescription::new("answer".into(), sdp),
+                );
+                send(&self.outbox, call, "m.call.negotiate", to_json(&content));
+            }
+            MediaEvent::HeldByPeer(held) => {
+                info!(call = %call_id, held, "the other side put the call on hold or took it back");
+                call.view.held_by_peer = held;
             }
             MediaEvent::Offer(_) | MediaEvent::Answer(_) => {}
             MediaEvent::LocalCandidate(candidate) => {
@@ -1164,8 +1174,26 @@ impl Signalling {
                 };
                 self.end(&call_id, end, None);
             }
-            RemoteEvent::Negotiate { .. } => {
-                debug!(call = %call_id, "renegotiation asked; not supported, the call goes on as it is");
+            RemoteEvent::Negotiate(content) => {
+                let Some(call) = find_mut(&mut self.calls, &call_id).filter(|call| call.is_live())
+                else {
+                    return;
+                };
+                let from_peer = !from_me
+                    && call.view.peer == remote.sender.as_str()
+                    && call
+                        .peer_party
+                        .as_ref()
+                        .is_none_or(|peer| Some(peer.as_str()) == party.as_deref());
+                if !from_peer || !call.described {
+                    return;
+                }
+                // This side never offers again: only the other side's offers need an answer.
+                if content.description.session_type == "offer" {
+                    call.command(MediaCommand::AnswerOffer(content.description.sdp));
+                } else {
+                    debug!(call = %call_id, "an answer to an offer this side did not make was left");
+                }
             }
             RemoteEvent::Left => {}
         }
@@ -1274,6 +1302,7 @@ impl Signalling {
                 video,
                 state: CallState::Ringing,
                 connected_at_ms: None,
+                held_by_peer: false,
                 microphone_muted: false,
                 camera_on: false,
             },

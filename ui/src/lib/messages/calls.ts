@@ -40,6 +40,7 @@ export const callsEn = {
   "call.connecting": "Connecting…",
   "call.connected": "In call",
   "call.reconnecting": "Connection lost, reconnecting…",
+  "call.held_by_peer": "{name} put the call on hold",
   "call.duration": "Duration {time}",
   "call.mute": "Mute the microphone",
   "call.unmute": "Unmute the microphone",
@@ -74,6 +75,7 @@ export const callsEn = {
 
 export const callsFr: Record<keyof typeof callsEn, string> = {
   "call.started": "A lancé un appel",
+  "call.held_by_peer": "{name} a mis l'appel en attente",
   "call.call_back": "Rappeler",
   "call.call_back_name": "Rappeler {name}",
   "call.history.ringing": "Sonnerie en cours",
