@@ -51,6 +51,7 @@ fn engine() -> BenchResult<Arc<GstEngine>> {
         decode_video: true,
         video_frames: None,
         video_size: SIZE,
+        payload_types: Default::default(),
     })
     .map(Arc::new)
     .map_err(fail)

@@ -69,6 +69,22 @@ pub struct EngineConfig {
     pub video_frames: Option<VideoFrameSink>,
     /// The camera's picture as sent: width and height.
     pub video_size: (u32, u32),
+    /// The payload types this side offers Opus and VP8 under (as browsers do by default:
+    /// 111 and 96). When answering, it sends under the offer's.
+    pub payload_types: PayloadTypes,
+}
+
+/// RTP payload types, which each side's offer picks for itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PayloadTypes {
+    pub opus: u8,
+    pub vp8: u8,
+}
+
+impl Default for PayloadTypes {
+    fn default() -> Self {
+        Self { opus: 111, vp8: 96 }
+    }
 }
 
 impl std::fmt::Debug for EngineConfig {
@@ -80,6 +96,7 @@ impl std::fmt::Debug for EngineConfig {
             .field("decode_video", &self.decode_video)
             .field("video_frames", &self.video_frames.is_some())
             .field("video_size", &self.video_size)
+            .field("payload_types", &self.payload_types)
             .finish()
     }
 }
@@ -94,6 +111,7 @@ impl EngineConfig {
             decode_video: true,
             video_frames: None,
             video_size: (640, 360),
+            payload_types: PayloadTypes::default(),
         }
     }
 }

@@ -2,16 +2,12 @@
 
 use estafette_core::calls::media::{IceServer, MediaFailure, MediaSetup};
 
-use crate::EngineConfig;
+use crate::{EngineConfig, PayloadTypes};
 
 /// Where the microphone and camera feed the pipeline, and where the speaker is fed from.
 pub(crate) const MICROPHONE_IN: &str = "microphone_in";
 pub(crate) const CAMERA_IN: &str = "camera_in";
 pub(crate) const SPEAKER_OUT: &str = "speaker_out";
-
-/// Opus and VP8 payload types, as browsers offer them.
-const OPUS_PAYLOAD: u8 = 111;
-const VP8_PAYLOAD: u8 = 96;
 
 /// The elements every call needs, with the package that brings them on Debian and Ubuntu.
 const NEEDED: &[(&str, &str)] = &[
@@ -48,15 +44,22 @@ pub(crate) fn check_elements() -> Result<(), MediaFailure> {
 /// (packets counted), `preview` (this side's encoded frames), `playback` (where the other
 /// side's sound goes, through the echo canceller's probe). The devices are not in it: they are
 /// linked to [`MICROPHONE_IN`], [`CAMERA_IN`] and [`SPEAKER_OUT`] ([`endpoint`]).
-pub(crate) fn description(config: &EngineConfig, setup: &MediaSetup, id: u64) -> String {
+pub(crate) fn description(
+    config: &EngineConfig,
+    setup: &MediaSetup,
+    payload_types: PayloadTypes,
+    id: u64,
+) -> String {
     let policy = if setup.relay_only { "relay" } else { "all" };
+    let PayloadTypes { opus, vp8 } = payload_types;
     let mut launch = format!(
         "webrtcbin name=webrtc bundle-policy=max-compat ice-transport-policy={policy} \
          audioconvert name={MICROPHONE_IN} ! audioresample ! audio/x-raw,rate=48000,channels=1 \
          ! webrtcdsp probe=echo{id} ! audioconvert ! valve name=microphone drop=false \
          ! valve name=hold_audio drop=false \
-         ! opusenc ! rtpopuspay name=audiopay pt={OPUS_PAYLOAD} \
-         ! application/x-rtp,media=audio,encoding-name=OPUS,payload={OPUS_PAYLOAD} ! webrtc. \
+         ! opusenc ! rtpopuspay name=audiopay pt={opus} \
+         ! capsfilter name=audiocaps caps=application/x-rtp,media=audio,encoding-name=OPUS,payload={opus} \
+         ! webrtc. \
          funnel name=playback ! valve name=hold_playback drop=false ! queue ! audioconvert ! audioresample \
          ! webrtcechoprobe name=echo{id} ! audioconvert name={SPEAKER_OUT} ",
     );
@@ -67,8 +70,9 @@ pub(crate) fn description(config: &EngineConfig, setup: &MediaSetup, id: u64) ->
              ! valve name=camera drop=false ! valve name=hold_video drop=false \
              ! vp8enc deadline=1 cpu-used=8 keyframe-max-dist=60 target-bitrate={bitrate} \
                error-resilient=partitions \
-             ! tee name=encoded ! queue ! rtpvp8pay name=videopay pt={VP8_PAYLOAD} picture-id-mode=15-bit \
-             ! application/x-rtp,media=video,encoding-name=VP8,payload={VP8_PAYLOAD} ! webrtc. \
+             ! tee name=encoded ! queue ! rtpvp8pay name=videopay pt={vp8} picture-id-mode=15-bit \
+             ! capsfilter name=videocaps caps=application/x-rtp,media=video,encoding-name=VP8,payload={vp8} \
+             ! webrtc. \
              encoded. ! queue leaky=downstream max-size-buffers=5 \
              ! appsink name=preview sync=false emit-signals=false drop=true max-buffers=5 ",
             width = config.video_size.0,

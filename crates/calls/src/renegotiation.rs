@@ -115,6 +115,21 @@ pub(crate) fn setup_of(sdp: &str) -> Option<&str> {
         .find_map(|line| line.trim_end().strip_prefix("a=setup:"))
 }
 
+/// The payload type `sdp` gives `codec` (`opus`, `vp8`: any case), the first one listed.
+pub(crate) fn payload_type(sdp: &str, codec: &str) -> Option<u8> {
+    sdp.lines().find_map(|line| {
+        let (pt, name) = line.trim_end().strip_prefix("a=rtpmap:")?.split_once(' ')?;
+        let (name, _) = name.split_once('/')?;
+        if name.eq_ignore_ascii_case(codec) {
+            pt.parse::<u8>()
+                .ok()
+                .filter(|pt| (96..=127).contains(pt) || *pt < 35)
+        } else {
+            None
+        }
+    })
+}
+
 /// `o=` fields: username, session ID, version, network type, address type, address.
 fn with_next_version(origin: &str) -> String {
     let mut fields: Vec<String> = origin.split(' ').map(ToOwned::to_owned).collect();

@@ -59,7 +59,19 @@ pub(crate) fn start(
 ) -> Result<(MediaSession, gst::Pipeline), MediaFailure> {
     static NEXT_ID: AtomicU64 = AtomicU64::new(1);
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-    let launch = pipeline::description(config, &setup, id);
+    // Opus and VP8 go out under the numbers the other side's offer gave them, when answering:
+    // browsers differ (Chrome 111 and 96, Firefox 109 and 120), packets under another number
+    // are dropped, and webrtcbin keeps the numbers of the pipeline it was built with.
+    let mut payload_types = config.payload_types;
+    if let Some(offer) = &setup.answering {
+        if let Some(opus) = renegotiation::payload_type(offer, "opus") {
+            payload_types.opus = opus;
+        }
+        if let Some(vp8) = renegotiation::payload_type(offer, "vp8") {
+            payload_types.vp8 = vp8;
+        }
+    }
+    let launch = pipeline::description(config, &setup, payload_types, id);
     let pipeline = gst::parse_launch(&launch)
         .map_err(|error| MediaFailure::Engine(error.to_string()))?
         .downcast::<gst::Pipeline>()

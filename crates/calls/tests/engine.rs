@@ -8,8 +8,10 @@ use std::{
 
 mod support;
 
-use estafette_calls::{EngineConfig, GstEngine, VideoFrame};
-use estafette_core::calls::media::{MediaCommand, MediaEngine, MediaEvent, MediaSession};
+use estafette_calls::{EngineConfig, GstEngine, PayloadTypes, VideoFrame};
+use estafette_core::calls::media::{
+    MediaCommand, MediaEngine, MediaEvent, MediaSession, MediaSetup,
+};
 use support::{connect, setup};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -133,4 +135,174 @@ async fn a_call_put_on_hold_as_element_does_sends_nothing_until_resumed() {
         after.video_frames_decoded > before.video_frames_decoded + 20,
         "{before:?} {after:?}"
     );
+}
+
+/// The payload types a section of `sdp` lists on its `m=` line, by media kind.
+fn payload_types(sdp: &str, kind: &str) -> Vec<String> {
+    sdp.lines()
+        .find_map(|line| line.trim_end().strip_prefix(&format!("m={kind} ")))
+        .map(|rest| rest.split(' ').skip(2).map(ToOwned::to_owned).collect())
+        .unwrap_or_default()
+}
+
+/// The payload type `sdp` maps to `codec` (`opus`, `VP8`), case aside.
+fn payload_of(sdp: &str, codec: &str) -> Option<String> {
+    sdp.lines().find_map(|line| {
+        let (pt, name) = line.trim_end().strip_prefix("a=rtpmap:")?.split_once(' ')?;
+        name.to_lowercase()
+            .starts_with(&format!("{}/", codec.to_lowercase()))
+            .then(|| pt.to_owned())
+    })
+}
+
+/// Element runs in a browser (Element Web, Desktop's Electron) or on WebRTC's native library
+/// (its mobile apps): their offers name Opus and VP8 by payload types of their own (Chrome 111
+/// and 96, Firefox 109 and 120), among many codecs and extensions. The answer takes Opus and VP8
+/// by the offer's numbers, refuses no section, and picks a DTLS role.
+#[tokio::test(flavor = "multi_thread")]
+async fn offers_as_browsers_make_them_are_answered_in_their_own_terms() {
+    for (browser, offer) in [
+        ("chrome", include_str!("fixtures/chrome-offer.sdp")),
+        ("firefox", include_str!("fixtures/firefox-offer.sdp")),
+    ] {
+        let offer = offer.replace('\n', "\r\n");
+        let engine = GstEngine::new(EngineConfig::for_tests()).expect("GStreamer is installed");
+        let mut session = engine
+            .start(MediaSetup {
+                answering: Some(offer.clone()),
+                ..setup(true)
+            })
+            .expect("media");
+        session
+            .commands
+            .send(MediaCommand::AnswerOffer(offer.clone()))
+            .expect("alive");
+        let answer = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                match session.events.recv().await {
+                    Some(MediaEvent::Answer(sdp)) => return sdp,
+                    Some(MediaEvent::Failed(failure)) => panic!("{browser}: {failure}"),
+                    Some(_) => {}
+                    None => panic!("{browser}: session gone"),
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("{browser}: no answer"));
+        for (kind, codec) in [("audio", "opus"), ("video", "VP8")] {
+            let offered = payload_of(&offer, codec).expect("offered");
+            let answered = payload_types(&answer, kind);
+            assert!(
+                answered.contains(&offered),
+                "{browser}: {codec} answered as {:?} (offered as {offered}); {kind} section {answered:?}\n{answer}",
+                payload_of(&answer, codec)
+            );
+            assert_eq!(
+                payload_of(&answer, codec).as_deref(),
+                Some(offered.as_str()),
+                "{browser}\n{answer}"
+            );
+            let offered_all = payload_types(&offer, kind);
+            assert!(
+                answered.iter().all(|pt| offered_all.contains(pt)),
+                "{browser}: {kind} answers types not offered: {answered:?}\n{answer}"
+            );
+        }
+        assert!(
+            !answer.contains("m=audio 0 ") && !answer.contains("m=video 0 "),
+            "{browser}: a section refused\n{answer}"
+        );
+        assert!(
+            answer.contains("a=setup:active") || answer.contains("a=setup:passive"),
+            "{browser}\n{answer}"
+        );
+    }
+}
+
+/// A peer whose offer names Opus and VP8 by other numbers (Firefox: 109 and 120) expects to
+/// receive them under those numbers: the answering side sends as offered.
+#[tokio::test(flavor = "multi_thread")]
+async fn what_is_sent_follows_the_payload_types_the_offer_chose() {
+    let firefox_like = GstEngine::new(EngineConfig {
+        payload_types: PayloadTypes {
+            opus: 109,
+            vp8: 120,
+        },
+        ..EngineConfig::for_tests()
+    })
+    .expect("GStreamer is installed");
+    let bob = GstEngine::new(EngineConfig::for_tests()).expect("GStreamer is installed");
+    let mut caller = firefox_like.start(setup(true)).expect("the caller's media");
+    caller
+        .commands
+        .send(MediaCommand::MakeOffer)
+        .expect("alive");
+    let offer = loop {
+        match caller.events.recv().await {
+            Some(MediaEvent::Offer(sdp)) => break sdp,
+            Some(MediaEvent::Failed(failure)) => panic!("{failure}"),
+            Some(_) => {}
+            None => panic!("caller gone"),
+        }
+    };
+    assert!(offer.contains("a=rtpmap:120 VP8/90000"), "{offer}");
+    // bob answers as the signalling does: his media starts knowing the offer.
+    let mut callee = bob
+        .start(MediaSetup {
+            answering: Some(offer.clone()),
+            ..setup(true)
+        })
+        .expect("bob's media");
+    answer_and_connect(&mut caller, &mut callee, offer).await;
+    counters_rise(&firefox_like, |counts| {
+        counts.video_frames_decoded > 20 && counts.audio_buffers_received > 50
+    })
+    .await;
+    counters_rise(&bob, |counts| {
+        counts.video_frames_decoded > 20 && counts.audio_buffers_received > 50
+    })
+    .await;
+}
+
+/// The rest of a call's set-up once the caller's offer is made: the callee answers it, and
+/// candidates go both ways until both sides are connected.
+async fn answer_and_connect(caller: &mut MediaSession, callee: &mut MediaSession, offer: String) {
+    callee
+        .commands
+        .send(MediaCommand::AnswerOffer(offer))
+        .expect("callee alive");
+    let mut connected = (false, false);
+    tokio::time::timeout(Duration::from_secs(20), async {
+        while !(connected.0 && connected.1) {
+            tokio::select! {
+                Some(event) = caller.events.recv() => match event {
+                    MediaEvent::LocalCandidate(c) => callee.commands.send(MediaCommand::RemoteCandidates(vec![c])).expect("callee"),
+                    MediaEvent::Connected => connected.0 = true,
+                    MediaEvent::Failed(failure) => panic!("caller failed: {failure}"),
+                    _ => {}
+                },
+                Some(event) = callee.events.recv() => match event {
+                    MediaEvent::Answer(sdp) => caller.commands.send(MediaCommand::TakeAnswer(sdp)).expect("caller"),
+                    MediaEvent::LocalCandidate(c) => caller.commands.send(MediaCommand::RemoteCandidates(vec![c])).expect("caller"),
+                    MediaEvent::Connected => connected.1 = true,
+                    MediaEvent::Failed(failure) => panic!("callee failed: {failure}"),
+                    _ => {}
+                },
+            }
+        }
+    })
+    .await
+    .expect("both sides connected within 20 s");
+}
+
+async fn counters_rise(engine: &GstEngine, enough: impl Fn(estafette_calls::Counts) -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !enough(engine.counters().snapshot()) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "too little decoded: {:?}",
+            engine.counters().snapshot()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -142,6 +142,7 @@ impl CallMedia {
                     decode_video: false,
                     // As Element asks of a camera; a smaller one is scaled up.
                     video_size: (1280, 720),
+                    payload_types: Default::default(),
                     video_frames: Some(Arc::new(move |frame: VideoFrame| {
                         let channel = frames.lock().unwrap_or_else(|e| e.into_inner()).clone();
                         if let Some(channel) = channel {

@@ -11,6 +11,7 @@ pub fn setup(video: bool) -> MediaSetup {
         video,
         ice_servers: Vec::new(),
         relay_only: false,
+        answering: None,
     }
 }
 

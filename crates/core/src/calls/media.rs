@@ -24,6 +24,9 @@ pub struct MediaSetup {
     pub ice_servers: Vec<IceServer>,
     /// Only relayed candidates: the other side never learns this machine's addresses.
     pub relay_only: bool,
+    /// The other side's offer, when this side answers a call: what it sends follows the
+    /// offer's terms (the payload types each browser picks for itself).
+    pub answering: Option<String>,
 }
 
 /// An ICE candidate as Matrix carries it (`m.call.candidates`).

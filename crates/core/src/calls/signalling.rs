@@ -558,6 +558,7 @@ impl Signalling {
         video: bool,
         call_id: &str,
         ice_servers: Vec<media::IceServer>,
+        answering: Option<String>,
     ) -> Result<mpsc::UnboundedSender<MediaCommand>, CallError> {
         let engine = self
             .settings
@@ -568,6 +569,7 @@ impl Signalling {
                 video,
                 ice_servers,
                 relay_only: self.settings.relay_only(),
+                answering,
             })
             .map_err(|failure| match failure {
                 MediaFailure::DeviceMissing(_) | MediaFailure::DeviceDenied => {
@@ -719,7 +721,7 @@ impl Signalling {
         self.follow_room(&room).await;
         let call_id = new_voip_id(24);
         let ice_servers = self.relays.for_new_call(&self.client).await;
-        let media = self.start_media(video, call_id.as_str(), ice_servers)?;
+        let media = self.start_media(video, call_id.as_str(), ice_servers, None)?;
         let _ = media.send(MediaCommand::MakeOffer);
         self.calls.retain(Call::is_live);
         self.calls.push(Call {
@@ -774,7 +776,7 @@ impl Signalling {
         }
         let offer = call.offer.clone().unwrap_or_default();
         let ice_servers = self.relays.for_new_call(&self.client).await;
-        let media = self.start_media(video, call_id, ice_servers)?;
+        let media = self.start_media(video, call_id, ice_servers, Some(offer.clone()))?;
         let _ = media.send(MediaCommand::AnswerOffer(offer));
         let Some(call) = find_mut(&mut self.calls, call_id) else {
             return Err(CallError::NotFound);
