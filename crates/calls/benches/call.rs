@@ -9,8 +9,11 @@
 //! CPU time over ten seconds, halved: one side of a 720p call. Prints a table; writes
 //! `bench-results/call.json`.
 //!
-//! What it does not measure: the page's own decoding (WebCodecs, measured at 5.7 ms a 720p
-//! frame in shared/notes/calls.md) and a round trip of sound (the test signal goes one way).
+//! Then ten times, a round trip of sound: alice's tone reaches bob, whose side answers with a
+//! tone the moment it hears it, until alice's side hears it.
+//!
+//! What it does not measure: the page's own decoding and drawing (WebCodecs, measured at 5.7 ms
+//! a 720p frame in shared/notes/calls.md), which comes after the decoded frame timed here.
 #![recursion_limit = "256"]
 
 #[path = "../../core/tests/common/mod.rs"]
@@ -126,6 +129,7 @@ async fn run() -> BenchResult<()> {
     let mut to_first_frame_bob = Vec::new();
     let mut video_latency = Vec::new();
     let mut audio_latency = Vec::new();
+    let mut audio_round_trip = Vec::new();
     let mut cpu_per_side = 0.0;
     for run in 0..CALLS {
         let alice_before = alice_media.counters().snapshot().video_frames_decoded;
@@ -184,7 +188,38 @@ async fn run() -> BenchResult<()> {
             video_latency.push(ms(seen - marked));
             audio_latency.push(ms(heard - marked));
         }
+        // A round trip of sound: alice's tone reaches bob, whose side answers with its own
+        // tone the moment it hears it, and alice's side hears that.
+        for _ in 0..MARKS_PER_CALL {
+            alice_media.set_test_signal(false);
+            bob_media.set_test_signal(false);
+            tokio::time::sleep(Duration::from_millis(700)).await;
+            let spoken = alice_media.set_test_signal(true);
+            let bob_counters = bob_media.counters().clone();
+            until("bob to hear alice's tone", || {
+                bob_counters
+                    .audio_signal_seen
+                    .lock()
+                    .ok()
+                    .and_then(|heard| *heard)
+                    .filter(|heard| *heard > spoken)
+            })
+            .await?;
+            let answered = bob_media.set_test_signal(true);
+            let alice_counters = alice_media.counters().clone();
+            let heard_back = until("alice to hear bob's answer", || {
+                alice_counters
+                    .audio_signal_seen
+                    .lock()
+                    .ok()
+                    .and_then(|heard| *heard)
+                    .filter(|heard| *heard > answered)
+            })
+            .await?;
+            audio_round_trip.push(ms(heard_back - spoken));
+        }
         alice_media.set_test_signal(false);
+        bob_media.set_test_signal(false);
         alice.calls().hang_up(&call_id).await.map_err(fail)?;
         until("bob's side to end", || {
             state_is(&bob, &call_id, CallState::Ended(CallEnd::HungUp))
@@ -215,6 +250,11 @@ async fn run() -> BenchResult<()> {
             "p90": percentile(&mut audio_latency.clone(), 0.9),
             "samples": audio_latency.len(),
         },
+        "audio_round_trip_ms": {
+            "p50": percentile(&mut audio_round_trip.clone(), 0.5),
+            "p90": percentile(&mut audio_round_trip.clone(), 0.9),
+            "samples": audio_round_trip.len(),
+        },
         "cpu_per_side_percent_of_one_core": cpu_per_side,
     });
     println!("call benchmark ({}x{}, {CALLS} calls)", SIZE.0, SIZE.1);
@@ -238,6 +278,15 @@ async fn run() -> BenchResult<()> {
             .as_f64()
             .unwrap_or(0.0),
         figures["audio_latency_one_way_ms"]["p90"]
+            .as_f64()
+            .unwrap_or(0.0)
+    );
+    println!(
+        "  sound round trip (alice's tone, bob's answer heard by alice): p50 {:.0} ms, p90 {:.0} ms",
+        figures["audio_round_trip_ms"]["p50"]
+            .as_f64()
+            .unwrap_or(0.0),
+        figures["audio_round_trip_ms"]["p90"]
             .as_f64()
             .unwrap_or(0.0)
     );

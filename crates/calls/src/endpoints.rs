@@ -117,7 +117,11 @@ fn endpoint(
             Some("videotestsrc is-live=true pattern=ball")
         }
         (DeviceKind::Camera, Sources::TestSignal) => {
-            Some("videotestsrc name=testvideo is-live=true pattern=black")
+            // One solid colour, switched by its value: changing videotestsrc's pattern while
+            // it streams reallocates what it draws with, and crashed one run in a few.
+            Some(
+                "videotestsrc name=testvideo is-live=true pattern=solid-color foreground-color=0xff000000",
+            )
         }
     };
     match (test_source, kind) {

@@ -245,7 +245,10 @@ impl GstEngine {
     pub fn set_test_signal(&self, on: bool) -> Instant {
         for pipeline in self.live_pipelines() {
             if let Some(video) = pipeline.by_name("testvideo") {
-                video.set_property_from_str("pattern", if on { "white" } else { "black" });
+                video.set_property(
+                    "foreground-color",
+                    if on { 0xffff_ffff_u32 } else { 0xff00_0000_u32 },
+                );
             }
             if let Some(audio) = pipeline.by_name("testaudio") {
                 audio.set_property("volume", if on { 0.8f64 } else { 0.0f64 });
