@@ -16,6 +16,18 @@ use estafette_testkit::SoundServer;
 
 use super::World;
 
+/// alice signs in, accepts bob's conversation, and bob's client knows her device: calls can go
+/// either way.
+async fn signed_in_with_bob(world: &World, app: &estafette_e2e::AppWindow) {
+    world.sign_in(app).await;
+    app.click(&app.find("button", "bob").await).await;
+    app.click(&app.find("button", "Accept").await).await;
+    app.find("textbox", "Message to bob").await;
+    let alice = world.server.user_id("alice");
+    world.bob.wait_for_member(&world.dm_id, &alice).await;
+    world.bob.wait_for_device_of(&alice).await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_video_call_to_bob_shows_his_pictures_and_hanging_up_ends_it_on_both_sides() {
     let world = World::new("en").await;
@@ -50,13 +62,7 @@ async fn a_video_call_to_bob_shows_his_pictures_and_hanging_up_ends_it_on_both_s
         }
     });
 
-    world.sign_in(&app).await;
-    app.click(&app.find("button", "bob").await).await;
-    app.click(&app.find("button", "Accept").await).await;
-    app.find("textbox", "Message to bob").await;
-    let alice = world.server.user_id("alice");
-    world.bob.wait_for_member(&world.dm_id, &alice).await;
-    world.bob.wait_for_device_of(&alice).await;
+    signed_in_with_bob(&world, &app).await;
 
     app.click_named("button", "Start a video call with bob")
         .await;
@@ -166,13 +172,7 @@ async fn a_call_alice_does_not_answer_shows_as_missed_and_she_can_call_back() {
         .calls()
         .set_ring_duration(std::time::Duration::from_secs(8));
 
-    world.sign_in(&app).await;
-    app.click(&app.find("button", "bob").await).await;
-    app.click(&app.find("button", "Accept").await).await;
-    app.find("textbox", "Message to bob").await;
-    let alice = world.server.user_id("alice");
-    world.bob.wait_for_member(&world.dm_id, &alice).await;
-    world.bob.wait_for_device_of(&alice).await;
+    signed_in_with_bob(&world, &app).await;
 
     let call_id = world
         .bob

@@ -242,25 +242,11 @@ async fn alice_calls_bob_who_answers_media_flows_both_ways_mute_and_hang_up() {
 /// The types of the room's latest events as the server stores them, read as `user` on a fresh
 /// login (no client decrypting anything).
 async fn event_types_on_server(hs: &Homeserver, user: &str, room: &str) -> Vec<String> {
-    let session = hs.login(user, PASSWORD).await.expect("logged in");
-    let url = format!(
-        "{}/_matrix/client/v3/rooms/{}/messages?dir=b&limit=100",
-        hs.base_url(),
-        room.replace('!', "%21").replace(':', "%3A"),
-    );
-    let body: serde_json::Value = reqwest::Client::new()
-        .get(url)
-        .bearer_auth(&session.access_token)
-        .send()
+    Wire::as_user(hs, user)
         .await
-        .expect("messages")
-        .json()
+        .messages(room)
         .await
-        .expect("json");
-    body["chunk"]
-        .as_array()
-        .into_iter()
-        .flatten()
+        .iter()
         .filter_map(|event| event["type"].as_str().map(ToOwned::to_owned))
         .collect()
 }
@@ -542,8 +528,8 @@ impl Wire {
         );
     }
 
-    /// The room's latest events of `kind`, newest first.
-    async fn latest(&self, room: &str, kind: &str) -> Vec<serde_json::Value> {
+    /// The room's latest events, newest first.
+    async fn messages(&self, room: &str) -> Vec<serde_json::Value> {
         let body: serde_json::Value = self
             .http
             .get(format!(
@@ -558,12 +544,15 @@ impl Wire {
             .json()
             .await
             .expect("json");
-        body["chunk"]
-            .as_array()
+        body["chunk"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// The room's latest events of `kind`, newest first.
+    async fn latest(&self, room: &str, kind: &str) -> Vec<serde_json::Value> {
+        self.messages(room)
+            .await
             .into_iter()
-            .flatten()
             .filter(|event| event["type"] == kind)
-            .cloned()
             .collect()
     }
 }

@@ -12,7 +12,7 @@ use estafette_calls::{EngineConfig, GstEngine, PayloadTypes, VideoFrame};
 use estafette_core::calls::media::{
     MediaCommand, MediaEngine, MediaEvent, MediaSession, MediaSetup,
 };
-use support::{connect, setup};
+use support::{connect, exchange, setup};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_engines_exchange_sound_and_pictures_and_a_muted_microphone_sends_nothing() {
@@ -237,9 +237,12 @@ async fn what_is_sent_follows_the_payload_types_the_offer_chose() {
         .commands
         .send(MediaCommand::MakeOffer)
         .expect("alive");
+    // The caller's candidates found meanwhile wait for bob's side to exist.
+    let mut early = Vec::new();
     let offer = loop {
         match caller.events.recv().await {
             Some(MediaEvent::Offer(sdp)) => break sdp,
+            Some(MediaEvent::LocalCandidate(candidate)) => early.push(candidate),
             Some(MediaEvent::Failed(failure)) => panic!("{failure}"),
             Some(_) => {}
             None => panic!("caller gone"),
@@ -253,7 +256,15 @@ async fn what_is_sent_follows_the_payload_types_the_offer_chose() {
             ..setup(true)
         })
         .expect("bob's media");
-    answer_and_connect(&mut caller, &mut callee, offer).await;
+    callee
+        .commands
+        .send(MediaCommand::AnswerOffer(offer))
+        .expect("alive");
+    callee
+        .commands
+        .send(MediaCommand::RemoteCandidates(early))
+        .expect("alive");
+    exchange(&mut caller, &mut callee).await;
     counters_rise(&firefox_like, |counts| {
         counts.video_frames_decoded > 20 && counts.audio_buffers_received > 50
     })
@@ -262,37 +273,6 @@ async fn what_is_sent_follows_the_payload_types_the_offer_chose() {
         counts.video_frames_decoded > 20 && counts.audio_buffers_received > 50
     })
     .await;
-}
-
-/// The rest of a call's set-up once the caller's offer is made: the callee answers it, and
-/// candidates go both ways until both sides are connected.
-async fn answer_and_connect(caller: &mut MediaSession, callee: &mut MediaSession, offer: String) {
-    callee
-        .commands
-        .send(MediaCommand::AnswerOffer(offer))
-        .expect("callee alive");
-    let mut connected = (false, false);
-    tokio::time::timeout(Duration::from_secs(20), async {
-        while !(connected.0 && connected.1) {
-            tokio::select! {
-                Some(event) = caller.events.recv() => match event {
-                    MediaEvent::LocalCandidate(c) => callee.commands.send(MediaCommand::RemoteCandidates(vec![c])).expect("callee"),
-                    MediaEvent::Connected => connected.0 = true,
-                    MediaEvent::Failed(failure) => panic!("caller failed: {failure}"),
-                    _ => {}
-                },
-                Some(event) = callee.events.recv() => match event {
-                    MediaEvent::Answer(sdp) => caller.commands.send(MediaCommand::TakeAnswer(sdp)).expect("caller"),
-                    MediaEvent::LocalCandidate(c) => caller.commands.send(MediaCommand::RemoteCandidates(vec![c])).expect("caller"),
-                    MediaEvent::Connected => connected.1 = true,
-                    MediaEvent::Failed(failure) => panic!("callee failed: {failure}"),
-                    _ => {}
-                },
-            }
-        }
-    })
-    .await
-    .expect("both sides connected within 20 s");
 }
 
 async fn counters_rise(engine: &GstEngine, enough: impl Fn(estafette_calls::Counts) -> bool) {

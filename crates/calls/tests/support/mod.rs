@@ -22,6 +22,13 @@ pub async fn connect(caller: &mut MediaSession, callee: &mut MediaSession) -> St
         .commands
         .send(MediaCommand::MakeOffer)
         .expect("caller alive");
+    exchange(caller, callee).await
+}
+
+/// The rest of a call's set-up once the caller was asked for an offer (or made it, already
+/// handed to the callee): each side's reports go to the other until both are connected.
+/// Returns the offer, when it passed through here.
+pub async fn exchange(caller: &mut MediaSession, callee: &mut MediaSession) -> String {
     let mut connected = (false, false);
     let mut offer = String::new();
     tokio::time::timeout(Duration::from_secs(20), async {
