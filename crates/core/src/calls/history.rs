@@ -11,6 +11,7 @@ use std::time::Duration;
 use matrix_sdk::{
     Room,
     deserialized_responses::TimelineEvent,
+    event_cache::RoomEventCacheUpdate,
     ruma::{MilliSecondsSinceUnixEpoch, UserId},
 };
 use serde::{Deserialize, Serialize};
@@ -210,17 +211,25 @@ pub(crate) fn watch(
             let ringing = shown
                 .iter()
                 .any(|record| record.outcome == CallOutcome::Ringing);
-            let expiry = if ringing {
-                Duration::from_secs(5)
-            } else {
-                Duration::from_secs(3600)
-            };
-            tokio::select! {
-                update = updates.recv() => match update {
-                    Ok(_) | Err(RecvError::Lagged(_)) => {}
-                    Err(RecvError::Closed) => return,
-                },
-                () = tokio::time::sleep(expiry) => {}
+            let check_at = tokio::time::Instant::now()
+                + if ringing {
+                    Duration::from_secs(5)
+                } else {
+                    Duration::from_secs(3600)
+                };
+            loop {
+                tokio::select! {
+                    update = updates.recv() => match update {
+                        // Only new or changed events can change a call: read receipts, typing
+                        // and members, which come far more often, are not worth reading the
+                        // room for.
+                        Ok(RoomEventCacheUpdate::UpdateTimelineEvents(_))
+                        | Err(RecvError::Lagged(_)) => break,
+                        Ok(_) => {}
+                        Err(RecvError::Closed) => return,
+                    },
+                    () = tokio::time::sleep_until(check_at) => break,
+                }
             }
             let Ok(events) = cache.events().await else {
                 return;
