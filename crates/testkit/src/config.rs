@@ -21,6 +21,8 @@ pub(crate) const CONFIG_FILE: &str = "homeserver.yaml";
 pub(crate) const LOG_CONFIG_FILE: &str = "log.config";
 pub(crate) const LOG_FILE: &str = "homeserver.log";
 pub(crate) const STDERR_FILE: &str = "stderr.log";
+/// The key under which a running server names its launch in `/.well-known/matrix/client`.
+pub(crate) const INSTANCE_KEY: &str = "org.estafette.testkit.instance";
 
 /// Everything the kit creates in a data directory, for a clean retry on another port.
 const CREATED: &[&str] = &[
@@ -96,9 +98,14 @@ impl KitState {
         write_json(&dir.join(STATE_FILE), &json!(self))
     }
 
-    /// Writes `homeserver.yaml` and `log.config` for this state in `dir`.
-    pub fn write_config(&self, dir: &Path) -> Result<(), TestkitError> {
-        write_json(&dir.join(CONFIG_FILE), &synapse_config(self, dir))?;
+    /// Writes `homeserver.yaml` and `log.config` for this state in `dir`. `instance` names this
+    /// launch: the server serves it back in `/.well-known/matrix/client` under
+    /// [`INSTANCE_KEY`], so that the kit knows it reached its own process and not another
+    /// server that took the port meanwhile.
+    pub fn write_config(&self, dir: &Path, instance: &str) -> Result<(), TestkitError> {
+        let mut config = synapse_config(self, dir);
+        config["extra_well_known_client_content"] = json!({ INSTANCE_KEY: instance });
+        write_json(&dir.join(CONFIG_FILE), &config)?;
         write_json(&dir.join(LOG_CONFIG_FILE), &log_config(dir))
     }
 }
@@ -127,7 +134,7 @@ fn write_json(path: &Path, value: &Value) -> Result<(), TestkitError> {
     std::fs::write(path, text).map_err(TestkitError::io(format!("writing {}", path.display())))
 }
 
-fn random_secret() -> String {
+pub(crate) fn random_secret() -> String {
     Alphanumeric.sample_string(&mut rand::rng(), 32)
 }
 
@@ -336,7 +343,7 @@ mod tests {
         ));
         let state = KitState::new(4321);
         state.save(dir.path()).expect("saved");
-        state.write_config(dir.path()).expect("written");
+        state.write_config(dir.path(), "launch-1").expect("written");
         let loaded = KitState::load(dir.path()).expect("loaded");
         assert_eq!(loaded.port, 4321);
         assert_eq!(
@@ -349,6 +356,10 @@ mod tests {
             .as_str()
             .unwrap_or_default();
         assert!(Path::new(database).starts_with(dir.path()));
+        assert_eq!(
+            config["extra_well_known_client_content"][INSTANCE_KEY],
+            "launch-1"
+        );
     }
 
     #[test]

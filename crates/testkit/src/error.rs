@@ -41,7 +41,7 @@ pub enum TestkitError {
     #[error("Synapse exited during start-up ({status}); end of its output:\n{tail}")]
     ExitedEarly { status: String, tail: String },
 
-    #[error("Synapse did not answer /health within {seconds} s; end of its output:\n{tail}")]
+    #[error("Synapse did not answer within {seconds} s; end of its output:\n{tail}")]
     StartTimeout { seconds: u64, tail: String },
 
     #[error("the homeserver is not running")]

@@ -68,7 +68,7 @@ impl fmt::Debug for Homeserver {
 
 impl Homeserver {
     /// Installs Synapse if missing, writes its configuration into a fresh temporary directory,
-    /// starts it on 127.0.0.1 on a free port and waits until `/health` answers.
+    /// starts it on 127.0.0.1 on a free port and waits until it answers.
     pub async fn start() -> Result<Homeserver, TestkitError> {
         let venv = installed_venv().await?;
         let dir = tempfile::Builder::new()
@@ -355,17 +355,25 @@ fn lost_port_race(error: &TestkitError) -> bool {
     matches!(error, TestkitError::ExitedEarly { tail, .. } if tail.contains("Address already in use"))
 }
 
-/// Writes the configuration, starts Synapse and waits for `/health`. On failure the process
-/// is killed (by dropping it) and the error carries the end of its output.
+/// Writes the configuration, starts Synapse and waits until it answers as this launch. On
+/// failure the process is killed (by dropping it) and the error carries the end of its output.
+///
+/// `/health` is not enough: when another server took the port between choosing and binding,
+/// it answers `/health` while this process is still failing to bind, and the caller would
+/// then register users with this server's secret on the other one ("HMAC incorrect").
 async fn launch(
     venv: &Path,
     dir: &Path,
     state: &KitState,
     http: &reqwest::Client,
 ) -> Result<SynapseProcess, TestkitError> {
-    state.write_config(dir)?;
+    let instance = config::random_secret();
+    state.write_config(dir, &instance)?;
     let process = SynapseProcess::spawn(venv, dir)?;
-    let health = http::url(&format!("http://127.0.0.1:{}", state.port), &["health"])?;
+    let well_known = http::url(
+        &format!("http://127.0.0.1:{}", state.port),
+        &[".well-known", "matrix", "client"],
+    )?;
     let started = Instant::now();
     loop {
         if let Some(status) = process.exited()? {
@@ -374,7 +382,7 @@ async fn launch(
                 tail: output_tail(dir),
             });
         }
-        if is_healthy(http, &health).await {
+        if answers_as(http, &well_known, &instance).await {
             tracing::debug!(port = state.port, elapsed = ?started.elapsed(), "Synapse is up");
             return Ok(process);
         }
@@ -388,14 +396,19 @@ async fn launch(
     }
 }
 
-async fn is_healthy(http: &reqwest::Client, url: &Url) -> bool {
+/// Whether the server at `url` serves the launch name `instance` (see [`launch`]).
+async fn answers_as(http: &reqwest::Client, url: &Url, instance: &str) -> bool {
     let request = http.get(url.clone()).timeout(Duration::from_secs(2)).send();
-    match request.await {
-        Ok(response) if response.status().is_success() => {
-            response.text().await.is_ok_and(|body| body.trim() == "OK")
-        }
-        _ => false,
+    let Ok(response) = request.await else {
+        return false;
+    };
+    if !response.status().is_success() {
+        return false;
     }
+    response
+        .json::<serde_json::Value>()
+        .await
+        .is_ok_and(|body| body[config::INSTANCE_KEY] == instance)
 }
 
 /// The end of Synapse's log and of its stderr (where configuration errors and tracebacks go).
@@ -442,6 +455,25 @@ mod tests {
         )));
         assert!(!lost_port_race(&exited("yaml.scanner.ScannerError")));
         assert!(!lost_port_race(&TestkitError::NotRunning));
+    }
+
+    /// The race seen in CI: another server binds the chosen port first. Its `/health` answered
+    /// for this launch, whose users were then registered on the wrong server.
+    #[tokio::test]
+    async fn a_launch_whose_port_another_server_took_fails_as_a_lost_race() {
+        let holder = Homeserver::start()
+            .await
+            .expect("a server holding the port");
+        let venv = installed_venv().await.expect("Synapse installed");
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let state = KitState::new(holder.port());
+        state.save(dir.path()).expect("saved");
+        let http = http::client().expect("an HTTP client");
+        match launch(&venv, dir.path(), &state, &http).await {
+            Ok(_) => panic!("the holder of the port was taken for the new launch"),
+            Err(error) => assert!(lost_port_race(&error), "{error}"),
+        }
+        assert!(holder.is_running());
     }
 
     #[test]
