@@ -51,9 +51,9 @@ impl LaunchConfig {
 
     /// Calls send a tone and a moving pattern instead of the microphone and camera
     /// (`ESTAFETTE_CALL_SOURCES=test`): end-to-end tests and machines without devices. A
-    /// release build ignores it.
+    /// release build ignores it; the benchmarks' optimised build enables it by a feature.
     pub fn call_test_sources() -> bool {
-        cfg!(debug_assertions)
+        cfg!(any(debug_assertions, feature = "call-test-sources"))
             && std::env::var("ESTAFETTE_CALL_SOURCES").is_ok_and(|value| value == "test")
     }
 

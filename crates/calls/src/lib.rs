@@ -257,6 +257,21 @@ impl GstEngine {
         Instant::now()
     }
 
+    /// Asks the other side of every call for a whole picture now (a key frame, by an RTCP
+    /// picture loss indication): a decoder can start only at one, and senders make one every
+    /// two seconds or so. The page asks when it starts showing a call's video, which would
+    /// otherwise stay blank until the next.
+    pub fn request_key_frame(&self) {
+        for pipeline in self.live_pipelines() {
+            if let Some(pad) = pipeline
+                .by_name("remote")
+                .and_then(|sink| sink.static_pad("sink"))
+            {
+                pad.push_event(session::key_frame_request());
+            }
+        }
+    }
+
     /// What all this engine's calls have carried so far.
     pub fn counters(&self) -> &Arc<Counters> {
         &self.counters

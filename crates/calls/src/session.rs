@@ -1,8 +1,11 @@
 //! One call's pipeline, driven by the commands of the signalling, reporting what happens.
 
-use std::sync::{
-    Arc, Mutex,
-    atomic::{AtomicU64, Ordering},
+use std::{
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
 };
 
 use estafette_core::calls::media::{
@@ -537,6 +540,41 @@ fn receive_streams(
     });
 }
 
+/// Until the first key frame of the other side arrives, whether to ask for one again: at
+/// most every [`KEY_FRAME_ASK_INTERVAL`], since a request or its answer can be lost.
+#[derive(Debug, Default)]
+pub(crate) struct KeyFrameWait {
+    seen: bool,
+    asked_at: Option<Instant>,
+}
+
+const KEY_FRAME_ASK_INTERVAL: Duration = Duration::from_millis(300);
+
+impl KeyFrameWait {
+    pub(crate) fn should_ask(&mut self, keyframe: bool, now: Instant) -> bool {
+        self.seen |= keyframe;
+        let due = self
+            .asked_at
+            .is_none_or(|asked| now.duration_since(asked) >= KEY_FRAME_ASK_INTERVAL);
+        if self.seen || !due {
+            return false;
+        }
+        self.asked_at = Some(now);
+        true
+    }
+}
+
+/// GStreamer's upstream "force key unit" event (gst-plugins-base's video library builds the
+/// same): the RTP session turns it into a picture loss indication to the sender, whose
+/// encoder then makes a key frame.
+pub(crate) fn key_frame_request() -> gst::Event {
+    let request = gst::Structure::builder("GstForceKeyUnit")
+        .field("all-headers", true)
+        .field("count", 0u32)
+        .build();
+    gst::event::CustomUpstream::new(request)
+}
+
 /// Hands the encoded frames of an appsink to the page (and counts the other side's).
 fn hand_out_frames(
     element: gst::Element,
@@ -547,6 +585,7 @@ fn hand_out_frames(
     let Ok(appsink) = element.downcast::<AppSink>() else {
         return;
     };
+    let mut awaiting_key_frame = KeyFrameWait::default();
     appsink.set_callbacks(
         AppSinkCallbacks::builder()
             .new_sample(move |appsink| {
@@ -557,13 +596,25 @@ fn hand_out_frames(
                         .video_frames_received
                         .fetch_add(1, Ordering::Relaxed);
                 }
-                let (Some(sink), Some(buffer)) = (&sink, sample.buffer()) else {
+                let Some(buffer) = sample.buffer() else {
+                    return Ok(gst::FlowSuccess::Ok);
+                };
+                let keyframe = !buffer.flags().contains(gst::BufferFlags::DELTA_UNIT);
+                // The other side's first key frame went by before the connection was up:
+                // ask for one rather than wait for the next.
+                if !local
+                    && awaiting_key_frame.should_ask(keyframe, Instant::now())
+                    && let Some(pad) = appsink.static_pad("sink")
+                {
+                    pad.push_event(key_frame_request());
+                }
+                let Some(sink) = &sink else {
                     return Ok(gst::FlowSuccess::Ok);
                 };
                 let map = buffer.map_readable().map_err(|_| gst::FlowError::Error)?;
                 sink(VideoFrame {
                     local,
-                    keyframe: !buffer.flags().contains(gst::BufferFlags::DELTA_UNIT),
+                    keyframe,
                     timestamp_us: buffer.pts().map(|time| time.useconds()).unwrap_or(0),
                     data: map.to_vec(),
                 });
@@ -615,4 +666,30 @@ fn is_bright(frame: &[u8]) -> bool {
     let samples: Vec<u8> = luma.iter().step_by(997).copied().collect();
     !samples.is_empty()
         && samples.iter().map(|&value| u64::from(value)).sum::<u64>() / samples.len() as u64 > 160
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_frame_is_asked_for_until_one_comes_and_not_more_often_than_the_interval() {
+        let start = Instant::now();
+        let mut wait = KeyFrameWait::default();
+        assert!(wait.should_ask(false, start));
+        assert!(!wait.should_ask(false, start + Duration::from_millis(100)));
+        assert!(wait.should_ask(false, start + KEY_FRAME_ASK_INTERVAL));
+        assert!(!wait.should_ask(true, start + Duration::from_secs(5)));
+        assert!(!wait.should_ask(false, start + Duration::from_secs(10)));
+    }
+
+    #[test]
+    fn the_request_is_the_upstream_event_the_rtp_session_turns_into_a_picture_loss_indication() {
+        gst::init().expect("GStreamer");
+        let event = key_frame_request();
+        assert_eq!(event.type_(), gst::EventType::CustomUpstream);
+        let structure = event.structure().expect("a structure");
+        assert_eq!(structure.name(), "GstForceKeyUnit");
+        assert_eq!(structure.get::<bool>("all-headers"), Ok(true));
+    }
 }

@@ -286,3 +286,58 @@ async fn counters_rise(engine: &GstEngine, enough: impl Fn(estafette_calls::Coun
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// The page asks for a whole picture when it starts showing a call's video: the other side's
+/// encoder answers with a key frame at once instead of at its next one, 60 frames apart.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_frame_asked_for_comes_long_before_the_next_one_due() {
+    let received = Arc::new(Mutex::new(Vec::<bool>::new()));
+    let seen = received.clone();
+    let alice = GstEngine::new(EngineConfig {
+        video_frames: Some(Arc::new(move |frame: VideoFrame| {
+            if !frame.local {
+                seen.lock().expect("not poisoned").push(frame.keyframe);
+            }
+        })),
+        ..EngineConfig::for_tests()
+    })
+    .expect("GStreamer is installed");
+    let bob = GstEngine::new(EngineConfig::for_tests()).expect("GStreamer is installed");
+    let mut caller = alice.start(setup(true)).expect("alice's media");
+    let mut callee = bob.start(setup(true)).expect("bob's media");
+    connect(&mut caller, &mut callee).await;
+
+    // Ten pictures past a key frame: the next one due is 50 pictures away.
+    let frames_since_key = |frames: &[bool]| {
+        let last_key = frames.iter().rposition(|keyframe| *keyframe)?;
+        Some(frames.len() - 1 - last_key)
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let asked_at = loop {
+        {
+            let frames = received.lock().expect("not poisoned");
+            if frames_since_key(&frames).is_some_and(|since| (10..20).contains(&since)) {
+                break frames.len();
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no key frame from bob"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    alice.request_key_frame();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while received.lock().expect("not poisoned").len() < asked_at + 30 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "bob's pictures stopped"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let frames = received.lock().expect("not poisoned");
+    assert!(
+        frames[asked_at..asked_at + 30].contains(&true),
+        "no key frame within 30 pictures of asking"
+    );
+}

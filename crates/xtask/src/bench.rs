@@ -16,9 +16,10 @@ const BENCHES: &[(&str, &str, &str)] = &[
     ("app", "estafette-e2e", "app"),
     ("load", "estafette-e2e", "load"),
     ("call", "estafette-calls", "call"),
+    ("call-page", "estafette-e2e", "call_page"),
 ];
 
-pub const NAMES: &[&str] = &["core", "media", "app", "load", "call"];
+pub const NAMES: &[&str] = &["core", "media", "app", "load", "call", "call-page"];
 
 pub fn run(root: &Path, name: &str, passthrough: &[String]) -> Result<(), Error> {
     let Some(&(_, package, target)) = BENCHES.iter().find(|(known, _, _)| *known == name) else {
@@ -51,13 +52,14 @@ fn pipeline(
 }
 
 /// The app (and its floor, an empty window) optimised as people get it, with the UI embedded,
-/// and tauri-driver to drive it.
+/// and tauri-driver to drive it. Its calls may use test sources (`call-test-sources`): the
+/// machines have no camera.
 pub fn build_optimised_app(steps: &mut Steps, root: &Path) -> Result<(), Error> {
     steps.run("tauri-driver", desktop::ensure_tauri_driver)?;
     steps.run("ui packages", || desktop::install_ui_packages(root))?;
     steps.run("ui build", || desktop::build_ui(root))?;
     steps.run("app build (bench-fast)", || {
-        desktop::build_app(root, "bench-fast")
+        desktop::build_app(root, "bench-fast", &["call-test-sources"])
     })
 }
 

@@ -59,13 +59,13 @@ pub fn build_ui(root: &Path) -> Result<(), Error> {
 }
 
 /// The app binary (`target/<profile>/estafette`) and the benchmark's empty window.
-pub fn build_app(root: &Path, profile: &str) -> Result<(), Error> {
-    steps::status(
-        Command::new("cargo")
-            .args(["build", "--profile", profile, "-p", "estafette", "--bins"])
-            .current_dir(root),
-        "building the app",
-    )
+pub fn build_app(root: &Path, profile: &str, features: &[&str]) -> Result<(), Error> {
+    let mut command = Command::new("cargo");
+    command.args(["build", "--profile", profile, "-p", "estafette", "--bins"]);
+    if !features.is_empty() {
+        command.args(["--features", &features.join(",")]);
+    }
+    steps::status(command.current_dir(root), "building the app")
 }
 
 /// The demo of `cargo xtask run` (also started by an end-to-end test).

@@ -130,7 +130,7 @@ fn pipeline(steps: &mut Steps, root: &Path, quick: bool) -> Result<(), Error> {
     test::install_prerequisites(steps, root)?;
     // The e2e proofs drive the debug app as the tests do; the load run, the optimised one.
     bench::build_optimised_app(steps, root)?;
-    steps.run("app build", || desktop::build_app(root, "dev"))?;
+    steps.run("app build", || desktop::build_app(root, "dev", &[]))?;
     let session = test::keyring_session(steps, root)?;
     let mut outcomes = Vec::new();
     for proof in PROOFS {

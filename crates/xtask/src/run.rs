@@ -29,7 +29,7 @@ fn pipeline(steps: &mut Steps, root: &Path, passthrough: &[String]) -> Result<()
     steps.run("system packages", || deps::ensure(&packages))?;
     steps.run("ui packages", || desktop::install_ui_packages(root))?;
     steps.run("ui build", || desktop::build_ui(root))?;
-    steps.run("app build", || desktop::build_app(root, "dev"))?;
+    steps.run("app build", || desktop::build_app(root, "dev", &[]))?;
     let app = desktop::app_binary(root, "dev");
 
     if let Some(homeserver) = configured_homeserver() {

@@ -55,7 +55,7 @@ fn pipeline(
     }
     let _ = steps.run("ui unit tests", || desktop::test_ui(root));
     // The end-to-end tests launch these binaries.
-    steps.run("app build", || desktop::build_app(root, "dev"))?;
+    steps.run("app build", || desktop::build_app(root, "dev", &[]))?;
     steps.run("demo build", || desktop::build_demo(root))?;
     let session = keyring_session(steps, root)?;
     let runner = Runner::detect();

@@ -230,6 +230,11 @@ pub async fn watch_call_history(
 #[specta::specta]
 pub fn watch_call_video(state: State<'_, AppState>, frames: Channel<CallVideoFrame>) {
     *state.calls.frames.lock().unwrap_or_else(|e| e.into_inner()) = Some(frames);
+    // The frames that went by before the page listened are lost to it, and its decoder
+    // starts only at a whole picture: ask for one rather than wait for the next.
+    if let Some(Ok(engine)) = state.calls.engine.get() {
+        engine.request_key_frame();
+    }
 }
 
 /// Calls the other person of a direct conversation; returns the call's ID.
