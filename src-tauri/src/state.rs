@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use estafette_core::{AccountManager, CoreConfig, secrets};
+use estafette_core::{AccountManager, CoreConfig, policy::Policy, secrets};
 use tokio::sync::watch;
 use tracing::warn;
 
@@ -38,7 +38,8 @@ impl AppState {
         config.device_display_name = device_display_name();
         let preferences = PreferencesFile::open(&config.data_dir);
         Ok(Self {
-            manager: Arc::new(AccountManager::new(config)),
+            // The administrator's policy is read once, at start: changing it means restarting.
+            manager: Arc::new(AccountManager::new(config).with_policy(Policy::load())),
             live: LiveSubscriptions::default(),
             launch,
             files: FileRegistry::default(),

@@ -9,6 +9,7 @@ mod notifications;
 mod people;
 mod room_admin;
 mod settings;
+mod state_servers;
 
 use std::time::{Duration, Instant};
 

@@ -51,10 +51,11 @@ struct Cli {
 enum Command {
     /// Sign in with a password and remember the account.
     Login {
-        /// Server name or URL; optional when --user is a full Matrix ID.
+        /// Server name or URL; optional when --user is a full Matrix ID, an email address
+        /// the administrator's directory knows, or when the policy names a default.
         #[arg(long)]
         homeserver: Option<String>,
-        /// `alice` or `@alice:example.org`.
+        /// `alice`, `@alice:example.org` or a work email address.
         #[arg(long)]
         user: String,
         /// The password (visible in the process list: prefer --password-stdin).
@@ -166,7 +167,8 @@ async fn run(cli: Cli, output: &Output) -> Result<(), Failure> {
     }
     config.keychain_service = cli.keychain_service;
     config.device_display_name = "Estafette CLI".to_owned();
-    let manager = AccountManager::new(config);
+    // The same administrator policy as the app: allowed servers, the email directory.
+    let manager = AccountManager::new(config).with_policy(estafette_core::policy::Policy::load());
     let context = commands::Context {
         manager: &manager,
         output,

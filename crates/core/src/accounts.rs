@@ -29,6 +29,7 @@ use crate::{
     Account, AccountId, AccountInfo, Code, Error, ErrorCode,
     account::{AccountPaths, Homeserver, build_client},
     auth::{self, AuthError, ServerAddress, ServerInfo, Username},
+    policy::Policy,
     private_files,
     secrets::{AccountKeychain, SecretsError, SessionTokens},
 };
@@ -87,6 +88,8 @@ pub struct AccountManager {
     restoring: Mutex<()>,
     /// Why each saved account that is not open failed to restore, the last time it was tried.
     restore_failures: Mutex<BTreeMap<AccountId, (Code, String)>>,
+    /// What the administrator fixed for sign-ins on this machine.
+    policy: Policy,
 }
 
 /// A saved account that could not be opened (a locked keychain, a damaged store), and why:
@@ -106,7 +109,18 @@ impl AccountManager {
             accounts: Mutex::new(BTreeMap::new()),
             restoring: Mutex::new(()),
             restore_failures: Mutex::new(BTreeMap::new()),
+            policy: Policy::default(),
         }
+    }
+
+    /// Sign-ins follow the administrator's `policy` (allowed servers, email lookup).
+    pub fn with_policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
     }
 
     pub fn config(&self) -> &CoreConfig {
@@ -129,7 +143,7 @@ impl AccountManager {
         username: &str,
     ) -> Result<ServerInfo, Error> {
         let username = Username::parse(username)?;
-        let server = auth::server_for(homeserver, &username)?;
+        let server = auth::server_for(homeserver, &username, &self.policy).await?;
         Ok(auth::probe(&server).await?)
     }
 
@@ -137,8 +151,12 @@ impl AccountManager {
     /// its sync. Nothing is left behind when it fails.
     #[instrument(skip_all, fields(username = %request.username))]
     pub async fn sign_in(&self, request: SignIn) -> Result<Arc<Account>, Error> {
+        if self.policy.sso_only {
+            return Err(AuthError::PasswordSignInDisabled.into());
+        }
         let username = Username::parse(&request.username)?;
-        let server = auth::server_for(request.homeserver.as_deref(), &username)?;
+        let server =
+            auth::server_for(request.homeserver.as_deref(), &username, &self.policy).await?;
         let id = AccountId::generate();
         let keychain = self.keychain(&id);
         let paths = AccountPaths::new(&self.config.data_dir, &id);
@@ -190,7 +208,7 @@ impl AccountManager {
         }
         let response = client
             .matrix_auth()
-            .login_username(username.login_id(), password)
+            .login_identifier(username.identifier(), password)
             .initial_device_display_name(&self.config.device_display_name)
             .request_refresh_token()
             .send()

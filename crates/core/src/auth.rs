@@ -7,6 +7,9 @@
 use crate::Code;
 use std::{error::Error as StdError, fmt, time::Duration};
 
+use matrix_sdk::ruma::api::client::uiaa::{
+    EmailUserIdentifier, MatrixUserIdentifier, UserIdentifier,
+};
 use matrix_sdk::{
     Client, ClientBuildError, HttpError, RumaApiError,
     ruma::{
@@ -21,6 +24,8 @@ use matrix_sdk::{
 };
 use serde::Serialize;
 use tracing::{debug, instrument};
+
+use crate::{identity_lookup, policy::Policy};
 
 /// Why signing in (or probing a server) failed. Each variant has a stable [`AuthError::code`].
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +61,16 @@ pub enum AuthError {
     Server(String),
     #[error("the local store could not be opened: {0}")]
     Store(String),
+    #[error("no account uses this email address")]
+    EmailNotFound,
+    #[error("the directory that finds an email address's server cannot be reached")]
+    EmailLookupFailed,
+    #[error("your administrator does not allow signing in to {0}")]
+    ServerNotAllowed(String),
+    #[error("the administrator's policy file cannot be used ({0}); signing in is blocked")]
+    PolicyUnreadable(String),
+    #[error("your administrator allows signing in only through single sign-on")]
+    PasswordSignInDisabled,
 }
 
 impl AuthError {
@@ -75,6 +90,11 @@ impl AuthError {
             Self::SessionExpired => Code::AuthSessionExpired,
             Self::Server(_) => Code::AuthServerError,
             Self::Store(_) => Code::AuthStoreFailed,
+            Self::EmailNotFound => Code::AuthEmailNotFound,
+            Self::EmailLookupFailed => Code::AuthEmailLookupFailed,
+            Self::ServerNotAllowed(_) => Code::AuthServerNotAllowed,
+            Self::PolicyUnreadable(_) => Code::AuthPolicyUnreadable,
+            Self::PasswordSignInDisabled => Code::AuthPasswordSignInDisabled,
         }
     }
 
@@ -248,6 +268,21 @@ impl ServerAddress {
     pub fn display(&self) -> &str {
         &self.display
     }
+
+    /// Host and port as a policy compares them: `matrix.example.org`, `127.0.0.1:8008`,
+    /// whether the server was named or given as an address.
+    pub(crate) fn host_and_port(&self) -> String {
+        let input = &self.discovery_input;
+        let without_scheme = input
+            .strip_prefix("https://")
+            .or_else(|| input.strip_prefix("http://"))
+            .unwrap_or(input);
+        without_scheme
+            .split('/')
+            .next()
+            .unwrap_or(without_scheme)
+            .to_ascii_lowercase()
+    }
 }
 
 /// Plain HTTP to anything but this machine (tests and the demo run their server here).
@@ -263,11 +298,13 @@ fn is_loopback_host(host: &str) -> bool {
             .is_ok_and(|address| address.is_loopback())
 }
 
-/// What a person typed in the username field: `alice` or `@alice:example.org`.
+/// What a person typed in the username field: `alice`, `@alice:example.org`, or an email
+/// address (`alice@interieur.gouv.fr`), which the state's servers sign in with.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Username {
     Localpart(String),
     Full(OwnedUserId),
+    Email(String),
 }
 
 impl Username {
@@ -279,6 +316,17 @@ impl Username {
                 .map_err(|_| AuthError::InvalidInput(input.to_owned()))
         } else if trimmed.is_empty() || trimmed.contains(':') {
             Err(AuthError::InvalidInput(input.to_owned()))
+        } else if let Some((local, domain)) = trimmed.split_once('@') {
+            // A Matrix localpart never holds an `@`: this can only be an email address.
+            let valid = !local.is_empty()
+                && domain.contains('.')
+                && !domain.contains('@')
+                && !trimmed.chars().any(char::is_whitespace);
+            if valid {
+                Ok(Self::Email(trimmed.to_owned()))
+            } else {
+                Err(AuthError::InvalidInput(input.to_owned()))
+            }
         } else {
             Ok(Self::Localpart(trimmed.to_owned()))
         }
@@ -288,23 +336,51 @@ impl Username {
         match self {
             Self::Localpart(localpart) => localpart,
             Self::Full(user_id) => user_id.as_str(),
+            Self::Email(address) => address,
+        }
+    }
+
+    /// How the login request names the user: by Matrix ID or localpart, or by email as a
+    /// third-party identifier.
+    pub(crate) fn identifier(&self) -> UserIdentifier {
+        match self {
+            Self::Email(address) => {
+                UserIdentifier::Email(EmailUserIdentifier::new(address.clone()))
+            }
+            other => UserIdentifier::Matrix(MatrixUserIdentifier::new(other.login_id().to_owned())),
         }
     }
 }
 
-/// The homeserver to use for a sign-in: the one given, else the one of the Matrix ID.
-pub fn server_for(
+/// The homeserver to use for a sign-in, and whether the administrator's policy allows it:
+/// - an email address goes to the server the policy's identity servers name for it, unless
+///   the person named another server than the policy's default;
+/// - otherwise the server named, else the Matrix ID's, else the policy's default.
+pub async fn server_for(
     homeserver: Option<&str>,
     username: &Username,
+    policy: &Policy,
 ) -> Result<ServerAddress, AuthError> {
-    match (
-        homeserver.map(str::trim).filter(|text| !text.is_empty()),
-        username,
-    ) {
-        (Some(server), _) => ServerAddress::parse(server),
-        (None, Username::Full(user_id)) => ServerAddress::from_user_id(user_id),
-        (None, Username::Localpart(_)) => Err(AuthError::HomeserverRequired),
+    if let Some(reason) = &policy.unreadable {
+        return Err(AuthError::PolicyUnreadable(reason.clone()));
     }
+    let named = homeserver.map(str::trim).filter(|text| !text.is_empty());
+    let server = match (named, username) {
+        (named, Username::Email(address))
+            if !policy.identity_servers.is_empty()
+                && (named.is_none() || named == policy.default_server()) =>
+        {
+            identity_lookup::homeserver_of(&policy.identity_servers, address).await?
+        }
+        (Some(server), _) => ServerAddress::parse(server)?,
+        (None, Username::Full(user_id)) => ServerAddress::from_user_id(user_id)?,
+        (None, _) => match policy.default_server() {
+            Some(server) => ServerAddress::parse(server)?,
+            None => return Err(AuthError::HomeserverRequired),
+        },
+    };
+    policy.check_server(&server)?;
+    Ok(server)
 }
 
 /// What a homeserver offers, so that a sign-in form asks only for what is needed.
@@ -435,14 +511,47 @@ mod tests {
     }
 
     #[test]
-    fn the_server_comes_from_the_id_when_none_is_given() {
+    fn an_address_with_an_at_sign_is_an_email() {
+        assert_eq!(
+            Username::parse(" jean.dupont@interieur.gouv.fr ").expect("ok"),
+            Username::Email("jean.dupont@interieur.gouv.fr".into())
+        );
+        for bad in [
+            "jean@",
+            "@",
+            "jean@localhost",
+            "jean@a@b.fr",
+            "jean dupont@b.fr",
+        ] {
+            assert!(Username::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_server_comes_from_the_id_or_the_policy_when_none_is_given() {
+        let none = Policy::default();
         let full = Username::parse("@alice:127.0.0.1:9000").expect("ok");
-        let server = server_for(None, &full).expect("server from id");
+        let server = server_for(None, &full, &none)
+            .await
+            .expect("server from id");
         assert_eq!(server.discovery_input(), "http://127.0.0.1:9000");
         let bare = Username::parse("alice").expect("ok");
         assert!(matches!(
-            server_for(Some("  "), &bare),
+            server_for(Some("  "), &bare, &none).await,
             Err(AuthError::HomeserverRequired)
         ));
+        let email = Username::parse("alice@interieur.gouv.fr").expect("ok");
+        assert!(matches!(
+            server_for(None, &email, &none).await,
+            Err(AuthError::HomeserverRequired)
+        ));
+        let ministry = Policy {
+            default_homeserver: Some("127.0.0.1:9001".into()),
+            ..Policy::default()
+        };
+        let server = server_for(None, &bare, &ministry)
+            .await
+            .expect("the default");
+        assert_eq!(server.display(), "127.0.0.1:9001");
     }
 }

@@ -19,6 +19,7 @@ pub mod chaos;
 mod config;
 mod error;
 mod http;
+mod identity;
 mod install;
 mod process;
 mod server;
@@ -30,6 +31,7 @@ mod wait;
 pub mod seed;
 
 pub use error::TestkitError;
+pub use identity::IdentityServer;
 pub use install::{SYNAPSE_VERSION, cache_root, ensure_synapse_installed, synapse_venv_dir};
 pub use seed::{SeedPlan, seed_plain_rooms};
 pub use server::Homeserver;

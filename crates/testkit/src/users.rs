@@ -63,6 +63,27 @@ impl Homeserver {
         http::json(self.http().post(url).json(&body), &what).await
     }
 
+    /// Gives `user_id` the email address `email`, with which it can then sign in (Synapse's
+    /// admin API, by `admin`'s token).
+    pub async fn add_email(
+        &self,
+        admin: &RegisteredUser,
+        user_id: &str,
+        email: &str,
+    ) -> Result<(), TestkitError> {
+        let url = self.endpoint(&["_synapse", "admin", "v2", "users", user_id])?;
+        let body = json!({ "threepids": [{ "medium": "email", "address": email }] });
+        let _: serde_json::Value = http::json(
+            self.http()
+                .put(url)
+                .bearer_auth(&admin.access_token)
+                .json(&body),
+            &format!("giving {user_id} an email address"),
+        )
+        .await?;
+        Ok(())
+    }
+
     /// Signs `localpart` in with its password: a new device and access token.
     pub async fn login(
         &self,

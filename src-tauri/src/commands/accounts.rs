@@ -17,6 +17,12 @@ use crate::{
 #[derive(Debug, Serialize, specta::Type)]
 pub struct LaunchInfo {
     pub default_homeserver: Option<String>,
+    /// The administrator fixed the homeserver: the form shows it and cannot change it.
+    pub homeserver_fixed: bool,
+    /// The deployment finds agents' servers from their email address.
+    pub signs_in_by_email: bool,
+    /// The administrator allows single sign-on only: no password form.
+    pub sso_only: bool,
     pub demo: Option<DemoAccounts>,
     /// The system's preferred languages (BCP 47), most preferred first.
     pub languages: Vec<String>,
@@ -42,8 +48,16 @@ impl std::fmt::Debug for SignInForm {
 #[tauri::command]
 #[specta::specta]
 pub fn launch_info(state: State<'_, AppState>) -> LaunchInfo {
+    let policy = state.manager.policy();
     LaunchInfo {
-        default_homeserver: state.launch.default_homeserver.clone(),
+        // What the administrator fixed comes before what the environment suggests.
+        default_homeserver: policy
+            .default_server()
+            .map(str::to_owned)
+            .or_else(|| state.launch.default_homeserver.clone()),
+        homeserver_fixed: policy.fixes_homeserver(),
+        signs_in_by_email: !policy.identity_servers.is_empty(),
+        sso_only: policy.sso_only,
         demo: state.launch.demo.clone(),
         languages: sys_locale::get_locales().collect(),
     }
