@@ -149,3 +149,32 @@ async fn a_directory_out_of_reach_and_a_server_the_policy_forbids_are_refused_an
         .expect_err("blocked");
     assert_eq!(error.code(), "auth.policy_unreadable", "{error:?}");
 }
+
+/// A server too old for Estafette is named as such, with what it lacks, before any password
+/// is sent (the SDK's mock server: a Synapse without it cannot be made here).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_without_simplified_sliding_sync_is_refused_naming_what_it_lacks() {
+    init();
+    let server = matrix_sdk::test_utils::mocks::MatrixMockServer::new().await;
+    server.mock_versions().ok().mount().await;
+    let (manager, _data) = installation(Policy::default());
+    let error = manager
+        .sign_in(sign_in(Some(server.uri()), "alice"))
+        .await
+        .expect_err("too old");
+    assert!(
+        matches!(error, Error::Auth(AuthError::NoSlidingSync)),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("Simplified Sliding Sync"));
+    let logins = server
+        .server()
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|request| request.url.path().ends_with("/login"))
+        .count();
+    assert_eq!(logins, 0, "no password was sent");
+    assert!(manager.restore_all().await.expect("index").is_empty());
+}
