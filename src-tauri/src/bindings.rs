@@ -84,6 +84,8 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             accounts::retry_restore,
             accounts::sign_in,
             accounts::sign_out,
+            accounts::request_renewal_email,
+            accounts::retry_sync,
             accounts::watch_sync_state,
             rooms::watch_room_list,
             rooms::watch_room_list_loading,

@@ -67,6 +67,8 @@ pub const COMMAND_NAMES: &[&str] = &[
     "retry_restore",
     "sign_in",
     "sign_out",
+    "request_renewal_email",
+    "retry_sync",
     "watch_sync_state",
     "watch_room_list",
     "watch_room_list_loading",

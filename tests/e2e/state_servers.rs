@@ -1,10 +1,11 @@
 //! The administrator's policy and the state's email directory in the app (issue 16): the
 //! server the policy names is filled in, a server it does not allow is refused with words
 //! that say so, and alice signs in with her work email address alone, her server found by
-//! the directory. Where only single sign-on is allowed, no password form is shown.
+//! the directory. Where only single sign-on is allowed, no password form is shown. An account
+//! that expires says so, and comes back once renewed from the email's link.
 
-use estafette_e2e::{Installation, Key, PASSWORD, TauriDriver};
-use estafette_testkit::IdentityServer;
+use estafette_e2e::{Installation, Key, PASSWORD, TauriDriver, VirtualDisplay, eventually};
+use estafette_testkit::{Homeserver, IdentityServer, MailSink};
 
 use super::{World, postpone_recovery};
 
@@ -96,5 +97,73 @@ async fn an_agent_signs_in_by_email_and_a_server_the_policy_forbids_is_refused()
         .await;
     assert_eq!(app.count("textbox", "Password").await, 0);
     assert_eq!(app.count("button", "Sign in").await, 0);
+    app.close().await;
+}
+
+/// An agent whose account expires sees why, has the renewal email sent, follows its link, and
+/// is back in her conversations without signing in again.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_expired_account_shows_the_renewal_screen_and_comes_back_once_renewed() {
+    let mail = MailSink::start().await.expect("a mail sink");
+    let mut server = Homeserver::start_with_account_validity(&mail)
+        .await
+        .expect("Synapse with account validity");
+    let admin = server
+        .register_user("admin", PASSWORD, true)
+        .await
+        .expect("an administrator");
+    server
+        .register_user("alice", PASSWORD, false)
+        .await
+        .expect("alice registered");
+    let alice_id = server.user_id("alice");
+    server
+        .add_email(&admin, &alice_id, "alice.martin@interieur.gouv.fr")
+        .await
+        .expect("alice's email");
+    let display = VirtualDisplay::start();
+    let alice = Installation::new("en");
+    let driver = TauriDriver::start(&alice.environment(&display));
+    let app = driver
+        .launch("an_expired_account_shows_the_renewal_screen_and_comes_back_once_renewed")
+        .await;
+    app.submit_sign_in(&server.base_url(), "alice", PASSWORD)
+        .await;
+    app.find("navigation", "Conversations").await;
+    postpone_recovery(&app, "Protect your encrypted messages", "Later").await;
+
+    let yesterday = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|since| since.as_millis() as u64)
+        .unwrap_or(0)
+        - 86_400_000;
+    server
+        .set_account_expiry(&admin, &alice_id, yesterday)
+        .await
+        .expect("alice's account expires");
+    // The restart cuts the sync request in flight; the next one meets the expiry.
+    server.restart().await.expect("Synapse restarts");
+
+    app.find("region", "Your account has expired").await;
+    assert_eq!(
+        app.count("status", "Offline: showing saved messages. Reconnecting…")
+            .await,
+        0
+    );
+    app.click_named("button", "Send me a renewal email").await;
+    app.wait_for_text("The email is on its way").await;
+    let link = eventually("the renewal email to arrive", || async {
+        mail.links()
+            .into_iter()
+            .find(|link| link.contains("/account_validity/renew?token="))
+    })
+    .await;
+    let renewed = reqwest::get(&link).await.expect("the link answers");
+    assert!(renewed.status().is_success(), "{}", renewed.status());
+
+    app.click_named("button", "I renewed it, try again").await;
+    app.wait_until_gone("region", "Your account has expired")
+        .await;
+    app.find("navigation", "Conversations").await;
     app.close().await;
 }

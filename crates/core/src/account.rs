@@ -167,6 +167,8 @@ pub struct Account {
     info: AccountInfo,
     client: Client,
     sync_service: Arc<SyncService>,
+    /// Wakes the sync supervisor at once ([`Account::retry_sync`]).
+    sync_retry: Arc<tokio::sync::Notify>,
     sync_state: SharedObservable<SyncState>,
     notifications: NotificationsState,
     calls: CallsState,
@@ -197,6 +199,7 @@ impl Account {
         );
         crate::media::bound_media_cache(&client).await;
         let sync_state = SharedObservable::new(SyncState::Connecting);
+        let sync_retry = Arc::new(tokio::sync::Notify::new());
         let alerts = Alerts::new();
         // Before sync starts, so that the handler sees every response.
         let alert_tasks = alerts.start(&client, &sync_state).await;
@@ -205,6 +208,7 @@ impl Account {
                 client.clone(),
                 sync_service.clone(),
                 sync_state.clone(),
+                sync_retry.clone(),
             )),
             tokio::spawn(sync::retry_failed_sends(client.clone())),
             tokio::spawn(save_refreshed_tokens(
@@ -228,6 +232,7 @@ impl Account {
             info,
             client,
             sync_service,
+            sync_retry,
             sync_state,
             notifications: NotificationsState::new(alerts),
             calls,
@@ -264,6 +269,16 @@ impl Account {
     }
 
     /// The current sync state, then each change.
+    /// Asks the server to email the link that renews this account, once it has expired.
+    pub async fn request_renewal_email(&self) -> Result<(), Error> {
+        Ok(crate::account_validity::request_renewal_email(&self.client).await?)
+    }
+
+    /// Tries to sync again now rather than at the next retry (the account was just renewed).
+    pub fn retry_sync(&self) {
+        self.sync_retry.notify_one();
+    }
+
     pub fn sync_state(&self) -> Subscription<SyncState> {
         let mut states = self.sync_state.subscribe();
         Subscription::spawn(|sender| async move {

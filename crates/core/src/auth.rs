@@ -71,6 +71,8 @@ pub enum AuthError {
     PolicyUnreadable(String),
     #[error("your administrator allows signing in only through single sign-on")]
     PasswordSignInDisabled,
+    #[error("the renewal email could not be sent")]
+    RenewalEmailFailed,
 }
 
 impl AuthError {
@@ -95,6 +97,7 @@ impl AuthError {
             Self::ServerNotAllowed(_) => Code::AuthServerNotAllowed,
             Self::PolicyUnreadable(_) => Code::AuthPolicyUnreadable,
             Self::PasswordSignInDisabled => Code::AuthPasswordSignInDisabled,
+            Self::RenewalEmailFailed => Code::AuthRenewalEmailFailed,
         }
     }
 

@@ -57,6 +57,7 @@ codes! {
     AuthServerNotAllowed = "auth.server_not_allowed",
     AuthPolicyUnreadable = "auth.policy_unreadable",
     AuthPasswordSignInDisabled = "auth.password_sign_in_disabled",
+    AuthRenewalEmailFailed = "auth.renewal_email_failed",
     SecretsKeychainUnavailable = "secrets.keychain_unavailable",
     SecretsAccessDenied = "secrets.access_denied",
     SecretsMissing = "secrets.missing",

@@ -8,6 +8,7 @@
 //! (lists as batches of [`ListDiff`]). Dropping a subscription stops its task.
 
 mod account;
+mod account_validity;
 mod accounts;
 pub mod auth;
 pub mod calls;

@@ -18,7 +18,9 @@ use matrix_sdk_ui::{
     sync_service::{State as ServiceState, SyncService},
 };
 use serde::Serialize;
-use tokio::sync::broadcast;
+use tokio::sync::{Notify, broadcast};
+
+use crate::account_validity;
 use tracing::{info, warn};
 
 /// How up to date an account is with its server.
@@ -40,6 +42,9 @@ pub enum SyncState {
     Error { message: String },
     /// The server no longer accepts this session (signed out elsewhere): sign in again.
     SessionExpired,
+    /// The account's validity ran out: the server refuses everything until it is renewed
+    /// from the link of a renewal email. Sync keeps trying, and resumes by itself after.
+    AccountExpired,
 }
 
 fn summarise(service: &ServiceState, room_list: &RoomListState) -> SyncState {
@@ -47,6 +52,9 @@ fn summarise(service: &ServiceState, room_list: &RoomListState) -> SyncState {
         ServiceState::Idle => SyncState::Connecting,
         ServiceState::Terminated => SyncState::Stopped,
         ServiceState::Offline => SyncState::Offline,
+        ServiceState::Error(error) if crate::account_validity::is_expired(error) => {
+            SyncState::AccountExpired
+        }
         ServiceState::Error(error) => SyncState::Error {
             message: error.to_string(),
         },
@@ -57,19 +65,40 @@ fn summarise(service: &ServiceState, room_list: &RoomListState) -> SyncState {
     }
 }
 
+/// How often an expired account is asked about again, and how soon after a failure expiry
+/// is checked again.
+const EXPIRY_CHECK_INTERVAL: Duration = Duration::from_secs(10);
+
 /// Runs for the lifetime of an account: publishes its [`SyncState`] and reacts to changes.
+/// `retry` wakes it at once (the account was just renewed).
 pub(crate) async fn supervise(
     client: Client,
     service: Arc<SyncService>,
     state: SharedObservable<SyncState>,
+    retry: Arc<Notify>,
 ) {
     let mut service_states = service.state();
     let mut room_list_states = service.room_list_service().state();
     let mut service_state = service_states.get();
     let mut room_list_state = room_list_states.get();
     let mut retry_delay = Duration::from_secs(1);
+    let mut expired = false;
+    let mut expiry_checked: Option<Instant> = None;
     loop {
-        let next = summarise(&service_state, &room_list_state);
+        let mut next = summarise(&service_state, &room_list_state);
+        let failing = matches!(
+            next,
+            SyncState::Offline | SyncState::Error { .. } | SyncState::AccountExpired
+        );
+        if failing
+            && expiry_checked.is_none_or(|checked| checked.elapsed() >= EXPIRY_CHECK_INTERVAL)
+        {
+            expiry_checked = Some(Instant::now());
+            expired = account_validity::has_expired(&client).await;
+        }
+        if expired {
+            next = SyncState::AccountExpired;
+        }
         let previous = state.get();
         if previous != SyncState::SessionExpired && previous != next {
             info!(?next, "sync state");
@@ -83,8 +112,28 @@ pub(crate) async fn supervise(
             }
             state.set(next.clone());
         }
+        if expired {
+            // Nothing works until the account is renewed: ask again now and then, or at once
+            // when told it was.
+            tokio::select! {
+                _ = retry.notified() => {}
+                _ = tokio::time::sleep(EXPIRY_CHECK_INTERVAL) => {}
+            }
+            expiry_checked = Some(Instant::now());
+            if !account_validity::has_expired(&client).await {
+                info!("the account was renewed");
+                expired = false;
+                service.start().await;
+            }
+            service_state = service_states.get();
+            room_list_state = room_list_states.get();
+            continue;
+        }
         if let SyncState::Error { .. } = next {
-            tokio::time::sleep(retry_delay).await;
+            tokio::select! {
+                _ = retry.notified() => {}
+                _ = tokio::time::sleep(retry_delay) => {}
+            }
             retry_delay = (retry_delay * 2).min(Duration::from_secs(30));
             warn!("restarting sync after an error");
             service.start().await;

@@ -55,6 +55,10 @@ pub(crate) struct KitState {
     /// A TURN server whose credentials Synapse hands out (`turn_uris`, `turn_shared_secret`).
     #[serde(default)]
     pub turn: Option<TurnConfig>,
+    /// Accounts expire (`account_validity`) and renewal emails go to an SMTP server on this
+    /// port of 127.0.0.1.
+    #[serde(default)]
+    pub account_validity_smtp_port: Option<u16>,
 }
 
 /// Where the TURN server is, and the secret it shares with Synapse.
@@ -74,6 +78,7 @@ impl KitState {
             form_secret: random_secret(),
             access_token_lifetime_secs: None,
             turn: None,
+            account_validity_smtp_port: None,
         }
     }
 
@@ -171,6 +176,23 @@ fn synapse_config(state: &KitState, dir: &Path) -> Value {
         map.insert("turn_uris".to_owned(), json!([turn.uri]));
         map.insert("turn_shared_secret".to_owned(), json!(turn.shared_secret));
         map.insert("turn_user_lifetime".to_owned(), json!("1h"));
+    }
+    if let (Some(smtp_port), Some(map)) = (state.account_validity_smtp_port, config.as_object_mut())
+    {
+        map.insert(
+            "account_validity".to_owned(),
+            json!({ "enabled": true, "period": "6w", "renew_at": "1w" }),
+        );
+        map.insert(
+            "email".to_owned(),
+            json!({
+                "smtp_host": "127.0.0.1",
+                "smtp_port": smtp_port,
+                "notif_from": "Estafette test <noreply@estafette.test>",
+                "require_transport_security": false,
+                "enable_tls": false,
+            }),
+        );
     }
     config
 }

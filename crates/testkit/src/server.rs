@@ -12,7 +12,7 @@ use reqwest::Url;
 use tempfile::TempDir;
 
 use crate::{
-    TestkitError, TurnServer,
+    MailSink, TestkitError, TurnServer,
     config::{self, KitState, TurnConfig},
     http,
     install::{ensure_synapse_installed, tail},
@@ -146,12 +146,10 @@ impl Homeserver {
             .prefix("estafette-synapse-")
             .tempdir_in(temporary_parent())
             .map_err(TestkitError::io("creating a temporary data directory"))?;
-        Self::create_with(
-            DataDir::Temporary(dir),
-            venv,
-            Some(lifetime.as_secs().max(1)),
-            None,
-        )
+        let lifetime = lifetime.as_secs().max(1);
+        Self::create_with(DataDir::Temporary(dir), venv, |state| {
+            state.access_token_lifetime_secs = Some(lifetime);
+        })
         .await
     }
 
@@ -166,27 +164,42 @@ impl Homeserver {
             uri: turn.uri(),
             shared_secret: turn.secret().to_owned(),
         };
-        Self::create_with(DataDir::Temporary(dir), venv, None, Some(turn)).await
+        Self::create_with(DataDir::Temporary(dir), venv, |state| {
+            state.turn = Some(turn.clone());
+        })
+        .await
+    }
+
+    /// Like [`Homeserver::start`], with accounts that expire (Synapse's `account_validity`,
+    /// six weeks) and renewal emails sent to `mail`.
+    pub async fn start_with_account_validity(mail: &MailSink) -> Result<Homeserver, TestkitError> {
+        let venv = installed_venv().await?;
+        let dir = tempfile::Builder::new()
+            .prefix("estafette-synapse-")
+            .tempdir_in(temporary_parent())
+            .map_err(TestkitError::io("creating a temporary data directory"))?;
+        let smtp_port = mail.port();
+        Self::create_with(DataDir::Temporary(dir), venv, |state| {
+            state.account_validity_smtp_port = Some(smtp_port);
+        })
+        .await
     }
 
     async fn create(dir: DataDir, venv: PathBuf) -> Result<Homeserver, TestkitError> {
-        Self::create_with(dir, venv, None, None).await
+        Self::create_with(dir, venv, |_| {}).await
     }
 
+    /// Creates a server whose state `configure` adjusts beyond the defaults.
     async fn create_with(
         dir: DataDir,
         venv: PathBuf,
-        access_token_lifetime_secs: Option<u64>,
-        turn: Option<TurnConfig>,
+        configure: impl Fn(&mut KitState),
     ) -> Result<Homeserver, TestkitError> {
         let http = http::client()?;
         let mut attempt = 1;
         loop {
-            let state = KitState {
-                access_token_lifetime_secs,
-                turn: turn.clone(),
-                ..KitState::new(config::free_port()?)
-            };
+            let mut state = KitState::new(config::free_port()?);
+            configure(&mut state);
             state.save(dir.path())?;
             match launch(&venv, dir.path(), &state, &http).await {
                 Ok(process) => {

@@ -84,6 +84,31 @@ impl Homeserver {
         Ok(())
     }
 
+    /// Sets when `user_id`'s account expires (milliseconds since the epoch; in the past: at
+    /// once), on a server started with account validity, by `admin`'s token.
+    pub async fn set_account_expiry(
+        &self,
+        admin: &RegisteredUser,
+        user_id: &str,
+        expiration_ts: u64,
+    ) -> Result<(), TestkitError> {
+        let url = self.endpoint(&["_synapse", "admin", "v1", "account_validity", "validity"])?;
+        let body = json!({
+            "user_id": user_id,
+            "expiration_ts": expiration_ts,
+            "enable_renewal_emails": true,
+        });
+        let _: serde_json::Value = http::json(
+            self.http()
+                .post(url)
+                .bearer_auth(&admin.access_token)
+                .json(&body),
+            &format!("setting when {user_id} expires"),
+        )
+        .await?;
+        Ok(())
+    }
+
     /// Signs `localpart` in with its password: a new device and access token.
     pub async fn login(
         &self,

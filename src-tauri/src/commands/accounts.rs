@@ -114,6 +114,25 @@ pub async fn sign_in(
     Ok(account.info().clone())
 }
 
+/// Asks the server to email the link that renews an expired account.
+#[tauri::command]
+#[specta::specta]
+pub async fn request_renewal_email(
+    state: State<'_, AppState>,
+    account: AccountId,
+) -> Result<(), IpcError> {
+    let account = super::account(&state, &account).await?;
+    Ok(account.request_renewal_email().await?)
+}
+
+/// Tries to sync the account again now (the person says they renewed it).
+#[tauri::command]
+#[specta::specta]
+pub async fn retry_sync(state: State<'_, AppState>, account: AccountId) -> Result<(), IpcError> {
+    super::account(&state, &account).await?.retry_sync();
+    Ok(())
+}
+
 #[tauri::command]
 #[specta::specta]
 pub async fn sign_out(state: State<'_, AppState>, account: AccountId) -> Result<(), IpcError> {

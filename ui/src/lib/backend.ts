@@ -132,6 +132,8 @@ export const backend = {
   signIn: (homeserver: string | null, username: string, password: string) =>
     call(commands.signIn({ homeserver, username, password })),
   signOut: (account: string) => call(commands.signOut(account)),
+  requestRenewalEmail: (account: string) => call(commands.requestRenewalEmail(account)),
+  retrySync: (account: string) => call(commands.retrySync(account)),
 
   watchSyncState: (account: string, onUpdate: (state: SyncState) => void) =>
     subscribe(onUpdate, (channel) => commands.watchSyncState(account, channel)),
