@@ -4,7 +4,9 @@
 //! reports [`crate::sync::SyncState::AccountExpired`] rather than a connection problem, the
 //! agent asks for the email here, and sync resumes once the account is renewed.
 
-use matrix_sdk::Client;
+use std::time::Duration;
+
+use matrix_sdk::{Client, config::RequestConfig, ruma::api::client::account::whoami};
 use matrix_sdk_ui::{encryption_sync_service, room_list_service, sync_service};
 
 use crate::auth::AuthError;
@@ -28,8 +30,18 @@ pub(crate) fn is_expired(error: &sync_service::Error) -> bool {
 /// Whether the server refuses this account because it expired, asked with the cheapest
 /// authenticated request there is. In offline mode the SDK's sync reports every failure as
 /// "offline" and tries again, so an expiry never shows as a sync error of its own.
+///
+/// One try, briefly: it runs in the sync supervisor, which must not wait on a server that is
+/// gone (the SDK's default retries such a request for as long as it stays gone).
 pub(crate) async fn has_expired(client: &Client) -> bool {
-    match client.whoami().await {
+    let once = RequestConfig::new()
+        .disable_retry()
+        .timeout(Duration::from_secs(10));
+    match client
+        .send(whoami::v3::Request::new())
+        .with_request_config(once)
+        .await
+    {
         Ok(_) => false,
         Err(error) => error
             .client_api_error_kind()

@@ -86,31 +86,23 @@ pub(crate) async fn supervise(
     let mut expiry_checked: Option<Instant> = None;
     loop {
         let mut next = summarise(&service_state, &room_list_state);
-        let failing = matches!(
-            next,
-            SyncState::Offline | SyncState::Error { .. } | SyncState::AccountExpired
-        );
+        // Outside offline mode the SDK reports the expiry itself.
+        expired |= next == SyncState::AccountExpired;
+        if expired {
+            next = SyncState::AccountExpired;
+        }
+        publish(&client, &state, next.clone(), &mut retry_delay).await;
+        // Told after the failure is shown: the question may take a while to answer.
+        let failing = matches!(next, SyncState::Offline | SyncState::Error { .. });
         if failing
             && expiry_checked.is_none_or(|checked| checked.elapsed() >= EXPIRY_CHECK_INTERVAL)
         {
             expiry_checked = Some(Instant::now());
             expired = account_validity::has_expired(&client).await;
-        }
-        if expired {
-            next = SyncState::AccountExpired;
-        }
-        let previous = state.get();
-        if previous != SyncState::SessionExpired && previous != next {
-            info!(?next, "sync state");
-            if matches!(next, SyncState::Syncing | SyncState::UpToDate)
-                && !matches!(previous, SyncState::Syncing | SyncState::UpToDate)
-            {
-                // A failed send disables its room's queue; the server answers again, so
-                // whatever was typed meanwhile goes out now.
-                client.send_queue().set_enabled(true).await;
-                retry_delay = Duration::from_secs(1);
+            if expired {
+                next = SyncState::AccountExpired;
+                publish(&client, &state, next.clone(), &mut retry_delay).await;
             }
-            state.set(next.clone());
         }
         if expired {
             // Nothing works until the account is renewed: ask again now and then, or at once
@@ -144,6 +136,29 @@ pub(crate) async fn supervise(
             else => break,
         }
     }
+}
+
+/// Makes `next` the account's sync state, unless the session has ended for good.
+async fn publish(
+    client: &Client,
+    state: &SharedObservable<SyncState>,
+    next: SyncState,
+    retry_delay: &mut Duration,
+) {
+    let previous = state.get();
+    if previous == SyncState::SessionExpired || previous == next {
+        return;
+    }
+    info!(?next, "sync state");
+    if matches!(next, SyncState::Syncing | SyncState::UpToDate)
+        && !matches!(previous, SyncState::Syncing | SyncState::UpToDate)
+    {
+        // A failed send disables its room's queue; the server answers again, so whatever
+        // was typed meanwhile goes out now.
+        client.send_queue().set_enabled(true).await;
+        *retry_delay = Duration::from_secs(1);
+    }
+    state.set(next);
 }
 
 /// First wait before a room's queue, stopped by a failed send, tries again; doubled each time

@@ -70,12 +70,7 @@ impl Homeserver {
     /// Installs Synapse if missing, writes its configuration into a fresh temporary directory,
     /// starts it on 127.0.0.1 on a free port and waits until it answers.
     pub async fn start() -> Result<Homeserver, TestkitError> {
-        let venv = installed_venv().await?;
-        let dir = tempfile::Builder::new()
-            .prefix("estafette-synapse-")
-            .tempdir_in(temporary_parent())
-            .map_err(TestkitError::io("creating a temporary data directory"))?;
-        Self::create(DataDir::Temporary(dir), venv).await
+        Self::start_fresh(|_| {}).await
     }
 
     /// Like [`Homeserver::start`], in `dir` (created if needed, kept after drop): to seed a
@@ -141,13 +136,8 @@ impl Homeserver {
     pub async fn start_with_expiring_tokens(
         lifetime: Duration,
     ) -> Result<Homeserver, TestkitError> {
-        let venv = installed_venv().await?;
-        let dir = tempfile::Builder::new()
-            .prefix("estafette-synapse-")
-            .tempdir_in(temporary_parent())
-            .map_err(TestkitError::io("creating a temporary data directory"))?;
         let lifetime = lifetime.as_secs().max(1);
-        Self::create_with(DataDir::Temporary(dir), venv, |state| {
+        Self::start_fresh(|state| {
             state.access_token_lifetime_secs = Some(lifetime);
         })
         .await
@@ -155,16 +145,11 @@ impl Homeserver {
 
     /// Like [`Homeserver::start`], handing out credentials of `turn` at `/voip/turnServer`.
     pub async fn start_with_turn(turn: &TurnServer) -> Result<Homeserver, TestkitError> {
-        let venv = installed_venv().await?;
-        let dir = tempfile::Builder::new()
-            .prefix("estafette-synapse-")
-            .tempdir_in(temporary_parent())
-            .map_err(TestkitError::io("creating a temporary data directory"))?;
         let turn = TurnConfig {
             uri: turn.uri(),
             shared_secret: turn.secret().to_owned(),
         };
-        Self::create_with(DataDir::Temporary(dir), venv, |state| {
+        Self::start_fresh(|state| {
             state.turn = Some(turn.clone());
         })
         .await
@@ -173,16 +158,21 @@ impl Homeserver {
     /// Like [`Homeserver::start`], with accounts that expire (Synapse's `account_validity`,
     /// six weeks) and renewal emails sent to `mail`.
     pub async fn start_with_account_validity(mail: &MailSink) -> Result<Homeserver, TestkitError> {
+        let smtp_port = mail.port();
+        Self::start_fresh(|state| {
+            state.account_validity_smtp_port = Some(smtp_port);
+        })
+        .await
+    }
+
+    /// A server in a fresh temporary directory, its state adjusted by `configure`.
+    async fn start_fresh(configure: impl Fn(&mut KitState)) -> Result<Homeserver, TestkitError> {
         let venv = installed_venv().await?;
         let dir = tempfile::Builder::new()
             .prefix("estafette-synapse-")
             .tempdir_in(temporary_parent())
             .map_err(TestkitError::io("creating a temporary data directory"))?;
-        let smtp_port = mail.port();
-        Self::create_with(DataDir::Temporary(dir), venv, |state| {
-            state.account_validity_smtp_port = Some(smtp_port);
-        })
-        .await
+        Self::create_with(DataDir::Temporary(dir), venv, configure).await
     }
 
     async fn create(dir: DataDir, venv: PathBuf) -> Result<Homeserver, TestkitError> {
