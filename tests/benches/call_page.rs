@@ -16,6 +16,10 @@
 //! The page and this process share the machine's clock (`performance.timeOrigin`).
 #![recursion_limit = "256"]
 
+#[path = "../../crates/core/benches/support/mod.rs"]
+#[allow(dead_code)]
+mod support;
+
 use std::{
     path::Path,
     sync::Arc,
@@ -30,17 +34,12 @@ use estafette_e2e::{
 };
 use estafette_testkit::Homeserver;
 use serde_json::{Value, json};
+use support::{BenchResult, fail, run_bench};
 
 const CALLS: usize = 5;
 const MARKS_PER_CALL: usize = 10;
 const CPU_WINDOW: Duration = Duration::from_secs(10);
 const PATIENCE: Duration = Duration::from_secs(60);
-
-type BenchResult<T> = Result<T, String>;
-
-fn fail(error: impl std::fmt::Display) -> String {
-    error.to_string()
-}
 
 /// Installed once in the page: times every click, each call's first picture of bob, and each
 /// turn of bob's picture from dark to white, in milliseconds since the epoch.
@@ -77,20 +76,7 @@ return true;
 "#;
 
 fn main() {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("no runtime: {error}");
-            std::process::exit(1);
-        }
-    };
-    if let Err(error) = runtime.block_on(run()) {
-        eprintln!("bench call-page failed: {error}");
-        std::process::exit(1);
-    }
+    run_bench(run());
 }
 
 fn epoch_ms(at: SystemTime) -> f64 {

@@ -7,25 +7,10 @@
 use std::time::Duration;
 
 use matrix_sdk::{Client, config::RequestConfig, ruma::api::client::account::whoami};
-use matrix_sdk_ui::{encryption_sync_service, room_list_service, sync_service};
 
 use crate::auth::AuthError;
 
 const EXPIRED_ACCOUNT: &str = "ORG_MATRIX_EXPIRED_ACCOUNT";
-
-/// Whether sync stopped because the server says the account expired.
-pub(crate) fn is_expired(error: &sync_service::Error) -> bool {
-    let sdk_error = match error {
-        sync_service::Error::RoomList(room_list_service::Error::SlidingSync(error))
-        | sync_service::Error::EncryptionSync(encryption_sync_service::Error::SlidingSync(error)) => {
-            error
-        }
-        _ => return false,
-    };
-    sdk_error
-        .client_api_error_kind()
-        .is_some_and(|kind| kind.errcode().as_str() == EXPIRED_ACCOUNT)
-}
 
 /// Whether the server refuses this account because it expired, asked with the cheapest
 /// authenticated request there is. In offline mode the SDK's sync reports every failure as

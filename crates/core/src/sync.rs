@@ -52,9 +52,6 @@ fn summarise(service: &ServiceState, room_list: &RoomListState) -> SyncState {
         ServiceState::Idle => SyncState::Connecting,
         ServiceState::Terminated => SyncState::Stopped,
         ServiceState::Offline => SyncState::Offline,
-        ServiceState::Error(error) if crate::account_validity::is_expired(error) => {
-            SyncState::AccountExpired
-        }
         ServiceState::Error(error) => SyncState::Error {
             message: error.to_string(),
         },
@@ -86,8 +83,6 @@ pub(crate) async fn supervise(
     let mut expiry_checked: Option<Instant> = None;
     loop {
         let mut next = summarise(&service_state, &room_list_state);
-        // Outside offline mode the SDK reports the expiry itself.
-        expired |= next == SyncState::AccountExpired;
         if expired {
             next = SyncState::AccountExpired;
         }
