@@ -2,9 +2,9 @@
 //! as a fallback and for logs.
 
 use estafette_core::{
-    Code, ErrorCode, encryption::EncryptionError, media::MediaError,
-    notifications::NotificationsError, profile::ProfileError, rooms::RoomError,
-    timeline::TimelineError,
+    Code, ErrorCode, auth::AuthError, encryption::EncryptionError, media::MediaError,
+    notifications::NotificationsError, password::PasswordError, profile::ProfileError,
+    rooms::RoomError, timeline::TimelineError,
 };
 use serde::Serialize;
 
@@ -129,10 +129,12 @@ macro_rules! via_core_error {
 }
 
 via_core_error!(
+    AuthError,
     RoomError,
     TimelineError,
     MediaError,
     EncryptionError,
     NotificationsError,
+    PasswordError,
     ProfileError
 );

@@ -21,6 +21,8 @@ pub struct AppState {
     pub notifier: Notifier,
     pub preferences: PreferencesFile,
     pub calls: Arc<CallMedia>,
+    /// Wakes a single sign-on waiting for the browser, to give it up.
+    pub sso_cancel: tokio::sync::Notify,
     /// `None` until saved accounts are restored; then the failure, if any.
     restored: watch::Sender<Option<Result<(), IpcError>>>,
 }
@@ -46,6 +48,7 @@ impl AppState {
             notifier: Notifier::default(),
             preferences,
             calls: Arc::default(),
+            sso_cancel: tokio::sync::Notify::new(),
             restored: watch::Sender::new(None),
         })
     }

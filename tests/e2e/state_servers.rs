@@ -1,11 +1,15 @@
 //! The administrator's policy and the state's email directory in the app (issue 16): the
 //! server the policy names is filled in, a server it does not allow is refused with words
 //! that say so, and alice signs in with her work email address alone, her server found by
-//! the directory. Where only single sign-on is allowed, no password form is shown. An account
-//! that expires says so, and comes back once renewed from the email's link.
+//! the directory. Where only single sign-on is allowed, no password form is shown, and the
+//! agent signs in through the state's portal in the system browser (played by the test, as
+//! the portal's form post). An account that expires says so, and comes back once renewed
+//! from the email's link.
 
 use estafette_e2e::{Installation, Key, PASSWORD, TauriDriver, VirtualDisplay, eventually};
-use estafette_testkit::{Homeserver, IdentityServer, MailSink};
+use estafette_testkit::{
+    Homeserver, IdentityServer, MailSink, OidcProvider, PORTAL_NAME, PortalBrowser,
+};
 
 use super::{World, postpone_recovery};
 
@@ -165,5 +169,171 @@ async fn an_expired_account_shows_the_renewal_screen_and_comes_back_once_renewed
     app.wait_until_gone("region", "Your account has expired")
         .await;
     app.find("navigation", "Conversations").await;
+    app.close().await;
+}
+
+/// A system browser for the app: a `xdg-open` first on its `PATH` that notes each address it
+/// is asked to open, so that the test can go there as a person's browser would.
+struct NotingBrowser {
+    dir: tempfile::TempDir,
+}
+
+impl NotingBrowser {
+    fn new() -> Self {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("a folder");
+        let script = dir.path().join("xdg-open");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n",
+                dir.path().join("opened").display()
+            ),
+        )
+        .expect("written");
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))
+            .expect("executable");
+        Self { dir }
+    }
+
+    fn path_variable(&self) -> (String, String) {
+        let system = std::env::var("PATH").unwrap_or_default();
+        (
+            "PATH".into(),
+            format!("{}:{system}", self.dir.path().display()),
+        )
+    }
+
+    fn opened(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.path().join("opened"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+/// Where the policy allows single sign-on only, the portal's button is the way in: it opens
+/// the browser, can be given up while waiting, and once the agent signed in at the portal the
+/// app is in her conversations.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agent_signs_in_through_the_portal_in_the_system_browser() {
+    let portal = OidcProvider::start().await.expect("the portal");
+    let server = Homeserver::start_with_sso(&portal)
+        .await
+        .expect("Synapse with single sign-on");
+    let display = VirtualDisplay::start();
+    let agent = Installation::new("en");
+    let policy = agent.data_dir.path().join("policy.json");
+    std::fs::write(
+        &policy,
+        serde_json::json!({ "default_homeserver": server.server_name(), "sso_only": true })
+            .to_string(),
+    )
+    .expect("policy written");
+    let browser = NotingBrowser::new();
+    let mut environment = agent.environment(&display);
+    environment.push(("ESTAFETTE_POLICY".into(), policy.display().to_string()));
+    environment.push(browser.path_variable());
+    let driver = TauriDriver::start(&environment);
+    let app = driver
+        .launch("an_agent_signs_in_through_the_portal_in_the_system_browser")
+        .await;
+
+    let portal_button = format!("Sign in with {PORTAL_NAME}");
+    app.find("button", &portal_button).await;
+    assert_eq!(app.count("textbox", "Password").await, 0);
+
+    // Given up while the browser is open: the form is back as it was.
+    app.click_named("button", &portal_button).await;
+    app.find_containing("status", "Continue in your browser")
+        .await;
+    eventually("the browser to be opened", || async {
+        (browser.opened().len() == 1).then_some(())
+    })
+    .await;
+    app.click_named("button", "Cancel").await;
+    app.wait_until_gone("button", "Cancel").await;
+
+    // Signed in at the portal: the browser comes back to the app, which is in.
+    app.click_named("button", &portal_button).await;
+    let address = eventually("the browser to be opened again", || async {
+        browser.opened().get(1).cloned()
+    })
+    .await;
+    let page = PortalBrowser::new()
+        .sign_in(&address, "jeanne.martin")
+        .await
+        .expect("the portal's form and the way back");
+    assert!(page.contains("go back to Estafette"), "{page}");
+    app.find("navigation", "Conversations").await;
+    postpone_recovery(&app, "Protect your encrypted messages", "Later").await;
+    app.close().await;
+}
+
+/// The password is changed in the account settings: the server's rules are listed, a password
+/// that breaks them is refused in words, and a good one is the new password.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_password_changes_in_the_account_settings_within_the_servers_rules() {
+    let server = Homeserver::start_with_password_policy()
+        .await
+        .expect("Synapse with a password policy");
+    let first = "Premier-mot-de-passe-1";
+    server
+        .register_user("alice", first, false)
+        .await
+        .expect("alice registered");
+    let display = VirtualDisplay::start();
+    let alice = Installation::new("en");
+    let driver = TauriDriver::start(&alice.environment(&display));
+    let app = driver
+        .launch("the_password_changes_in_the_account_settings_within_the_servers_rules")
+        .await;
+    app.submit_sign_in(&server.base_url(), "alice", first).await;
+    app.find("navigation", "Conversations").await;
+    postpone_recovery(&app, "Protect your encrypted messages", "Later").await;
+
+    app.click(&app.find_containing("button", "Accounts").await)
+        .await;
+    app.click(&app.find("button", "Settings").await).await;
+    app.find("dialog", "Settings").await;
+    app.click(&app.find("tab", "Account").await).await;
+    app.find("list", "Your server asks for").await;
+    app.wait_for_text("at least 12 characters").await;
+
+    let current = app.find("textbox", "Current password").await;
+    let new = app.find("textbox", "New password").await;
+    let again = app.find("textbox", "New password, again").await;
+    app.type_into(&current, first).await;
+    app.type_into(&new, "court").await;
+    app.type_into(&again, "court").await;
+    app.click_named("button", "Change password").await;
+    app.find_containing("alert", "does not follow your server's rules")
+        .await;
+
+    let erase: String = std::iter::once(Key::End.code())
+        .chain(std::iter::repeat_n(Key::Backspace.code(), 10))
+        .collect();
+    let second = "Deuxième-mot-de-passe-2";
+    for field in [&new, &again] {
+        app.type_into(field, &erase).await;
+        app.type_into(field, second).await;
+    }
+    app.click_named("button", "Change password").await;
+    app.find("status", "Your password has been changed.").await;
+
+    // The server takes the new password, and no longer the old one.
+    let login = |password: &str| {
+        reqwest::Client::new()
+            .post(format!("{}/_matrix/client/v3/login", server.base_url()))
+            .json(&serde_json::json!({
+                "type": "m.login.password",
+                "identifier": { "type": "m.id.user", "user": "alice" },
+                "password": password,
+            }))
+            .send()
+    };
+    assert!(login(second).await.expect("answered").status().is_success());
+    assert_eq!(login(first).await.expect("answered").status().as_u16(), 403);
     app.close().await;
 }

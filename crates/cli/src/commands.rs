@@ -3,7 +3,7 @@
 use std::{collections::HashMap, io::BufRead, path::PathBuf, sync::Arc, time::Duration};
 
 use estafette_core::{
-    Account, AccountManager, SignIn, Subscription,
+    Account, AccountManager, SignIn, SsoSignIn, Subscription,
     media::{OutgoingFile, SaveTo},
     room_list::{Membership, RoomFilter, RoomListQuery},
     sync::SyncState,
@@ -131,12 +131,39 @@ pub async fn login(
             password,
         })
         .await?;
+    signed_in(context, &account).await
+}
+
+/// Signs in through single sign-on: the address to open is printed on standard error (a
+/// prompt for the person, not a result), then the sign-in waits for the browser.
+pub async fn login_with_sso(
+    context: &Context<'_>,
+    homeserver: Option<String>,
+    user: Option<String>,
+    provider: Option<String>,
+) -> Result<(), Failure> {
+    let request = SsoSignIn {
+        homeserver,
+        username: user,
+        provider,
+    };
+    let account = context
+        .manager
+        .sign_in_with_sso(request, |address| {
+            eprintln!("Open this address in your browser to sign in:\n{address}");
+            Ok(())
+        })
+        .await?;
+    signed_in(context, &account).await
+}
+
+async fn signed_in(context: &Context<'_>, account: &Account) -> Result<(), Failure> {
     let info = account.info().clone();
     // The first sync also publishes the device's keys: let it finish before exiting. The
     // rooms come after it in batches; the next command resumes after what this one received,
     // so it receives them all (issue 9).
-    settle(context, &account).await?;
-    all_rooms_loaded(context, &account).await?;
+    settle(context, account).await?;
+    all_rooms_loaded(context, account).await?;
     context.output.record(&info, || {
         format!("signed in as {} (device {})", info.user_id, info.device_id)
     });

@@ -49,15 +49,24 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Sign in with a password and remember the account.
+    /// Sign in with a password, or through the server's single sign-on (--sso), and
+    /// remember the account.
     Login {
         /// Server name or URL; optional when --user is a full Matrix ID, an email address
         /// the administrator's directory knows, or when the policy names a default.
         #[arg(long)]
         homeserver: Option<String>,
         /// `alice`, `@alice:example.org` or a work email address.
-        #[arg(long)]
-        user: String,
+        #[arg(long, required_unless_present = "sso")]
+        user: Option<String>,
+        /// Sign in through the server's single sign-on: prints the address to open in a
+        /// browser, then waits (up to ten minutes) for the browser to come back.
+        #[arg(long, conflicts_with_all = ["password", "password_stdin"])]
+        sso: bool,
+        /// The identity provider to sign in with, by its ID (the server's choice page
+        /// otherwise).
+        #[arg(long, requires = "sso")]
+        provider: Option<String>,
         /// The password (visible in the process list: prefer --password-stdin).
         #[arg(long, conflicts_with = "password_stdin")]
         password: Option<String>,
@@ -179,9 +188,26 @@ async fn run(cli: Cli, output: &Output) -> Result<(), Failure> {
         Command::Login {
             homeserver,
             user,
+            sso: true,
+            provider,
+            ..
+        } => commands::login_with_sso(&context, homeserver, user, provider).await,
+        Command::Login {
+            homeserver,
+            user,
             password,
             password_stdin,
-        } => commands::login(&context, homeserver, user, password, password_stdin).await,
+            ..
+        } => {
+            commands::login(
+                &context,
+                homeserver,
+                user.unwrap_or_default(),
+                password,
+                password_stdin,
+            )
+            .await
+        }
         Command::Accounts => commands::accounts(&context).await,
         Command::Rooms {
             filter,

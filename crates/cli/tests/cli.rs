@@ -403,3 +403,78 @@ async fn the_cli_sends_a_file_and_saves_one_under_a_safe_name() {
     names.sort();
     assert_eq!(names, ["_CON.txt", "facturefdp.exe"]);
 }
+
+/// `login --sso` prints the address of the server's portal page; the person signs in there in
+/// a browser (played by the test, as the portal's form post), and the CLI is signed in: the
+/// next command uses the session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_signs_in_through_the_portal_printing_the_address_to_open() {
+    use std::io::{BufRead, BufReader};
+
+    use estafette_testkit::{OidcProvider, PORTAL_ID, PortalBrowser};
+
+    let portal = OidcProvider::start().await.expect("the portal");
+    let hs = Homeserver::start_with_sso(&portal)
+        .await
+        .expect("Synapse with single sign-on");
+    let agent = CliHome::new("sso");
+    let mut command = agent.command(&[
+        "login",
+        "--sso",
+        "--homeserver",
+        &hs.base_url(),
+        "--provider",
+        PORTAL_ID,
+    ]);
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the CLI starts");
+    // Read to the end, so that the CLI never writes into a closed pipe.
+    let stderr = child.stderr.take().expect("its error output");
+    let (address_tx, address_rx) = tokio::sync::oneshot::channel();
+    let whole_stderr = tokio::task::spawn_blocking(move || {
+        let mut address_tx = Some(address_tx);
+        let mut text = String::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.starts_with("http://127.0.0.1:")
+                && let Some(sender) = address_tx.take()
+            {
+                let _ = sender.send(line.clone());
+            }
+            text.push_str(&line);
+            text.push('\n');
+        }
+        text
+    });
+    let address = address_rx
+        .await
+        .expect("the CLI prints the address to open");
+    assert!(
+        address.contains(&format!("/login/sso/redirect/{PORTAL_ID}")),
+        "{address}"
+    );
+
+    PortalBrowser::new()
+        .sign_in(&address, "jean.dupont")
+        .await
+        .expect("the portal's form and the way back");
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .expect("joined")
+        .expect("the CLI ends");
+    let stderr = whole_stderr.await.expect("joined");
+    assert!(output.status.success(), "{:?}: {stderr}", output.status);
+    assert!(
+        stderr.contains("Open this address in your browser"),
+        "{stderr}"
+    );
+    let lines = json_lines(&output.stdout);
+    assert_eq!(lines[0]["user_id"], hs.user_id("jean.dupont"));
+
+    let accounts = agent.run_ok(&["accounts"], None).await;
+    assert_eq!(accounts[0]["user_id"], hs.user_id("jean.dupont"));
+    agent.run_ok(&["rooms"], None).await;
+}

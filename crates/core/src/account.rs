@@ -55,6 +55,10 @@ pub struct AccountInfo {
     pub user_id: String,
     pub device_id: String,
     pub homeserver_url: String,
+    /// Set when the account signed in through an OAuth 2.0 authorization server (next-generation
+    /// auth): the client ID it gave Estafette, needed to refresh and restore the session.
+    #[serde(default)]
+    pub oauth_client_id: Option<String>,
 }
 
 /// The files of one account: `<data dir>/accounts/<id>/{store,cache}`.

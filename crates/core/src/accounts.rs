@@ -15,9 +15,9 @@ use std::{
 };
 
 use matrix_sdk::{
-    SessionMeta,
-    authentication::matrix::MatrixSession,
-    ruma::{OwnedDeviceId, OwnedUserId},
+    Client, SessionMeta,
+    authentication::{matrix::MatrixSession, oauth::UserSession},
+    ruma::{OwnedDeviceId, OwnedUserId, api::client::session::login},
     store::RoomLoadSettings,
 };
 use serde::Serialize;
@@ -29,9 +29,11 @@ use crate::{
     Account, AccountId, AccountInfo, Code, Error, ErrorCode,
     account::{AccountPaths, Homeserver, build_client},
     auth::{self, AuthError, ServerAddress, ServerInfo, Username},
+    oauth::{self, NewSession},
     policy::Policy,
     private_files,
     secrets::{AccountKeychain, SecretsError, SessionTokens},
+    sso,
 };
 
 /// Where accounts live and how they present themselves.
@@ -77,6 +79,18 @@ impl fmt::Debug for SignIn {
             .field("password", &"<redacted>")
             .finish()
     }
+}
+
+/// A single sign-on request, from a sign-in form or the CLI.
+#[derive(Clone, Debug, Default)]
+pub struct SsoSignIn {
+    /// Server name or URL; else the one `username` names, else the policy's default.
+    pub homeserver: Option<String>,
+    /// An email address or Matrix ID, only to find the server.
+    pub username: Option<String>,
+    /// The identity provider chosen among the server's ([`ServerInfo::sso_providers`]);
+    /// `None` lets the server ask.
+    pub provider: Option<String>,
 }
 
 /// Holds every signed-in account of this process.
@@ -135,15 +149,14 @@ impl AccountManager {
         AccountKeychain::new(&self.config.keychain_service, &id.0)
     }
 
-    /// Tells a sign-in form what the server of `homeserver` (or of the Matrix ID in
-    /// `username`) supports, before asking for a password.
+    /// Tells a sign-in form what the server of `homeserver` (or of the Matrix ID or email
+    /// address in `username`, or the policy's default) supports, before asking for a password.
     pub async fn probe_server(
         &self,
         homeserver: Option<&str>,
         username: &str,
     ) -> Result<ServerInfo, Error> {
-        let username = Username::parse(username)?;
-        let server = auth::server_for(homeserver, &username, &self.policy).await?;
+        let server = self.server_named(homeserver, Some(username)).await?;
         Ok(auth::probe(&server).await?)
     }
 
@@ -157,19 +170,119 @@ impl AccountManager {
         let username = Username::parse(&request.username)?;
         let server =
             auth::server_for(request.homeserver.as_deref(), &username, &self.policy).await?;
+        let password = request.password;
+        self.create_account(&server, async |client: &Client| {
+            let server_info = auth::server_info(client, &server).await?;
+            if !server_info.supports_password {
+                return Err(AuthError::PasswordLoginUnsupported.into());
+            }
+            client
+                .matrix_auth()
+                .login_identifier(username.identifier(), &password)
+                .initial_device_display_name(&self.config.device_display_name)
+                .request_refresh_token()
+                .send()
+                .await
+                .map(new_session)
+                .map_err(|error| AuthError::from_sdk(&error, server.display()).into())
+        })
+        .await
+    }
+
+    /// Signs in through the server's single sign-on: `open_browser` is given the address of
+    /// the server's sign-in page (the app opens the system browser, the CLI prints it), then
+    /// this waits, at most [`sso::SIGN_IN_TIME`], for the browser to come back. Dropping the
+    /// future gives the sign-in up and leaves nothing: single sign-on stores nothing before
+    /// the browser came back, and what an OAuth 2.0 sign-in created for it is removed.
+    /// A server whose accounts live at an OAuth 2.0 authorization server signs in there
+    /// ([`oauth`]); otherwise through its single sign-on, with `request.provider`.
+    #[instrument(skip_all, fields(provider = ?request.provider))]
+    pub async fn sign_in_with_sso(
+        &self,
+        request: SsoSignIn,
+        open_browser: impl FnOnce(&str) -> Result<(), String>,
+    ) -> Result<Arc<Account>, Error> {
+        let server = self
+            .server_named(request.homeserver.as_deref(), request.username.as_deref())
+            .await?;
+        let client = auth::discover(&server).await?;
+        let server_info = auth::server_info(&client, &server).await?;
+        if !server_info.supports_sso && !server_info.supports_oauth {
+            return Err(AuthError::SsoUnsupported.into());
+        }
+        if !server_info.supports_sliding_sync {
+            return Err(AuthError::NoSlidingSync.into());
+        }
+        if server_info.supports_oauth {
+            // The server's accounts live at an authorization server: the client that waits
+            // for the browser is the account's own, since the SDK activates its session.
+            return self
+                .create_account(&server, async |client: &Client| {
+                    oauth::sign_in(client, server.display(), open_browser).await
+                })
+                .await;
+        }
+        let redirect = sso::LoopbackRedirect::bind().await?;
+        let address = client
+            .matrix_auth()
+            .get_sso_login_url(redirect.url(), request.provider.as_deref())
+            .await
+            .map_err(|error| AuthError::from_sdk(&error, server.display()))?;
+        open_browser(&address).map_err(AuthError::BrowserFailed)?;
+        let token = redirect.login_token(sso::SIGN_IN_TIME).await?;
+        info!("the browser came back from single sign-on");
+        self.create_account(&server, async |client: &Client| {
+            client
+                .matrix_auth()
+                .login_token(&token)
+                .initial_device_display_name(&self.config.device_display_name)
+                .request_refresh_token()
+                .send()
+                .await
+                .map(new_session)
+                .map_err(
+                    |error| match AuthError::from_sdk(&error, server.display()) {
+                        AuthError::WrongCredentials => AuthError::SsoRefused.into(),
+                        other => other.into(),
+                    },
+                )
+        })
+        .await
+    }
+
+    /// The server named, else the one the person's email address or Matrix ID names, else
+    /// the policy's default; always one the policy allows. `username` may be empty.
+    async fn server_named(
+        &self,
+        homeserver: Option<&str>,
+        username: Option<&str>,
+    ) -> Result<ServerAddress, Error> {
+        let username = username
+            .map(str::trim)
+            .filter(|text| !text.is_empty())
+            .map(Username::parse)
+            .transpose()?
+            // Only used to find a server: a bare localpart names none.
+            .unwrap_or_else(|| Username::Localpart(String::new()));
+        Ok(auth::server_for(homeserver, &username, &self.policy).await?)
+    }
+
+    /// Creates the account's keychain entries and store, signs in with `login` on its new
+    /// client, records it and starts its sync. Nothing is left behind when it fails, nor when
+    /// the future is dropped half-way (a sign-in given up while the browser is open).
+    async fn create_account(
+        &self,
+        server: &ServerAddress,
+        login: impl AsyncFnOnce(&Client) -> Result<NewSession, Error>,
+    ) -> Result<Arc<Account>, Error> {
         let id = AccountId::generate();
         let keychain = self.keychain(&id);
         let paths = AccountPaths::new(&self.config.data_dir, &id);
+        let mut undo = UndoIfDropped(Some((keychain.clone(), paths.clone())));
         let result = self
-            .sign_in_as(
-                &id,
-                &server,
-                &username,
-                &request.password,
-                &keychain,
-                &paths,
-            )
+            .create_account_as(&id, server, login, &keychain, &paths)
             .await;
+        undo.0 = None;
         if result.is_err() {
             forget_local_data(&keychain, &paths).await;
         }
@@ -178,12 +291,11 @@ impl AccountManager {
         Ok(account)
     }
 
-    async fn sign_in_as(
+    async fn create_account_as(
         &self,
         id: &AccountId,
         server: &ServerAddress,
-        username: &Username,
-        password: &str,
+        login: impl AsyncFnOnce(&Client) -> Result<NewSession, Error>,
         keychain: &AccountKeychain,
         paths: &AccountPaths,
     ) -> Result<Account, Error> {
@@ -198,25 +310,14 @@ impl AccountManager {
         .await
         .map_err(|error| AuthError::from_client_build(&error, server.display()))?;
         paths.restrict_files().await?;
-        // A server's `.well-known` may point at plain HTTP: refused before the password goes.
+        // A server's `.well-known` may point at plain HTTP: refused before any secret goes.
         if auth::sends_in_clear(&client.homeserver()) {
             return Err(AuthError::InsecureServer(server.display().to_owned()).into());
         }
-        let server_info = auth::server_info(&client, server).await?;
-        if !server_info.supports_password {
-            return Err(AuthError::PasswordLoginUnsupported.into());
-        }
-        let response = client
-            .matrix_auth()
-            .login_identifier(username.identifier(), password)
-            .initial_device_display_name(&self.config.device_display_name)
-            .request_refresh_token()
-            .send()
-            .await
-            .map_err(|error| AuthError::from_sdk(&error, server.display()))?;
+        let session = login(&client).await?;
         let tokens = SessionTokens {
-            access_token: response.access_token.clone(),
-            refresh_token: response.refresh_token.clone(),
+            access_token: session.access_token.clone(),
+            refresh_token: session.refresh_token.clone(),
         };
         blocking(keychain.clone(), move |keychain| {
             keychain.save_tokens(&tokens)
@@ -224,9 +325,10 @@ impl AccountManager {
         .await?;
         let info = AccountInfo {
             id: id.clone(),
-            user_id: response.user_id.to_string(),
-            device_id: response.device_id.to_string(),
+            user_id: session.user_id,
+            device_id: session.device_id,
             homeserver_url: client.homeserver().to_string(),
+            oauth_client_id: session.oauth_client_id,
         };
         self.update_index(|index| index.push(info.clone())).await?;
         info!(account = %id, "signed in");
@@ -322,18 +424,23 @@ impl AccountManager {
             .parse()
             .map_err(|_| Error::Storage("bad user ID in index".to_owned()))?;
         let device_id: OwnedDeviceId = info.device_id.as_str().into();
-        let session = MatrixSession {
-            meta: SessionMeta { user_id, device_id },
-            tokens: matrix_sdk::SessionTokens {
-                access_token: tokens.access_token.clone(),
-                refresh_token: tokens.refresh_token.clone(),
-            },
+        let meta = SessionMeta { user_id, device_id };
+        let tokens = matrix_sdk::SessionTokens {
+            access_token: tokens.access_token.clone(),
+            refresh_token: tokens.refresh_token.clone(),
         };
-        client
-            .matrix_auth()
-            .restore_session(session, RoomLoadSettings::default())
-            .await
-            .map_err(|error| Error::Storage(error.to_string()))?;
+        let restored = match &info.oauth_client_id {
+            Some(client_id) => {
+                oauth::restore(&client, client_id, UserSession { meta, tokens }).await
+            }
+            None => {
+                client
+                    .matrix_auth()
+                    .restore_session(MatrixSession { meta, tokens }, RoomLoadSettings::default())
+                    .await
+            }
+        };
+        restored.map_err(|error| Error::Storage(error.to_string()))?;
         Account::start(info.clone(), client, keychain).await
     }
 
@@ -450,6 +557,31 @@ async fn remove_dir(path: &Path) -> Result<(), Error> {
         Ok(()) => Ok(()),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(error) => Err(Error::storage(error)),
+    }
+}
+
+/// What a sign-in is: its session, as the server's login answered.
+fn new_session(response: login::v3::Response) -> NewSession {
+    NewSession {
+        user_id: response.user_id.to_string(),
+        device_id: response.device_id.to_string(),
+        access_token: response.access_token,
+        refresh_token: response.refresh_token,
+        oauth_client_id: None,
+    }
+}
+
+/// Undoes a half-done sign-in whose future was dropped (given up while the browser was
+/// open): the keychain entries and the store created for it go, in the background.
+struct UndoIfDropped(Option<(AccountKeychain, AccountPaths)>);
+
+impl Drop for UndoIfDropped {
+    fn drop(&mut self) {
+        if let Some((keychain, paths)) = self.0.take()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(async move { forget_local_data(&keychain, &paths).await });
+        }
     }
 }
 

@@ -73,6 +73,17 @@ pub enum AuthError {
     PasswordSignInDisabled,
     #[error("the renewal email could not be sent")]
     RenewalEmailFailed,
+    #[error("the server does not offer single sign-on")]
+    SsoUnsupported,
+    #[error("single sign-on was not completed in time")]
+    SsoTimedOut,
+    /// The login token the browser brought back was refused (spent, expired, forged).
+    #[error("the server refused the single sign-on; sign in again")]
+    SsoRefused,
+    #[error("the browser could not be opened: {0}")]
+    BrowserFailed(String),
+    #[error("signing in was cancelled")]
+    SignInCancelled,
 }
 
 impl AuthError {
@@ -98,6 +109,11 @@ impl AuthError {
             Self::PolicyUnreadable(_) => Code::AuthPolicyUnreadable,
             Self::PasswordSignInDisabled => Code::AuthPasswordSignInDisabled,
             Self::RenewalEmailFailed => Code::AuthRenewalEmailFailed,
+            Self::SsoUnsupported => Code::AuthSsoUnsupported,
+            Self::SsoTimedOut => Code::AuthSsoTimedOut,
+            Self::SsoRefused => Code::AuthSsoRefused,
+            Self::BrowserFailed(_) => Code::AuthBrowserFailed,
+            Self::SignInCancelled => Code::AuthSignInCancelled,
         }
     }
 
@@ -395,21 +411,41 @@ pub struct ServerInfo {
     pub supports_password: bool,
     /// Legacy SSO (`m.login.sso`), e.g. a state identity provider.
     pub supports_sso: bool,
+    /// The identity providers the server names for single sign-on, in its order; empty when
+    /// it offers single sign-on without naming them (its own page then asks).
+    pub sso_providers: Vec<SsoProvider>,
     /// Next-generation auth (OAuth 2.0 / OIDC, MSC3861).
     pub supports_oauth: bool,
     /// Simplified Sliding Sync (MSC4186), which Estafette's sync needs.
     pub supports_sliding_sync: bool,
 }
 
+/// An identity provider offered for single sign-on ("ProConnect", "AgentConnect").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct SsoProvider {
+    pub id: String,
+    pub name: String,
+}
+
 /// Discovers the homeserver behind `server` and asks what it supports.
 #[instrument(skip_all, fields(server = server.display()))]
 pub async fn probe(server: &ServerAddress) -> Result<ServerInfo, AuthError> {
+    server_info(&discover(server).await?, server).await
+}
+
+/// A client without store or session for the homeserver behind `server`, to ask it things
+/// before signing in. Refused when discovery leads to plain HTTP to another machine.
+pub(crate) async fn discover(server: &ServerAddress) -> Result<Client, AuthError> {
     let client = Client::builder()
         .server_name_or_homeserver_url(server.discovery_input())
         .build()
         .await
         .map_err(|error| AuthError::from_client_build(&error, server.display()))?;
-    server_info(&client, server).await
+    if sends_in_clear(&client.homeserver()) {
+        return Err(AuthError::InsecureServer(server.display().to_owned()));
+    }
+    Ok(client)
 }
 
 pub(crate) async fn server_info(
@@ -422,10 +458,25 @@ pub(crate) async fn server_info(
         .await
         .map_err(|error| AuthError::from_http(&error, server.display()))?;
     let (mut supports_password, mut supports_sso) = (false, false);
+    let mut sso_providers = Vec::new();
     for flow in &login_types.flows {
         match flow {
             LoginType::Password(_) => supports_password = true,
-            LoginType::Sso(_) => supports_sso = true,
+            LoginType::Sso(sso) => {
+                supports_sso = true;
+                // A server's names are shown as buttons: bounded, and never empty.
+                sso_providers.extend(sso.identity_providers.iter().take(10).map(|provider| {
+                    let name: String = provider.name.trim().chars().take(60).collect();
+                    SsoProvider {
+                        id: provider.id.clone(),
+                        name: if name.is_empty() {
+                            provider.id.clone()
+                        } else {
+                            name
+                        },
+                    }
+                }));
+            }
             _ => {}
         }
     }
@@ -443,6 +494,7 @@ pub(crate) async fn server_info(
         homeserver_url: client.homeserver().to_string(),
         supports_password,
         supports_sso,
+        sso_providers,
         supports_oauth,
         supports_sliding_sync,
     })

@@ -2,8 +2,8 @@
 
 use crate::{
     auth::AuthError, calls::CallError, encryption::EncryptionError, media::MediaError,
-    notifications::NotificationsError, profile::ProfileError, rooms::RoomError,
-    secrets::SecretsError, timeline::TimelineError,
+    notifications::NotificationsError, password::PasswordError, profile::ProfileError,
+    rooms::RoomError, secrets::SecretsError, timeline::TimelineError,
 };
 
 /// Something with a stable, machine-readable identifier (`auth.wrong_credentials`, ...).
@@ -58,6 +58,16 @@ codes! {
     AuthPolicyUnreadable = "auth.policy_unreadable",
     AuthPasswordSignInDisabled = "auth.password_sign_in_disabled",
     AuthRenewalEmailFailed = "auth.renewal_email_failed",
+    AuthSsoUnsupported = "auth.sso_unsupported",
+    AuthSsoTimedOut = "auth.sso_timed_out",
+    AuthSsoRefused = "auth.sso_refused",
+    AuthBrowserFailed = "auth.browser_failed",
+    AuthSignInCancelled = "auth.sign_in_cancelled",
+    PasswordWrong = "password.wrong",
+    PasswordTooWeak = "password.too_weak",
+    PasswordNotAvailable = "password.not_available",
+    PasswordOffline = "password.offline",
+    PasswordFailed = "password.failed",
     SecretsKeychainUnavailable = "secrets.keychain_unavailable",
     SecretsAccessDenied = "secrets.access_denied",
     SecretsMissing = "secrets.missing",
@@ -159,6 +169,8 @@ pub enum Error {
     Profile(#[from] ProfileError),
     #[error(transparent)]
     Call(#[from] CallError),
+    #[error(transparent)]
+    Password(#[from] PasswordError),
     /// No signed-in account has this identifier.
     #[error("no signed-in account has the identifier {0}")]
     AccountNotFound(String),
@@ -182,6 +194,7 @@ impl ErrorCode for Error {
             Self::Notifications(error) => error.code(),
             Self::Profile(error) => error.code(),
             Self::Call(error) => error.code(),
+            Self::Password(error) => error.code(),
             Self::AccountNotFound(_) => Code::AccountNotFound,
             Self::Storage(_) => Code::StorageFailed,
             Self::Sync(_) => Code::SyncFailed,

@@ -1,6 +1,6 @@
 //! This user's profile and unread totals between real clients on a real Synapse (issue 13):
 //! the name and avatar another person sees, and the figure of the tray following messages and
-//! reading on another device.
+//! reading on another device; the password changed from the account settings.
 
 #![recursion_limit = "256"]
 
@@ -10,11 +10,12 @@ use std::io::Cursor;
 
 use common::*;
 use estafette_core::{
-    Subscription,
+    ErrorCode, SignIn, Subscription,
     profile::ProfileError,
     timeline::{EventContent, TimelineItem},
     unread::UnreadTotals,
 };
+use zeroize::Zeroizing;
 
 /// Waits for totals that satisfy `wanted`, failing the test if none come.
 async fn totals_until(
@@ -162,4 +163,82 @@ async fn unread_totals_follow_messages_invitations_and_reading_on_another_device
     })
     .await;
     assert_eq!(now, UnreadTotals::default());
+}
+
+/// The password is changed from the account settings: the server's rules are known before
+/// anything is sent, a weak password or a wrong current one each get their own refusal, and
+/// "sign out my other devices" ends the other sessions while this one goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_password_changes_within_the_servers_rules_and_other_devices_can_be_signed_out() {
+    use estafette_core::password::{PasswordError, PasswordRule};
+
+    init();
+    let hs = Homeserver::start_with_password_policy()
+        .await
+        .expect("Synapse with a password policy");
+    let first = "Premier-mot-de-passe-1";
+    hs.register_user("alice", first, false)
+        .await
+        .expect("registered");
+    let sign_in = async |device: &Device, password: &str| {
+        device
+            .manager
+            .sign_in(SignIn {
+                homeserver: Some(hs.base_url()),
+                username: "alice".to_owned(),
+                password: Zeroizing::new(password.to_owned()),
+            })
+            .await
+    };
+    let laptop = Device::new();
+    let alice = sign_in(&laptop, first).await.expect("signed in");
+    let phone = Device::new();
+    let on_phone = sign_in(&phone, first).await.expect("signed in elsewhere");
+
+    let policy = alice.password().policy().await.expect("the rules");
+    assert_eq!(policy.minimum_length, Some(12));
+    assert!(policy.require_digit && policy.require_symbol && policy.require_uppercase);
+
+    let change = async |current: &str, new: &str, others: bool| {
+        alice
+            .password()
+            .change(
+                Zeroizing::new(current.to_owned()),
+                Zeroizing::new(new.to_owned()),
+                others,
+            )
+            .await
+    };
+    let error = change(first, "trop court", false)
+        .await
+        .expect_err("too weak");
+    assert!(
+        matches!(&error, PasswordError::TooWeak(rules) if rules == &[PasswordRule::MinimumLength, PasswordRule::Digit, PasswordRule::Uppercase]),
+        "{error:?}"
+    );
+    let second = "Deuxième-mot-de-passe-2";
+    let error = change("Pas-le-bon-mot-2", second, false)
+        .await
+        .expect_err("wrong current password");
+    assert!(matches!(error, PasswordError::WrongPassword), "{error:?}");
+    assert_eq!(estafette_core::Error::from(error).code(), "password.wrong");
+
+    change(first, second, true).await.expect("changed");
+    // This session goes on; the phone's is over; the new password signs in, the old does not.
+    alice
+        .profile()
+        .get()
+        .await
+        .expect("this device still signed in");
+    eventually("the phone's session to end", || async {
+        on_phone.profile().get().await.is_err().then_some(())
+    })
+    .await;
+    let error = sign_in(&Device::new(), first)
+        .await
+        .expect_err("the old password");
+    assert_eq!(error.code(), "auth.wrong_credentials");
+    sign_in(&Device::new(), second)
+        .await
+        .expect("the new password");
 }

@@ -59,7 +59,16 @@ pub(crate) struct KitState {
     /// port of 127.0.0.1.
     #[serde(default)]
     pub account_validity_smtp_port: Option<u16>,
+    /// Single sign-on through the OpenID Connect provider of this issuer.
+    #[serde(default)]
+    pub oidc_issuer: Option<String>,
+    /// New passwords must follow [`PASSWORD_POLICY`], published at `/password_policy`.
+    #[serde(default)]
+    pub password_policy: bool,
 }
+
+/// The rules of a server started with a password policy, as a ministry sets them.
+pub const PASSWORD_POLICY: &str = r#"{"enabled": true, "minimum_length": 12, "require_digit": true, "require_symbol": true, "require_lowercase": true, "require_uppercase": true}"#;
 
 /// Where the TURN server is, and the secret it shares with Synapse.
 #[derive(Clone, Serialize, Deserialize)]
@@ -79,6 +88,8 @@ impl KitState {
             access_token_lifetime_secs: None,
             turn: None,
             account_validity_smtp_port: None,
+            oidc_issuer: None,
+            password_policy: false,
         }
     }
 
@@ -176,6 +187,15 @@ fn synapse_config(state: &KitState, dir: &Path) -> Value {
         map.insert("turn_uris".to_owned(), json!([turn.uri]));
         map.insert("turn_shared_secret".to_owned(), json!(turn.shared_secret));
         map.insert("turn_user_lifetime".to_owned(), json!("1h"));
+    }
+    if state.password_policy {
+        let policy: Value = serde_json::from_str(PASSWORD_POLICY).unwrap_or_default();
+        config["password_config"] = json!({ "enabled": true, "policy": policy });
+    }
+    if let (Some(issuer), Some(map)) = (&state.oidc_issuer, config.as_object_mut())
+        && let Some(sso) = crate::oidc::synapse_sso_config(issuer).as_object()
+    {
+        map.extend(sso.clone());
     }
     if let (Some(smtp_port), Some(map)) = (state.account_validity_smtp_port, config.as_object_mut())
     {

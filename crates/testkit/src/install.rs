@@ -28,22 +28,72 @@ pub fn cache_root() -> Result<PathBuf, TestkitError> {
     }
 }
 
+/// Synapse with what single sign-on through OpenID Connect needs (`authlib`).
+const SYNAPSE_PACKAGE: &str = "matrix-synapse[oidc]";
+
+/// The OpenID Connect provider standing in for the state's portal; installed only by the
+/// tests that sign in through it.
+pub(crate) const OIDC_MOCK_VERSION: &str = "0.3.4";
+
+/// A Python tool the kit runs, in a virtualenv of its own keyed by name and version.
+struct PythonTool {
+    /// The virtualenv's directory name, its lock's and its log's.
+    key: String,
+    /// What pip installs, pinned.
+    requirement: String,
+    /// A one-line Python check that the install is whole.
+    check: String,
+}
+
+impl PythonTool {
+    fn synapse() -> Self {
+        Self {
+            key: format!("synapse-{SYNAPSE_VERSION}-oidc"),
+            requirement: format!("{SYNAPSE_PACKAGE}=={SYNAPSE_VERSION}"),
+            check: format!(
+                "import synapse, authlib; assert synapse.__version__ == {SYNAPSE_VERSION:?}"
+            ),
+        }
+    }
+
+    fn oidc_mock() -> Self {
+        Self {
+            key: format!("oidc-provider-mock-{OIDC_MOCK_VERSION}"),
+            requirement: format!("oidc-provider-mock=={OIDC_MOCK_VERSION}"),
+            check: "import oidc_provider_mock".to_owned(),
+        }
+    }
+
+    fn venv(&self) -> Result<PathBuf, TestkitError> {
+        Ok(cache_root()?.join(&self.key))
+    }
+}
+
 /// The virtualenv of [`SYNAPSE_VERSION`], installed or not.
 pub fn synapse_venv_dir() -> Result<PathBuf, TestkitError> {
-    Ok(cache_root()?.join(format!("synapse-{SYNAPSE_VERSION}")))
+    PythonTool::synapse().venv()
 }
 
 /// Installs Synapse unless already there, and returns the virtualenv's directory. Blocking:
 /// about 10–25 s the first time on a machine, a file check afterwards.
 pub fn ensure_synapse_installed() -> Result<PathBuf, TestkitError> {
-    let venv = synapse_venv_dir()?;
+    ensure_installed(&PythonTool::synapse())
+}
+
+/// Installs `oidc-provider-mock` unless already there (about 2 s the first time).
+pub(crate) fn ensure_oidc_mock_installed() -> Result<PathBuf, TestkitError> {
+    ensure_installed(&PythonTool::oidc_mock())
+}
+
+fn ensure_installed(tool: &PythonTool) -> Result<PathBuf, TestkitError> {
+    let venv = tool.venv()?;
     if venv.join(MARKER).is_file() {
         return Ok(venv);
     }
     let root = cache_root()?;
     std::fs::create_dir_all(&root)
         .map_err(TestkitError::io(format!("creating {}", root.display())))?;
-    let lock_path = root.join(format!("synapse-{SYNAPSE_VERSION}.install-lock"));
+    let lock_path = root.join(format!("{}.install-lock", tool.key));
     let lock = File::options()
         .create(true)
         .truncate(false)
@@ -53,7 +103,10 @@ pub fn ensure_synapse_installed() -> Result<PathBuf, TestkitError> {
     match lock.try_lock() {
         Ok(()) => {}
         Err(TryLockError::WouldBlock) => {
-            eprintln!("estafette-testkit: waiting for another process installing Synapse…");
+            eprintln!(
+                "estafette-testkit: waiting for another process installing {}…",
+                tool.key
+            );
             lock.lock()
                 .map_err(TestkitError::io(format!("locking {}", lock_path.display())))?;
         }
@@ -69,12 +122,13 @@ pub fn ensure_synapse_installed() -> Result<PathBuf, TestkitError> {
         return Ok(venv);
     }
     eprintln!(
-        "estafette-testkit: installing Synapse {SYNAPSE_VERSION} into {} (once per machine)…",
+        "estafette-testkit: installing {} into {} (once per machine)…",
+        tool.requirement,
         venv.display()
     );
-    let log = root.join(format!("synapse-{SYNAPSE_VERSION}-install.log"));
-    install(&venv, &log)?;
-    std::fs::write(venv.join(MARKER), SYNAPSE_VERSION).map_err(TestkitError::io(format!(
+    let log = root.join(format!("{}-install.log", tool.key));
+    install(tool, &venv, &log)?;
+    std::fs::write(venv.join(MARKER), &tool.requirement).map_err(TestkitError::io(format!(
         "marking {} complete",
         venv.display()
     )))?;
@@ -82,7 +136,7 @@ pub fn ensure_synapse_installed() -> Result<PathBuf, TestkitError> {
     Ok(venv)
 }
 
-fn install(venv: &Path, log_path: &Path) -> Result<(), TestkitError> {
+fn install(tool: &PythonTool, venv: &Path, log_path: &Path) -> Result<(), TestkitError> {
     if venv.exists() {
         // Left by an installer that was killed half-way: never trust a partial venv.
         std::fs::remove_dir_all(venv).map_err(TestkitError::io(format!(
@@ -97,7 +151,6 @@ fn install(venv: &Path, log_path: &Path) -> Result<(), TestkitError> {
         Command::new(base_python).args(["-m", "venv"]).arg(venv),
     )?;
     let python = venv.join("bin").join("python");
-    let package = format!("matrix-synapse=={SYNAPSE_VERSION}");
     // uv is 2–4× faster than pip. --compile-bytecode matters: these machines set
     // PYTHONDONTWRITEBYTECODE, and without .pyc files every Synapse start costs ~1.7 s more.
     let with_uv = log
@@ -107,7 +160,7 @@ fn install(venv: &Path, log_path: &Path) -> Result<(), TestkitError> {
         )
         .and_then(|()| {
             log.run(
-                "uv pip install matrix-synapse",
+                &format!("uv pip install {}", tool.requirement),
                 Command::new(&python)
                     .args([
                         "-m",
@@ -118,24 +171,21 @@ fn install(venv: &Path, log_path: &Path) -> Result<(), TestkitError> {
                         "--python",
                     ])
                     .arg(&python)
-                    .arg(&package),
+                    .arg(&tool.requirement),
             )
         });
     if with_uv.is_err() {
         log.note("uv failed; falling back to pip");
         log.run(
-            "pip install matrix-synapse",
+            &format!("pip install {}", tool.requirement),
             Command::new(&python)
                 .args(["-m", "pip", "install", "--compile"])
-                .arg(&package),
+                .arg(&tool.requirement),
         )?;
     }
     log.run(
-        "import synapse",
-        Command::new(&python).args([
-            "-c",
-            &format!("import synapse; assert synapse.__version__ == {SYNAPSE_VERSION:?}"),
-        ]),
+        "check the install",
+        Command::new(&python).args(["-c", &tool.check]),
     )
 }
 
@@ -211,7 +261,7 @@ mod tests {
     fn the_venv_is_keyed_by_version_under_the_cache_root() {
         let venv = synapse_venv_dir().expect("a cache directory");
         assert!(venv.starts_with(cache_root().expect("a cache directory")));
-        assert!(venv.ends_with(format!("synapse-{SYNAPSE_VERSION}")));
+        assert!(venv.ends_with(format!("synapse-{SYNAPSE_VERSION}-oidc")));
     }
 
     #[test]

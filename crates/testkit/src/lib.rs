@@ -8,6 +8,9 @@
 //! abort). Users come from the shared-secret admin API ([`Homeserver::register_user`]);
 //! [`seed_plain_rooms`] fills unencrypted rooms over the plain client-server API.
 //!
+//! Single sign-on: [`OidcProvider`] (the state portal's stand-in) with
+//! [`Homeserver::start_with_sso`], and [`PortalBrowser`] for the browser's part.
+//!
 //! Nothing here talks to an address other than 127.0.0.1.
 //!
 //! Environment: `ESTAFETTE_CACHE_DIR` moves the cache (default `~/.cache/estafette`);
@@ -22,6 +25,7 @@ mod http;
 mod identity;
 mod install;
 mod mail;
+mod oidc;
 mod process;
 mod server;
 mod sound;
@@ -31,10 +35,12 @@ mod wait;
 
 pub mod seed;
 
+pub use config::PASSWORD_POLICY;
 pub use error::TestkitError;
 pub use identity::IdentityServer;
 pub use install::{SYNAPSE_VERSION, cache_root, ensure_synapse_installed, synapse_venv_dir};
 pub use mail::MailSink;
+pub use oidc::{OidcProvider, PORTAL_ID, PORTAL_NAME, PortalBrowser};
 pub use seed::{SeedPlan, seed_plain_rooms};
 pub use server::Homeserver;
 pub use sound::SoundServer;

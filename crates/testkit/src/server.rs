@@ -12,7 +12,7 @@ use reqwest::Url;
 use tempfile::TempDir;
 
 use crate::{
-    MailSink, TestkitError, TurnServer,
+    MailSink, OidcProvider, TestkitError, TurnServer,
     config::{self, KitState, TurnConfig},
     http,
     install::{ensure_synapse_installed, tail},
@@ -163,6 +163,21 @@ impl Homeserver {
             state.account_validity_smtp_port = Some(smtp_port);
         })
         .await
+    }
+
+    /// Like [`Homeserver::start`], signing people in through `provider` (single sign-on) as
+    /// well as with passwords.
+    pub async fn start_with_sso(provider: &OidcProvider) -> Result<Homeserver, TestkitError> {
+        let issuer = provider.issuer().to_owned();
+        Self::start_fresh(|state| {
+            state.oidc_issuer = Some(issuer.clone());
+        })
+        .await
+    }
+
+    /// Like [`Homeserver::start`], with rules for new passwords ([`crate::PASSWORD_POLICY`]).
+    pub async fn start_with_password_policy() -> Result<Homeserver, TestkitError> {
+        Self::start_fresh(|state| state.password_policy = true).await
     }
 
     /// A server in a fresh temporary directory, its state adjusted by `configure`.

@@ -1,10 +1,13 @@
 //! Launch settings, sign-in, sign-out and each account's sync state.
 
 use estafette_core::{
-    AccountId, AccountInfo, SignIn, UnrestoredAccount, Zeroizing, sync::SyncState,
+    AccountId, AccountInfo, SignIn, SsoSignIn, UnrestoredAccount, Zeroizing,
+    auth::{AuthError, ServerInfo},
+    sync::SyncState,
 };
 use serde::{Deserialize, Serialize};
-use tauri::{State, ipc::Channel};
+use tauri::{AppHandle, State, ipc::Channel};
+use tauri_plugin_opener::OpenerExt;
 
 use crate::{
     error::IpcError,
@@ -112,6 +115,66 @@ pub async fn sign_in(
     };
     let account = state.manager.sign_in(request).await?;
     Ok(account.info().clone())
+}
+
+/// What the server of the sign-in form offers (password, single sign-on and its identity
+/// providers), so that the form shows what can be used.
+#[tauri::command]
+#[specta::specta]
+pub async fn sign_in_options(
+    state: State<'_, AppState>,
+    homeserver: Option<String>,
+    username: String,
+) -> Result<ServerInfo, IpcError> {
+    Ok(state
+        .manager
+        .probe_server(homeserver.as_deref(), &username)
+        .await?)
+}
+
+/// A single sign-on as chosen in the sign-in form.
+#[derive(Debug, Deserialize, specta::Type)]
+pub struct SsoForm {
+    pub homeserver: Option<String>,
+    pub username: Option<String>,
+    /// One of the server's identity providers, or none to let the server ask.
+    pub provider: Option<String>,
+}
+
+/// Signs in through the server's single sign-on in the system browser; ends when the browser
+/// came back, when it is given up ([`cancel_sso_sign_in`]), or after ten minutes.
+#[tauri::command]
+#[specta::specta]
+pub async fn sign_in_with_sso(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    form: SsoForm,
+) -> Result<AccountInfo, IpcError> {
+    state.wait_until_restored().await?;
+    let request = SsoSignIn {
+        homeserver: form.homeserver.filter(|server| !server.trim().is_empty()),
+        username: form.username,
+        provider: form.provider,
+    };
+    let open_browser = |address: &str| {
+        app.opener()
+            .open_url(address, None::<&str>)
+            .map_err(|error| error.to_string())
+    };
+    let cancelled = state.sso_cancel.notified();
+    tokio::select! {
+        result = state.manager.sign_in_with_sso(request, open_browser) => {
+            Ok(result?.info().clone())
+        }
+        () = cancelled => Err(AuthError::SignInCancelled.into()),
+    }
+}
+
+/// Gives up the single sign-on waiting for the browser; nothing was stored yet.
+#[tauri::command]
+#[specta::specta]
+pub fn cancel_sso_sign_in(state: State<'_, AppState>) {
+    state.sso_cancel.notify_waiters();
 }
 
 /// Asks the server to email the link that renews an expired account.

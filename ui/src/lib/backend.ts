@@ -20,6 +20,8 @@ import {
   type VerificationId,
   type VerificationState,
   type LaunchInfo,
+  type ServerInfo,
+  type PasswordPolicy,
   type ListDiff,
   type NewRoom,
   type RoomListLoading,
@@ -131,6 +133,13 @@ export const backend = {
   retryRestore: (account: string): Promise<AccountInfo> => call(commands.retryRestore(account)),
   signIn: (homeserver: string | null, username: string, password: string) =>
     call(commands.signIn({ homeserver, username, password })),
+  /** What the server offers to sign in with (password, single sign-on and its providers). */
+  signInOptions: (homeserver: string | null): Promise<ServerInfo> =>
+    call(commands.signInOptions(homeserver, "")),
+  /** Opens the system browser at the server's sign-in page; resolves once it came back. */
+  signInWithSso: (homeserver: string | null, username: string | null, provider: string | null) =>
+    call(commands.signInWithSso({ homeserver, username, provider })),
+  cancelSsoSignIn: () => call(commands.cancelSsoSignIn()),
   signOut: (account: string) => call(commands.signOut(account)),
   requestRenewalEmail: (account: string) => call(commands.requestRenewalEmail(account)),
   retrySync: (account: string) => call(commands.retrySync(account)),
@@ -406,6 +415,9 @@ export const backend = {
 
   ownProfile: (account: string) => call(commands.ownProfile(account)),
   setDisplayName: (account: string, name: string) => call(commands.setDisplayName(account, name)),
+  passwordPolicy: (account: string): Promise<PasswordPolicy> => call(commands.passwordPolicy(account)),
+  changePassword: (account: string, current: string, next: string, signOutOtherDevices: boolean) =>
+    call(commands.changePassword(account, { current, new: next, sign_out_other_devices: signOutOtherDevices })),
   /** `file`: a number from `chooseFiles`. */
   setAvatar: (account: string, file: number) => call(commands.setAvatar(account, file)),
   removeAvatar: (account: string) => call(commands.removeAvatar(account)),

@@ -115,11 +115,26 @@ export const commands = {
 	 */
 	setAvatar: (account: AccountId, file: number) => __TAURI_INVOKE<string>("set_avatar", { account, file }),
 	removeAvatar: (account: AccountId) => __TAURI_INVOKE<null>("remove_avatar", { account }),
+	/**  The server's rules for a new password (none where it publishes none). */
+	passwordPolicy: (account: AccountId) => __TAURI_INVOKE<PasswordPolicy>("password_policy", { account }),
+	changePassword: (account: AccountId, change: PasswordChange) => __TAURI_INVOKE<null>("change_password", { account, change }),
 	launchInfo: () => __TAURI_INVOKE<LaunchInfo>("launch_info"),
 	restoredAccounts: () => __TAURI_INVOKE<RestoredAccounts>("restored_accounts"),
 	/**  Tries again to open a saved account that could not be restored. */
 	retryRestore: (account: AccountId) => __TAURI_INVOKE<AccountInfo>("retry_restore", { account }),
 	signIn: (form: SignInForm) => __TAURI_INVOKE<AccountInfo>("sign_in", { form }),
+	/**
+	 *  What the server of the sign-in form offers (password, single sign-on and its identity
+	 *  providers), so that the form shows what can be used.
+	 */
+	signInOptions: (homeserver: string | null, username: string) => __TAURI_INVOKE<ServerInfo>("sign_in_options", { homeserver, username }),
+	/**
+	 *  Signs in through the server's single sign-on in the system browser; ends when the browser
+	 *  came back, when it is given up ([`cancel_sso_sign_in`]), or after ten minutes.
+	 */
+	signInWithSso: (form: SsoForm) => __TAURI_INVOKE<AccountInfo>("sign_in_with_sso", { form }),
+	/**  Gives up the single sign-on waiting for the browser; nothing was stored yet. */
+	cancelSsoSignIn: () => __TAURI_INVOKE<void>("cancel_sso_sign_in"),
 	signOut: (account: AccountId) => __TAURI_INVOKE<null>("sign_out", { account }),
 	/**  Asks the server to email the link that renews an expired account. */
 	requestRenewalEmail: (account: AccountId) => __TAURI_INVOKE<null>("request_renewal_email", { account }),
@@ -290,7 +305,7 @@ export const commands = {
 };
 
 /* Constants */
-export const ERROR_CODES = ["auth.invalid_input","auth.homeserver_required","auth.insecure_server","auth.unknown_server","auth.server_unreachable","auth.not_a_matrix_server","auth.no_sliding_sync","auth.password_login_unsupported","auth.wrong_credentials","auth.rate_limited","auth.account_deactivated","auth.session_expired","auth.server_error","auth.store_failed","auth.email_not_found","auth.email_lookup_failed","auth.server_not_allowed","auth.policy_unreadable","auth.password_sign_in_disabled","auth.renewal_email_failed","secrets.keychain_unavailable","secrets.access_denied","secrets.missing","secrets.damaged","secrets.failed","room.invalid_user_id","room.invalid_room_id","room.not_found","room.forbidden","room.offline","room.server_error","room.text_too_long","room.not_a_picture","room.not_open_to_anyone","room.unsupported_setting","timeline.room_not_found","timeline.open_failed","timeline.pagination_failed","timeline.send_failed","timeline.unsent_message_not_found","timeline.receipt_failed","timeline.event_not_found","timeline.invalid_event_id","timeline.reply_failed","timeline.edit_failed","timeline.redact_failed","timeline.react_failed","timeline.draft_failed","media.invalid_address","media.not_an_image","media.not_playable","media.fetch_failed","media.no_attachment","media.too_large","media.read_failed","media.upload_failed","media.write_failed","media.damaged","media.offline","media.too_large_to_show","encryption.password_required","encryption.wrong_password","encryption.wrong_recovery_key","encryption.backup_exists","encryption.wrong_passphrase_or_file","encryption.verification_not_found","encryption.invalid_id","encryption.offline","encryption.file","encryption.failed","notifications.invalid_keyword","notifications.invalid_default","notifications.not_saved","profile.invalid_name","profile.not_a_picture","profile.offline","profile.not_saved","call.not_a_direct_conversation","call.room_not_found","call.already_in_call","call.not_found","call.no_media","call.device","call.offline","account.not_found","storage.failed","sync.failed","app.subscription_closed","link.invalid","link.unsupported_scheme","link.open_failed","file.unknown","file.open_failed","clipboard.unavailable","notification.failed","preferences.not_saved"] as const;
+export const ERROR_CODES = ["auth.invalid_input","auth.homeserver_required","auth.insecure_server","auth.unknown_server","auth.server_unreachable","auth.not_a_matrix_server","auth.no_sliding_sync","auth.password_login_unsupported","auth.wrong_credentials","auth.rate_limited","auth.account_deactivated","auth.session_expired","auth.server_error","auth.store_failed","auth.email_not_found","auth.email_lookup_failed","auth.server_not_allowed","auth.policy_unreadable","auth.password_sign_in_disabled","auth.renewal_email_failed","auth.sso_unsupported","auth.sso_timed_out","auth.sso_refused","auth.browser_failed","auth.sign_in_cancelled","password.wrong","password.too_weak","password.not_available","password.offline","password.failed","secrets.keychain_unavailable","secrets.access_denied","secrets.missing","secrets.damaged","secrets.failed","room.invalid_user_id","room.invalid_room_id","room.not_found","room.forbidden","room.offline","room.server_error","room.text_too_long","room.not_a_picture","room.not_open_to_anyone","room.unsupported_setting","timeline.room_not_found","timeline.open_failed","timeline.pagination_failed","timeline.send_failed","timeline.unsent_message_not_found","timeline.receipt_failed","timeline.event_not_found","timeline.invalid_event_id","timeline.reply_failed","timeline.edit_failed","timeline.redact_failed","timeline.react_failed","timeline.draft_failed","media.invalid_address","media.not_an_image","media.not_playable","media.fetch_failed","media.no_attachment","media.too_large","media.read_failed","media.upload_failed","media.write_failed","media.damaged","media.offline","media.too_large_to_show","encryption.password_required","encryption.wrong_password","encryption.wrong_recovery_key","encryption.backup_exists","encryption.wrong_passphrase_or_file","encryption.verification_not_found","encryption.invalid_id","encryption.offline","encryption.file","encryption.failed","notifications.invalid_keyword","notifications.invalid_default","notifications.not_saved","profile.invalid_name","profile.not_a_picture","profile.offline","profile.not_saved","call.not_a_direct_conversation","call.room_not_found","call.already_in_call","call.not_found","call.no_media","call.device","call.offline","account.not_found","storage.failed","sync.failed","app.subscription_closed","link.invalid","link.unsupported_scheme","link.open_failed","file.unknown","file.open_failed","clipboard.unavailable","notification.failed","preferences.not_saved"] as const;
 
 /* Types */
 /**
@@ -306,6 +321,11 @@ export type AccountInfo = {
 	user_id: string,
 	device_id: string,
 	homeserver_url: string,
+	/**
+	 *  Set when the account signed in through an OAuth 2.0 authorization server (next-generation
+	 *  auth): the client ID it gave Estafette, needed to refresh and restore the session.
+	 */
+	oauth_client_id?: string | null,
 };
 
 /**  A microphone, camera or speaker to choose from. */
@@ -448,7 +468,7 @@ export type ClipboardContent = {
  *  union of string literals in the generated TypeScript), so that a front end that
  *  lacks a translation for one fails to type-check.
  */
-export type Code = "auth.invalid_input" | "auth.homeserver_required" | "auth.insecure_server" | "auth.unknown_server" | "auth.server_unreachable" | "auth.not_a_matrix_server" | "auth.no_sliding_sync" | "auth.password_login_unsupported" | "auth.wrong_credentials" | "auth.rate_limited" | "auth.account_deactivated" | "auth.session_expired" | "auth.server_error" | "auth.store_failed" | "auth.email_not_found" | "auth.email_lookup_failed" | "auth.server_not_allowed" | "auth.policy_unreadable" | "auth.password_sign_in_disabled" | "auth.renewal_email_failed" | "secrets.keychain_unavailable" | "secrets.access_denied" | "secrets.missing" | "secrets.damaged" | "secrets.failed" | "room.invalid_user_id" | "room.invalid_room_id" | "room.not_found" | "room.forbidden" | "room.offline" | "room.server_error" | "room.text_too_long" | "room.not_a_picture" | "room.not_open_to_anyone" | "room.unsupported_setting" | "timeline.room_not_found" | "timeline.open_failed" | "timeline.pagination_failed" | "timeline.send_failed" | "timeline.unsent_message_not_found" | "timeline.receipt_failed" | "timeline.event_not_found" | "timeline.invalid_event_id" | "timeline.reply_failed" | "timeline.edit_failed" | "timeline.redact_failed" | "timeline.react_failed" | "timeline.draft_failed" | "media.invalid_address" | "media.not_an_image" | "media.not_playable" | "media.fetch_failed" | "media.no_attachment" | "media.too_large" | "media.read_failed" | "media.upload_failed" | "media.write_failed" | "media.damaged" | "media.offline" | "media.too_large_to_show" | "encryption.password_required" | "encryption.wrong_password" | "encryption.wrong_recovery_key" | "encryption.backup_exists" | "encryption.wrong_passphrase_or_file" | "encryption.verification_not_found" | "encryption.invalid_id" | "encryption.offline" | "encryption.file" | "encryption.failed" | "notifications.invalid_keyword" | "notifications.invalid_default" | "notifications.not_saved" | "profile.invalid_name" | "profile.not_a_picture" | "profile.offline" | "profile.not_saved" | "call.not_a_direct_conversation" | "call.room_not_found" | "call.already_in_call" | "call.not_found" | "call.no_media" | "call.device" | "call.offline" | "account.not_found" | "storage.failed" | "sync.failed";
+export type Code = "auth.invalid_input" | "auth.homeserver_required" | "auth.insecure_server" | "auth.unknown_server" | "auth.server_unreachable" | "auth.not_a_matrix_server" | "auth.no_sliding_sync" | "auth.password_login_unsupported" | "auth.wrong_credentials" | "auth.rate_limited" | "auth.account_deactivated" | "auth.session_expired" | "auth.server_error" | "auth.store_failed" | "auth.email_not_found" | "auth.email_lookup_failed" | "auth.server_not_allowed" | "auth.policy_unreadable" | "auth.password_sign_in_disabled" | "auth.renewal_email_failed" | "auth.sso_unsupported" | "auth.sso_timed_out" | "auth.sso_refused" | "auth.browser_failed" | "auth.sign_in_cancelled" | "password.wrong" | "password.too_weak" | "password.not_available" | "password.offline" | "password.failed" | "secrets.keychain_unavailable" | "secrets.access_denied" | "secrets.missing" | "secrets.damaged" | "secrets.failed" | "room.invalid_user_id" | "room.invalid_room_id" | "room.not_found" | "room.forbidden" | "room.offline" | "room.server_error" | "room.text_too_long" | "room.not_a_picture" | "room.not_open_to_anyone" | "room.unsupported_setting" | "timeline.room_not_found" | "timeline.open_failed" | "timeline.pagination_failed" | "timeline.send_failed" | "timeline.unsent_message_not_found" | "timeline.receipt_failed" | "timeline.event_not_found" | "timeline.invalid_event_id" | "timeline.reply_failed" | "timeline.edit_failed" | "timeline.redact_failed" | "timeline.react_failed" | "timeline.draft_failed" | "media.invalid_address" | "media.not_an_image" | "media.not_playable" | "media.fetch_failed" | "media.no_attachment" | "media.too_large" | "media.read_failed" | "media.upload_failed" | "media.write_failed" | "media.damaged" | "media.offline" | "media.too_large_to_show" | "encryption.password_required" | "encryption.wrong_password" | "encryption.wrong_recovery_key" | "encryption.backup_exists" | "encryption.wrong_passphrase_or_file" | "encryption.verification_not_found" | "encryption.invalid_id" | "encryption.offline" | "encryption.file" | "encryption.failed" | "notifications.invalid_keyword" | "notifications.invalid_default" | "notifications.not_saved" | "profile.invalid_name" | "profile.not_a_picture" | "profile.offline" | "profile.not_saved" | "call.not_a_direct_conversation" | "call.room_not_found" | "call.already_in_call" | "call.not_found" | "call.no_media" | "call.device" | "call.offline" | "account.not_found" | "storage.failed" | "sync.failed";
 
 /**
  *  The levels of rooms that have none of their own: conversations between two people, and
@@ -835,6 +855,22 @@ export type OwnProfile = {
 /**  A screen painted for the first time, as the UI reports it. */
 export type PaintMark = "sign_in" | "room_list" | "timeline";
 
+/**  The password form of the account settings. Both passwords move into wiped memory at once. */
+export type PasswordChange = {
+	current: string,
+	new: string,
+	sign_out_other_devices: boolean,
+};
+
+/**  What the server asks of a new password; all off where it publishes no policy. */
+export type PasswordPolicy = {
+	minimum_length: number | null,
+	require_digit: boolean,
+	require_symbol: boolean,
+	require_lowercase: boolean,
+	require_uppercase: boolean,
+};
+
 /**  A file pasted in the page (a screenshot, copied files): its name and bytes. */
 export type PastedFile = {
 	name: string,
@@ -1165,6 +1201,24 @@ upload: UploadProgress | null } | { state: "sent" } |
  */
 { state: "failed"; recoverable: boolean; reason: string };
 
+/**  What a homeserver offers, so that a sign-in form asks only for what is needed. */
+export type ServerInfo = {
+	/**  The client-server API base URL found by discovery. */
+	homeserver_url: string,
+	supports_password: boolean,
+	/**  Legacy SSO (`m.login.sso`), e.g. a state identity provider. */
+	supports_sso: boolean,
+	/**
+	 *  The identity providers the server names for single sign-on, in its order; empty when
+	 *  it offers single sign-on without naming them (its own page then asks).
+	 */
+	sso_providers: SsoProvider[],
+	/**  Next-generation auth (OAuth 2.0 / OIDC, MSC3861). */
+	supports_oauth: boolean,
+	/**  Simplified Sliding Sync (MSC4186), which Estafette's sync needs. */
+	supports_sliding_sync: boolean,
+};
+
 /**  The failures of the shell itself. */
 export type ShellCode = 
 /**  A live view's subscription is gone (closed, or the page reloaded). */
@@ -1211,6 +1265,20 @@ export type SignOutRisk = {
 	is_last_device: boolean,
 	/**  Every message key of this device is in the key backup. */
 	backup_complete: boolean,
+};
+
+/**  A single sign-on as chosen in the sign-in form. */
+export type SsoForm = {
+	homeserver: string | null,
+	username: string | null,
+	/**  One of the server's identity providers, or none to let the server ask. */
+	provider: string | null,
+};
+
+/**  An identity provider offered for single sign-on ("ProConnect", "AgentConnect"). */
+export type SsoProvider = {
+	id: string,
+	name: string,
 };
 
 /**  Where someone stands with the room. */

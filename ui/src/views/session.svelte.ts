@@ -45,7 +45,15 @@ class Session {
   }
 
   async signIn(homeserver: string | null, username: string, password: string): Promise<void> {
-    const account = await backend.signIn(homeserver, username, password);
+    this.signedIn(await backend.signIn(homeserver, username, password));
+  }
+
+  /** Signs in through the server's single sign-on in the system browser. */
+  async signInWithSso(homeserver: string | null, username: string | null, provider: string | null): Promise<void> {
+    this.signedIn(await backend.signInWithSso(homeserver, username, provider));
+  }
+
+  private signedIn(account: AccountInfo): void {
     this.accounts.push(account);
     this.adding = false;
     this.select(account.id);
