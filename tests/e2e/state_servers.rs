@@ -252,8 +252,28 @@ async fn an_agent_signs_in_through_the_portal_in_the_system_browser() {
         (browser.opened().len() == 1).then_some(())
     })
     .await;
+    // The keyboard is on "Cancel" while the browser is open, and back on the portal's button
+    // once given up.
+    let focused = || async {
+        app.execute(
+            "return document.activeElement?.textContent.replace(/[\\u2066-\\u2069]/g, '').trim() ?? '';",
+            serde_json::json!([]),
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+    };
+    eventually("the focus on Cancel", || async {
+        (focused().await == "Cancel").then_some(())
+    })
+    .await;
     app.click_named("button", "Cancel").await;
     app.wait_until_gone("button", "Cancel").await;
+    eventually("the focus back on the portal's button", || async {
+        (focused().await == portal_button).then_some(())
+    })
+    .await;
 
     // Signed in at the portal: the browser comes back to the app, which is in.
     app.click_named("button", &portal_button).await;
@@ -265,7 +285,7 @@ async fn an_agent_signs_in_through_the_portal_in_the_system_browser() {
         .sign_in(&address, "jeanne.martin")
         .await
         .expect("the portal's form and the way back");
-    assert!(page.contains("go back to Estafette"), "{page}");
+    assert!(page.contains("Go back to Estafette"), "{page}");
     app.find("navigation", "Conversations").await;
     postpone_recovery(&app, "Protect your encrypted messages", "Later").await;
     app.close().await;

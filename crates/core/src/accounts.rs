@@ -278,14 +278,20 @@ impl AccountManager {
         let id = AccountId::generate();
         let keychain = self.keychain(&id);
         let paths = AccountPaths::new(&self.config.data_dir, &id);
-        let mut undo = UndoIfDropped(Some((keychain.clone(), paths.clone())));
+        let mut half_done = HalfDoneSignIn {
+            id: id.clone(),
+            keychain: keychain.clone(),
+            paths: paths.clone(),
+            index: self.index_path(),
+            done: false,
+        };
         let result = self
             .create_account_as(&id, server, login, &keychain, &paths)
             .await;
-        undo.0 = None;
         if result.is_err() {
-            forget_local_data(&keychain, &paths).await;
+            half_done.undo().await;
         }
+        half_done.done = true;
         let account = Arc::new(result?);
         self.accounts.lock().await.insert(id, account.clone());
         Ok(account)
@@ -506,33 +512,43 @@ impl AccountManager {
     }
 
     async fn read_index(&self) -> Result<Vec<AccountInfo>, Error> {
-        match tokio::fs::read(self.index_path()).await {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(Error::storage),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-            Err(error) => Err(Error::storage(error)),
-        }
+        read_index(&self.index_path()).await
     }
 
-    /// Read-modify-write of the index, replaced atomically so a crash never truncates it.
     async fn update_index(&self, change: impl FnOnce(&mut Vec<AccountInfo>)) -> Result<(), Error> {
-        // One writer at a time in this process: signing two accounts in or out at once must
-        // not lose an entry.
-        static INDEX_LOCK: Mutex<()> = Mutex::const_new(());
-        let _guard = INDEX_LOCK.lock().await;
-        let mut index = self.read_index().await?;
-        change(&mut index);
-        let path = self.index_path();
-        write_atomically(
-            &path,
-            &serde_json::to_vec_pretty(&index).map_err(Error::storage)?,
-        )
-        .await
+        update_index(&self.index_path(), change).await
     }
 
     /// Saved accounts as listed in the index (restored or not).
     pub async fn saved_accounts(&self) -> Result<Vec<AccountInfo>, Error> {
         self.read_index().await
     }
+}
+
+async fn read_index(path: &Path) -> Result<Vec<AccountInfo>, Error> {
+    match tokio::fs::read(path).await {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(Error::storage),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(error) => Err(Error::storage(error)),
+    }
+}
+
+/// Read-modify-write of the index, replaced atomically so a crash never truncates it.
+async fn update_index(
+    path: &Path,
+    change: impl FnOnce(&mut Vec<AccountInfo>),
+) -> Result<(), Error> {
+    // One writer at a time in this process: signing two accounts in or out at once must
+    // not lose an entry.
+    static INDEX_LOCK: Mutex<()> = Mutex::const_new(());
+    let _guard = INDEX_LOCK.lock().await;
+    let mut index = read_index(path).await?;
+    change(&mut index);
+    write_atomically(
+        path,
+        &serde_json::to_vec_pretty(&index).map_err(Error::storage)?,
+    )
+    .await
 }
 
 /// Replaces the file at once (a crash never truncates it), private to the user like the data
@@ -571,17 +587,50 @@ fn new_session(response: login::v3::Response) -> NewSession {
     }
 }
 
-/// Undoes a half-done sign-in whose future was dropped (given up while the browser was
-/// open): the keychain entries and the store created for it go, in the background.
-struct UndoIfDropped(Option<(AccountKeychain, AccountPaths)>);
+/// What a sign-in under way has created: undone if it fails, or if its future is dropped
+/// (given up while the browser was open, or while the account starts), in the background.
+struct HalfDoneSignIn {
+    id: AccountId,
+    keychain: AccountKeychain,
+    paths: AccountPaths,
+    index: PathBuf,
+    done: bool,
+}
 
-impl Drop for UndoIfDropped {
+impl HalfDoneSignIn {
+    /// Removes the account's keychain entries, data and index entry.
+    async fn undo(&mut self) {
+        self.done = true;
+        undo_sign_in(&self.id, &self.keychain, &self.paths, &self.index).await;
+    }
+}
+
+impl Drop for HalfDoneSignIn {
     fn drop(&mut self) {
-        if let Some((keychain, paths)) = self.0.take()
-            && let Ok(runtime) = tokio::runtime::Handle::try_current()
-        {
-            runtime.spawn(async move { forget_local_data(&keychain, &paths).await });
+        if self.done {
+            return;
         }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let (id, keychain, paths, index) = (
+                self.id.clone(),
+                self.keychain.clone(),
+                self.paths.clone(),
+                self.index.clone(),
+            );
+            runtime.spawn(async move { undo_sign_in(&id, &keychain, &paths, &index).await });
+        }
+    }
+}
+
+async fn undo_sign_in(
+    id: &AccountId,
+    keychain: &AccountKeychain,
+    paths: &AccountPaths,
+    index: &Path,
+) {
+    forget_local_data(keychain, paths).await;
+    if let Err(error) = update_index(index, |index| index.retain(|info| &info.id != id)).await {
+        warn!(%error, "could not remove a failed sign-in from the index");
     }
 }
 

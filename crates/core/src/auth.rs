@@ -16,7 +16,7 @@ use matrix_sdk::{
         OwnedUserId, UserId,
         api::{
             FeatureFlag,
-            client::session::get_login_types::v3::LoginType,
+            client::session::get_login_types::v3::{IdentityProvider, LoginType},
             error::{ErrorKind, FromHttpResponseError, RetryAfter},
         },
     },
@@ -428,6 +428,30 @@ pub struct SsoProvider {
     pub name: String,
 }
 
+/// The identity providers a server names, as buttons show them: ten at most, each once,
+/// never nameless, names cut at 60 characters.
+fn shown_providers(providers: &[IdentityProvider]) -> Vec<SsoProvider> {
+    let mut shown: Vec<SsoProvider> = Vec::new();
+    for provider in providers {
+        if shown.len() == 10 {
+            break;
+        }
+        if shown.iter().any(|seen| seen.id == provider.id) {
+            continue;
+        }
+        let name: String = provider.name.trim().chars().take(60).collect();
+        shown.push(SsoProvider {
+            id: provider.id.clone(),
+            name: if name.is_empty() {
+                provider.id.clone()
+            } else {
+                name
+            },
+        });
+    }
+    shown
+}
+
 /// Discovers the homeserver behind `server` and asks what it supports.
 #[instrument(skip_all, fields(server = server.display()))]
 pub async fn probe(server: &ServerAddress) -> Result<ServerInfo, AuthError> {
@@ -464,18 +488,7 @@ pub(crate) async fn server_info(
             LoginType::Password(_) => supports_password = true,
             LoginType::Sso(sso) => {
                 supports_sso = true;
-                // A server's names are shown as buttons: bounded, and never empty.
-                sso_providers.extend(sso.identity_providers.iter().take(10).map(|provider| {
-                    let name: String = provider.name.trim().chars().take(60).collect();
-                    SsoProvider {
-                        id: provider.id.clone(),
-                        name: if name.is_empty() {
-                            provider.id.clone()
-                        } else {
-                            name
-                        },
-                    }
-                }));
+                sso_providers = shown_providers(&sso.identity_providers);
             }
             _ => {}
         }
@@ -551,6 +564,26 @@ mod tests {
         assert!(discovered("http://matrix.example.org/"));
         assert!(!discovered("https://matrix.example.org/"));
         assert!(!discovered("http://127.0.0.1:8008/"));
+    }
+
+    #[test]
+    fn a_servers_providers_are_shown_once_each_with_a_name_and_at_most_ten() {
+        let provider = |id: &str, name: &str| IdentityProvider::new(id.to_owned(), name.to_owned());
+        let mut listed = vec![
+            provider("oidc-portal", "  Portail de l'État  "),
+            provider("oidc-portal", "the same again"),
+            provider("oidc-blank", "   "),
+        ];
+        listed.extend((0..2000).map(|n| provider(&format!("oidc-{n}"), &"x".repeat(500))));
+        let shown = shown_providers(&listed);
+        assert_eq!(shown.len(), 10);
+        assert_eq!(shown[0].name, "Portail de l'État");
+        assert_eq!(shown[1].name, "oidc-blank");
+        assert!(
+            shown
+                .iter()
+                .all(|provider| provider.name.chars().count() <= 60)
+        );
     }
 
     #[test]

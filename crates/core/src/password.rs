@@ -55,7 +55,8 @@ impl PasswordError {
             "M_PASSWORD_NO_SYMBOL" => Self::TooWeak(vec![PasswordRule::Symbol]),
             "M_PASSWORD_NO_LOWERCASE" => Self::TooWeak(vec![PasswordRule::Lowercase]),
             "M_PASSWORD_NO_UPPERCASE" => Self::TooWeak(vec![PasswordRule::Uppercase]),
-            "M_FORBIDDEN" => Self::WrongPassword,
+            // A refusal outside the authentication (a server where passwords cannot be
+            // changed) is not a wrong password: only a challenge says that.
             _ => Self::Failed(error.to_string()),
         }
     }
@@ -77,6 +78,9 @@ impl PasswordError {
         }
     }
 }
+
+/// More than this is not a password policy.
+const POLICY_LIMIT: usize = 16 * 1024;
 
 /// One of the server's rules for passwords.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -135,22 +139,23 @@ impl PasswordPolicy {
                 PasswordRule::MinimumLength,
                 self.minimum_length.is_some_and(|minimum| length < minimum),
             ),
+            // As Synapse counts them (its password policy handler): ASCII classes, so that
+            // "é" is a symbol and neither a lowercase nor an uppercase letter.
             (
                 PasswordRule::Digit,
                 self.require_digit && !password.chars().any(|c| c.is_ascii_digit()),
             ),
             (
                 PasswordRule::Symbol,
-                // As Synapse counts them: anything neither a letter nor a digit.
-                self.require_symbol && !password.chars().any(|c| !c.is_alphanumeric()),
+                self.require_symbol && !password.chars().any(|c| !c.is_ascii_alphanumeric()),
             ),
             (
                 PasswordRule::Lowercase,
-                self.require_lowercase && !password.chars().any(char::is_lowercase),
+                self.require_lowercase && !password.chars().any(|c| c.is_ascii_lowercase()),
             ),
             (
                 PasswordRule::Uppercase,
-                self.require_uppercase && !password.chars().any(char::is_uppercase),
+                self.require_uppercase && !password.chars().any(|c| c.is_ascii_uppercase()),
             ),
         ];
         checks
@@ -196,13 +201,18 @@ impl Password<'_> {
         if !response.status().is_success() {
             return Ok(PasswordPolicy::default());
         }
-        // A policy too large to be one is not read.
-        let bytes = response
-            .bytes()
+        // A policy too large to be one is not read further than its limit.
+        let mut bytes = Vec::new();
+        let mut response = response;
+        while let Some(chunk) = response
+            .chunk()
             .await
-            .map_err(|error| PasswordError::Failed(error.to_string()))?;
-        if bytes.len() > 16 * 1024 {
-            return Ok(PasswordPolicy::default());
+            .map_err(|error| PasswordError::Failed(error.to_string()))?
+        {
+            bytes.extend_from_slice(&chunk);
+            if bytes.len() > POLICY_LIMIT {
+                return Ok(PasswordPolicy::default());
+            }
         }
         Ok(serde_json::from_slice::<ServerPasswordPolicy>(&bytes)
             .map(PasswordPolicy::from)
@@ -276,11 +286,12 @@ mod tests {
                 PasswordRule::Uppercase
             ]
         );
-        assert!(policy.unmet("Été-2026-sûr-et-long").is_empty());
-        // Counted in characters, not bytes.
+        assert!(policy.unmet("Ete-2026-sur-et-long").is_empty());
+        // Counted in characters, not bytes; accented letters count as symbols, as Synapse
+        // counts them, and not as letters.
         assert_eq!(
-            policy.unmet("Éééééééé-1a"),
-            vec![PasswordRule::MinimumLength]
+            policy.unmet("Éééééééé1a"),
+            vec![PasswordRule::MinimumLength, PasswordRule::Uppercase]
         );
         assert!(PasswordPolicy::default().unmet("").is_empty());
     }

@@ -8,12 +8,13 @@
 //! Other programs of this machine can reach the port, so every request is read within a size
 //! and time limit and anything else than the expected path is turned away.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use rand::Rng;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::{TcpListener, TcpStream},
+    task::JoinSet,
     time::timeout,
 };
 use tracing::{debug, warn};
@@ -30,10 +31,13 @@ const REQUEST_LIMIT: usize = 16 * 1024;
 /// A connection that sends nothing for this long is not the browser coming back.
 const READ_TIME: Duration = Duration::from_secs(5);
 
+/// Connections answered side by side at most; more are closed at once.
+const CONNECTIONS_AT_ONCE: usize = 32;
+
 /// A one-time address on this machine that the homeserver sends the browser back to.
 pub struct LoopbackRedirect {
     listener: TcpListener,
-    path: String,
+    path: Arc<str>,
     url: String,
 }
 
@@ -59,7 +63,7 @@ impl LoopbackRedirect {
             .map_err(|error| AuthError::Server(error.to_string()))?
             .port();
         let secret: [u8; 16] = rand::rng().random();
-        let path = format!("/sso/{}", hex(&secret));
+        let path: Arc<str> = format!("/sso/{}", hex(&secret)).into();
         let url = format!("http://127.0.0.1:{port}{path}");
         Ok(Self {
             listener,
@@ -98,59 +102,73 @@ impl LoopbackRedirect {
     async fn wait_for(
         self,
         limit: Duration,
-        expected: impl Fn(&str) -> bool,
+        expected: fn(&str) -> bool,
     ) -> Result<Zeroizing<String>, AuthError> {
-        timeout(limit, self.serve_until(&expected))
+        timeout(limit, self.serve_until(expected))
             .await
             .map_err(|_| AuthError::SsoTimedOut)?
     }
 
+    /// Answers connections side by side, so that one that sends nothing (another program, a
+    /// browser's pre-connection) never holds the browser's return back; ends with the first
+    /// request that brings what sign-in needs.
     async fn serve_until(
         &self,
-        expected: &impl Fn(&str) -> bool,
+        expected: fn(&str) -> bool,
     ) -> Result<Zeroizing<String>, AuthError> {
+        let mut answering = JoinSet::new();
         loop {
-            let (stream, _) =
-                self.listener.accept().await.map_err(|error| {
-                    AuthError::Server(format!("local sign-in address: {error}"))
-                })?;
-            if let Some(query) = self.answer(stream, expected).await {
-                return Ok(query);
+            tokio::select! {
+                accepted = self.listener.accept() => {
+                    let (stream, _) = accepted.map_err(|error| {
+                        AuthError::Server(format!("local sign-in address: {error}"))
+                    })?;
+                    // A flood of connections is turned away rather than served.
+                    if answering.len() < CONNECTIONS_AT_ONCE {
+                        answering.spawn(answer(stream, self.path.clone(), expected));
+                    }
+                }
+                Some(answered) = answering.join_next(), if !answering.is_empty() => {
+                    if let Ok(Some(query)) = answered {
+                        return Ok(query);
+                    }
+                }
             }
         }
     }
+}
 
-    /// Reads one request and answers it; its query when it is the browser coming back.
-    async fn answer(
-        &self,
-        mut stream: TcpStream,
-        expected: &impl Fn(&str) -> bool,
-    ) -> Option<Zeroizing<String>> {
-        let request = match timeout(READ_TIME, read_head(&mut stream)).await {
-            Ok(Some(request)) => request,
-            Ok(None) | Err(_) => {
-                respond(&mut stream, "400 Bad Request", PAGE_NOT_FOUND).await;
-                return None;
-            }
-        };
-        let Some(target) = request_target(&request) else {
+/// Reads one request and answers it; its query when it is the browser coming back to `path`
+/// with what sign-in needs.
+async fn answer(
+    mut stream: TcpStream,
+    path: Arc<str>,
+    expected: fn(&str) -> bool,
+) -> Option<Zeroizing<String>> {
+    let request = match timeout(READ_TIME, read_head(&mut stream)).await {
+        Ok(Some(request)) => request,
+        Ok(None) | Err(_) => {
             respond(&mut stream, "400 Bad Request", PAGE_NOT_FOUND).await;
             return None;
-        };
-        let (path, query) = target.split_once('?').unwrap_or((target, ""));
-        if path != self.path {
-            debug!("a request to the sign-in port that is not the browser coming back");
-            respond(&mut stream, "404 Not Found", PAGE_NOT_FOUND).await;
-            return None;
         }
-        if expected(query) {
-            respond(&mut stream, "200 OK", PAGE_SIGNED_IN).await;
-            Some(Zeroizing::new(query.to_owned()))
-        } else {
-            warn!("the browser came back without what sign-in needs");
-            respond(&mut stream, "400 Bad Request", PAGE_NO_TOKEN).await;
-            None
-        }
+    };
+    let Some(target) = request_target(&request) else {
+        respond(&mut stream, "400 Bad Request", PAGE_NOT_FOUND).await;
+        return None;
+    };
+    let (requested, query) = target.split_once('?').unwrap_or((target, ""));
+    if requested != &*path {
+        debug!("a request to the sign-in port that is not the browser coming back");
+        respond(&mut stream, "404 Not Found", PAGE_NOT_FOUND).await;
+        return None;
+    }
+    if expected(query) {
+        respond(&mut stream, "200 OK", PAGE_BACK).await;
+        Some(Zeroizing::new(query.to_owned()))
+    } else {
+        warn!("the browser came back without what sign-in needs");
+        respond(&mut stream, "400 Bad Request", PAGE_NO_TOKEN).await;
+        None
     }
 }
 
@@ -210,12 +228,13 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-/// The browser's page once the token came: the person goes back to the app. In both
-/// languages, since the browser's may not be the app's.
-const PAGE_SIGNED_IN: &str = "<!doctype html><html lang=\"fr\"><meta charset=\"utf-8\">\
+/// The browser's page once it came back: the app checks the token with the server and says
+/// how it went, so the page claims nothing. In both languages, since the browser's may not
+/// be the app's.
+const PAGE_BACK: &str = "<!doctype html><html lang=\"fr\"><meta charset=\"utf-8\">\
 <title>Estafette</title><body style=\"font-family:sans-serif;max-width:32em;margin:4em auto\">\
-<h1>Connexion réussie</h1><p>Vous pouvez fermer cet onglet et revenir à Estafette.</p>\
-<h1 lang=\"en\">Signed in</h1><p lang=\"en\">You can close this tab and go back to Estafette.</p>\
+<h1>Retournez dans Estafette</h1><p>Vous pouvez fermer cet onglet : Estafette termine la connexion.</p>\
+<h1 lang=\"en\">Go back to Estafette</h1><p lang=\"en\">You can close this tab: Estafette finishes signing you in.</p>\
 </body></html>";
 
 const PAGE_NO_TOKEN: &str = "<!doctype html><html lang=\"fr\"><meta charset=\"utf-8\">\
@@ -253,23 +272,32 @@ mod tests {
         );
         assert_eq!(get(&format!("{port_url}/?loginToken=x")).await.0, 404);
         assert_eq!(get(&url).await.0, 400);
-        let mut junk = TcpStream::connect(
-            url.trim_start_matches("http://")
-                .split('/')
-                .next()
-                .expect("host"),
-        )
-        .await
-        .expect("connected");
+        let host = url
+            .trim_start_matches("http://")
+            .split('/')
+            .next()
+            .expect("host")
+            .to_owned();
+        let mut junk = TcpStream::connect(&host).await.expect("connected");
         junk.write_all(&[0xff; 40_000]).await.ok();
         drop(junk);
         assert!(!waiting.is_finished());
 
+        // Connections that send nothing do not hold the browser back.
+        let mut idle = Vec::new();
+        for _ in 0..5 {
+            idle.push(TcpStream::connect(&host).await.expect("connected"));
+        }
         let (status, page) = get(&format!("{url}?loginToken=syt_token%2Bplus")).await;
         assert_eq!(status, 200);
-        assert!(page.contains("Estafette"));
-        let token = waiting.await.expect("joined").expect("a token");
+        assert!(page.contains("Go back to Estafette"));
+        let token = tokio::time::timeout(Duration::from_secs(2), waiting)
+            .await
+            .expect("not held back by idle connections")
+            .expect("joined")
+            .expect("a token");
         assert_eq!(token.as_str(), "syt_token+plus");
+        drop(idle);
     }
 
     #[tokio::test]

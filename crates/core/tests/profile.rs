@@ -223,8 +223,17 @@ async fn the_password_changes_within_the_servers_rules_and_other_devices_can_be_
     assert!(matches!(error, PasswordError::WrongPassword), "{error:?}");
     assert_eq!(estafette_core::Error::from(error).code(), "password.wrong");
 
-    change(first, second, true).await.expect("changed");
-    // This session goes on; the phone's is over; the new password signs in, the old does not.
+    // Changed, keeping the other devices: the phone goes on.
+    change(first, second, false).await.expect("changed");
+    on_phone
+        .profile()
+        .get()
+        .await
+        .expect("the phone still signed in");
+    // Changed again, signing the others out: this session goes on, the phone's is over; the
+    // new password signs in, the old ones do not.
+    let third = "Troisième-mot-de-passe-3";
+    change(second, third, true).await.expect("changed again");
     alice
         .profile()
         .get()
@@ -234,11 +243,13 @@ async fn the_password_changes_within_the_servers_rules_and_other_devices_can_be_
         on_phone.profile().get().await.is_err().then_some(())
     })
     .await;
-    let error = sign_in(&Device::new(), first)
-        .await
-        .expect_err("the old password");
-    assert_eq!(error.code(), "auth.wrong_credentials");
-    sign_in(&Device::new(), second)
+    for old in [first, second] {
+        let error = sign_in(&Device::new(), old)
+            .await
+            .expect_err("an old password");
+        assert_eq!(error.code(), "auth.wrong_credentials");
+    }
+    sign_in(&Device::new(), third)
         .await
         .expect("the new password");
 }

@@ -251,7 +251,7 @@ async fn an_agent_signs_in_through_the_portal_and_a_forged_return_is_refused() {
         .sign_in(&address, "jeanne.martin")
         .await
         .expect("the portal's form and the way back");
-    assert!(page.contains("You can close this tab"), "{page}");
+    assert!(page.contains("Go back to Estafette"), "{page}");
     let account = signing_in
         .await
         .expect("joined")
@@ -283,7 +283,7 @@ async fn an_agent_signs_in_through_the_portal_and_a_forged_return_is_refused() {
 
     // Another program of this machine that guesses nothing cannot bring a token; one that
     // brings a forged token to the real address gets a refusal, and nothing is kept.
-    let (manager, _other_data) = installation(Policy::default());
+    let (manager, other_data) = installation(Policy::default());
     let manager = std::sync::Arc::new(manager);
     let (address, signing_in) = start_sso(
         &manager,
@@ -317,6 +317,10 @@ async fn an_agent_signs_in_through_the_portal_and_a_forged_return_is_refused() {
         manager.restore_all().await.expect("index").is_empty(),
         "nothing kept of the failed sign-in"
     );
+    let left = std::fs::read_dir(other_data.path().join("accounts"))
+        .map(|entries| entries.count())
+        .unwrap_or(0);
+    assert_eq!(left, 0, "no store kept of the refused sign-in");
 
     // A server without single sign-on says so before any browser opens.
     let plain = start_server().await;

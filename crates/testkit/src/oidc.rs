@@ -14,26 +14,12 @@ use std::{
 use reqwest::{StatusCode, header};
 use url::Url;
 
-use crate::{TestkitError, install::ensure_oidc_mock_installed};
+use crate::{TestkitError, install::ensure_oidc_mock_installed, process::stopped_with_owner};
 
 /// The provider's name as Synapse shows it, and its ID in Synapse's SSO URLs (Synapse puts
 /// `oidc-` before the `idp_id` it is configured with).
 pub const PORTAL_NAME: &str = "Portail de l'État";
 pub const PORTAL_ID: &str = "oidc-portal";
-
-/// Stops the provider when our end of its stdin closes, however this process ends.
-const BOOTSTRAP: &str = r#"
-import os, runpy, signal, sys, threading
-
-def stop_when_owner_is_gone():
-    while os.read(0, 4096):
-        pass
-    os.kill(os.getpid(), signal.SIGTERM)
-
-threading.Thread(target=stop_when_owner_is_gone, daemon=True).start()
-sys.argv = ["oidc-provider-mock"] + sys.argv[1:]
-runpy.run_module("oidc_provider_mock", run_name="__main__", alter_sys=True)
-"#;
 
 /// A running OpenID Connect provider; stopped when dropped.
 #[derive(Debug)]
@@ -54,7 +40,10 @@ impl OidcProvider {
         let port = crate::config::free_port()?;
         let mut process = Command::new(venv.join("bin").join("python"))
             .arg("-c")
-            .arg(BOOTSTRAP)
+            .arg(stopped_with_owner(
+                "oidc_provider_mock",
+                r#"["oidc-provider-mock"] + sys.argv[1:]"#,
+            ))
             .args(["--host", "127.0.0.1", "--port", &port.to_string()])
             // Synapse asks for a nonce, as a real provider requires.
             .args(["--require-nonce", "true"])
@@ -157,6 +146,7 @@ impl PortalBrowser {
     pub async fn sign_in(&mut self, address: &str, subject: &str) -> Result<String, TestkitError> {
         let mut next = Url::parse(address).map_err(|error| protocol("the SSO address", error))?;
         let mut form_posted = false;
+        let mut confirmed = false;
         for _ in 0..12 {
             let is_form = !form_posted && next.path().ends_with("/oauth2/authorize");
             let response = if is_form {
@@ -193,6 +183,15 @@ impl PortalBrowser {
                     format!("{status}: {}", crate::install::tail(&text, 5)),
                 ));
             }
+            // Synapse's "Continue to your account" page: the person checks where the browser
+            // goes and follows its link.
+            if !confirmed && let Some(onwards) = continue_link(&text) {
+                confirmed = true;
+                next = next
+                    .join(&onwards)
+                    .map_err(|error| protocol("the Continue link", error))?;
+                continue;
+            }
             return Ok(text);
         }
         Err(protocol("single sign-on", "more than 12 redirects"))
@@ -228,6 +227,20 @@ impl PortalBrowser {
     }
 }
 
+/// The address of the "Continue" link of Synapse's page asking to confirm where the browser
+/// goes (`sso_redirect_confirm.html`), unescaped.
+fn continue_link(page: &str) -> Option<String> {
+    let before = page.find("class=\"primary-button\">Continue")?;
+    let start = page[..before].rfind("href=\"")? + "href=\"".len();
+    let end = start + page[start..].find('"')?;
+    Some(
+        page[start..end]
+            .replace("&amp;", "&")
+            .replace("&#34;", "\"")
+            .replace("&#39;", "'"),
+    )
+}
+
 fn protocol(what: &str, detail: impl std::fmt::Display) -> TestkitError {
     TestkitError::Protocol {
         what: what.to_owned(),
@@ -236,8 +249,9 @@ fn protocol(what: &str, detail: impl std::fmt::Display) -> TestkitError {
 }
 
 /// Synapse's `oidc_providers` entry for `provider`: people are named after their subject at
-/// the provider, and the app's loopback addresses get the token without a confirmation page,
-/// as a deployment that lists its desktop clients does.
+/// the provider. No `sso.client_whitelist`: Synapse asks "Continue to your account" before
+/// sending the browser to the app, as a deployment must (a prefix such as
+/// `http://127.0.0.1:` would also let `http://127.0.0.1:1@elsewhere.example/` through).
 pub(crate) fn synapse_sso_config(issuer: &str) -> serde_json::Value {
     serde_json::json!({
         "oidc_providers": [{
@@ -257,6 +271,5 @@ pub(crate) fn synapse_sso_config(issuer: &str) -> serde_json::Value {
                 },
             },
         }],
-        "sso": { "client_whitelist": ["http://127.0.0.1:"] },
     })
 }

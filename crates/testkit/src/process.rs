@@ -15,10 +15,13 @@ use std::{
 
 use crate::{TestkitError, config};
 
-/// Runs Synapse's `__main__` after starting a thread that stops the server at end of input.
-/// Our end of that pipe closes when we close it or when our process dies, however it dies
-/// (SIGKILL included), so no server outlives its owner.
-const BOOTSTRAP: &str = r#"
+/// A Python program that runs `module`'s `__main__` with `argv` (a Python expression) after
+/// starting a thread that stops the process at end of input. Our end of that pipe closes when
+/// we close it or when our process dies, however it dies (SIGKILL included), so no server of
+/// the kit outlives its owner.
+pub(crate) fn stopped_with_owner(module: &str, argv: &str) -> String {
+    format!(
+        r#"
 import os, runpy, signal, sys, threading
 
 def stop_when_owner_is_gone():
@@ -27,9 +30,11 @@ def stop_when_owner_is_gone():
     os.kill(os.getpid(), signal.SIGTERM)
 
 threading.Thread(target=stop_when_owner_is_gone, daemon=True).start()
-sys.argv = ["synapse.app.homeserver", "-c", sys.argv[1]]
-runpy.run_module("synapse.app.homeserver", run_name="__main__", alter_sys=True)
-"#;
+sys.argv = {argv}
+runpy.run_module("{module}", run_name="__main__", alter_sys=True)
+"#
+    )
+}
 
 const POLL: Duration = Duration::from_millis(20);
 
@@ -54,7 +59,10 @@ impl SynapseProcess {
         let python = venv.join("bin").join("python");
         let mut child = Command::new(&python)
             .arg("-c")
-            .arg(BOOTSTRAP)
+            .arg(stopped_with_owner(
+                "synapse.app.homeserver",
+                r#"["synapse.app.homeserver", "-c", sys.argv[1]]"#,
+            ))
             .arg(dir.join(config::CONFIG_FILE))
             .current_dir(dir)
             .stdin(Stdio::piped())

@@ -150,6 +150,10 @@ pub async fn sign_in_with_sso(
     state: State<'_, AppState>,
     form: SsoForm,
 ) -> Result<AccountInfo, IpcError> {
+    // Listening before anything is awaited: a "Cancel" pressed at once is not missed.
+    let cancelled = state.sso_cancel.notified();
+    tokio::pin!(cancelled);
+    cancelled.as_mut().enable();
     state.wait_until_restored().await?;
     let request = SsoSignIn {
         homeserver: form.homeserver.filter(|server| !server.trim().is_empty()),
@@ -161,7 +165,6 @@ pub async fn sign_in_with_sso(
             .open_url(address, None::<&str>)
             .map_err(|error| error.to_string())
     };
-    let cancelled = state.sso_cancel.notified();
     tokio::select! {
         result = state.manager.sign_in_with_sso(request, open_browser) => {
             Ok(result?.info().clone())
