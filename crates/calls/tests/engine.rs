@@ -14,20 +14,13 @@ use estafette_core::calls::media::{
 };
 use support::{connect, exchange, setup};
 
-#[tokio::test(flavor = "multi_thread")]
-async fn two_engines_exchange_sound_and_pictures_and_a_muted_microphone_sends_nothing() {
-    // Alice's frames go to a page as they would in the app: counted here, keyframes apart.
-    let frames = Arc::new(Mutex::new((0u64, 0u64, 0u64)));
-    let seen = frames.clone();
+/// A video call from alice, whose engine hands each picture to `on_frame` as the page gets
+/// them, to bob; connected.
+async fn video_call_watched_by_alice(
+    on_frame: impl Fn(VideoFrame) + Send + Sync + 'static,
+) -> (GstEngine, GstEngine, MediaSession, MediaSession) {
     let alice = GstEngine::new(EngineConfig {
-        video_frames: Some(Arc::new(move |frame: VideoFrame| {
-            let mut seen = seen.lock().expect("not poisoned");
-            match (frame.local, frame.keyframe) {
-                (true, _) => seen.2 += 1,
-                (false, true) => seen.1 += 1,
-                (false, false) => seen.0 += 1,
-            }
-        })),
+        video_frames: Some(Arc::new(on_frame)),
         ..EngineConfig::for_tests()
     })
     .expect("GStreamer is installed");
@@ -35,6 +28,23 @@ async fn two_engines_exchange_sound_and_pictures_and_a_muted_microphone_sends_no
     let mut caller = alice.start(setup(true)).expect("alice's media");
     let mut callee = bob.start(setup(true)).expect("bob's media");
     connect(&mut caller, &mut callee).await;
+    (alice, bob, caller, callee)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_engines_exchange_sound_and_pictures_and_a_muted_microphone_sends_nothing() {
+    // Alice's frames go to a page as they would in the app: counted here, keyframes apart.
+    let frames = Arc::new(Mutex::new((0u64, 0u64, 0u64)));
+    let seen = frames.clone();
+    let (alice, bob, caller, _callee) = video_call_watched_by_alice(move |frame| {
+        let mut seen = seen.lock().expect("not poisoned");
+        match (frame.local, frame.keyframe) {
+            (true, _) => seen.2 += 1,
+            (false, true) => seen.1 += 1,
+            (false, false) => seen.0 += 1,
+        }
+    })
+    .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let (a, b) = (alice.counters().snapshot(), bob.counters().snapshot());
     println!("alice {a:?}\nbob {b:?}");
@@ -293,19 +303,12 @@ async fn counters_rise(engine: &GstEngine, enough: impl Fn(estafette_calls::Coun
 async fn a_key_frame_asked_for_comes_long_before_the_next_one_due() {
     let received = Arc::new(Mutex::new(Vec::<bool>::new()));
     let seen = received.clone();
-    let alice = GstEngine::new(EngineConfig {
-        video_frames: Some(Arc::new(move |frame: VideoFrame| {
-            if !frame.local {
-                seen.lock().expect("not poisoned").push(frame.keyframe);
-            }
-        })),
-        ..EngineConfig::for_tests()
+    let (alice, _bob, _caller, _callee) = video_call_watched_by_alice(move |frame| {
+        if !frame.local {
+            seen.lock().expect("not poisoned").push(frame.keyframe);
+        }
     })
-    .expect("GStreamer is installed");
-    let bob = GstEngine::new(EngineConfig::for_tests()).expect("GStreamer is installed");
-    let mut caller = alice.start(setup(true)).expect("alice's media");
-    let mut callee = bob.start(setup(true)).expect("bob's media");
-    connect(&mut caller, &mut callee).await;
+    .await;
 
     // Ten pictures past a key frame: the next one due is 50 pictures away.
     let frames_since_key = |frames: &[bool]| {
