@@ -1,4 +1,5 @@
-// Strings of the settings window: its sections, the account's profile, appearance and language.
+// Strings of the settings window: its sections, the account's profile and password, appearance
+// and language.
 // The notification settings' own strings are in `notifications.ts`, security's in `devices.ts`.
 
 export const settingsEn = {
@@ -21,6 +22,23 @@ export const settingsEn = {
   "settings.account.saved": "Saved.",
   "settings.account.user_id": "Your address",
   "settings.account.server": "Server",
+
+  "settings.password.title": "Password",
+  "settings.password.current": "Current password",
+  "settings.password.new": "New password",
+  "settings.password.confirm": "New password, again",
+  "settings.password.rules": "Your server asks for",
+  "settings.password.rule_length": "at least {count} characters",
+  "settings.password.rule_digit": "a digit",
+  "settings.password.rule_symbol": "a symbol",
+  "settings.password.rule_lowercase": "a lowercase letter",
+  "settings.password.rule_uppercase": "an uppercase letter",
+  "settings.password.rule_met": "done",
+  "settings.password.rule_unmet": "missing",
+  "settings.password.mismatch": "The two new passwords differ.",
+  "settings.password.sign_out_others": "Sign out my other devices",
+  "settings.password.save": "Change password",
+  "settings.password.changed": "Your password has been changed.",
 
   "settings.theme": "Theme",
   "settings.theme.system": "System",
@@ -72,6 +90,23 @@ export const settingsFr: Record<keyof typeof settingsEn, string> = {
   "settings.account.saved": "Enregistré.",
   "settings.account.user_id": "Votre adresse",
   "settings.account.server": "Serveur",
+
+  "settings.password.title": "Mot de passe",
+  "settings.password.current": "Mot de passe actuel",
+  "settings.password.new": "Nouveau mot de passe",
+  "settings.password.confirm": "Nouveau mot de passe, à nouveau",
+  "settings.password.rules": "Votre serveur demande",
+  "settings.password.rule_length": "au moins {count} caractères",
+  "settings.password.rule_digit": "un chiffre",
+  "settings.password.rule_symbol": "un symbole",
+  "settings.password.rule_lowercase": "une minuscule",
+  "settings.password.rule_uppercase": "une majuscule",
+  "settings.password.rule_met": "fait",
+  "settings.password.rule_unmet": "manquant",
+  "settings.password.mismatch": "Les deux nouveaux mots de passe diffèrent.",
+  "settings.password.sign_out_others": "Déconnecter mes autres appareils",
+  "settings.password.save": "Changer le mot de passe",
+  "settings.password.changed": "Votre mot de passe a été changé.",
 
   "settings.theme": "Thème",
   "settings.theme.system": "Système",
