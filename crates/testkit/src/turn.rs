@@ -52,13 +52,36 @@ impl TurnServer {
             .stderr(Stdio::null())
             .spawn()
             .map_err(TestkitError::io("starting turnserver (the coturn package)"))?;
-        // coturn answers within a few hundred milliseconds; a call placed before is only
-        // slower to gather its relayed candidates.
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        Ok(Self {
+        let mut server = Self {
             port,
             secret,
             process,
+        };
+        server.wait_until_listening().await?;
+        Ok(server)
+    }
+
+    /// coturn listens on TCP as well as UDP on its port: once a connection is taken, it
+    /// answers allocations too (a few hundred milliseconds after it starts).
+    async fn wait_until_listening(&mut self) -> Result<(), TestkitError> {
+        for _ in 0..200 {
+            if let Ok(Some(status)) = self.process.try_wait() {
+                return Err(TestkitError::Protocol {
+                    what: "starting turnserver".to_owned(),
+                    detail: format!("it exited: {status}"),
+                });
+            }
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Err(TestkitError::Protocol {
+            what: "starting turnserver".to_owned(),
+            detail: "not listening after 10 s".to_owned(),
         })
     }
 
