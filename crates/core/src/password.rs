@@ -9,7 +9,10 @@ use matrix_sdk::ruma::api::client::{
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::{Account, Code, auth::is_http_network_failure};
+use crate::{
+    Account, Code,
+    auth::{is_connection_failure, is_http_network_failure},
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PasswordError {
@@ -192,7 +195,7 @@ impl Password<'_> {
             .send()
             .await
             .map_err(|error| {
-                if error.is_connect() || error.is_timeout() {
+                if is_connection_failure(&error) {
                     PasswordError::Offline
                 } else {
                     PasswordError::Failed(error.to_string())
